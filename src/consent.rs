@@ -1,0 +1,81 @@
+//! Stages 2-4, consent: does the youth agree to meet the victim, and does
+//! the victim agree to meet the youth?
+//!
+//! Offender consent is a logistic model of motivation and offense, or always
+//! yes when the court orders participation. The victim is asked only after
+//! the youth consents (as in VORS, where either party's refusal returns the
+//! case to the referring agency); victim consent is a logistic model of
+//! offense and victim type (business or individual), with an optional
+//! loading on the youth's latent risk. That loading is the self-selection
+//! channel of the VORS comparison group, whose youths consented but whose
+//! victims declined (seed 003).
+
+use crate::draws::{YouthDraws, logistic, slot};
+use crate::referral::Youth;
+
+/// Validated consent parameters (log-odds scale).
+#[derive(Debug, Clone)]
+pub(crate) struct ConsentParams {
+    pub court_ordered: bool,
+    pub offender_intercept: f64,
+    pub offender_motivation: f64,
+    pub offender_offense: [f64; 6],
+    pub victim_intercept: f64,
+    pub victim_offense: [f64; 6],
+    pub victim_business_share: [f64; 6],
+    pub victim_business: f64,
+    pub victim_risk: f64,
+}
+
+/// The consent decisions of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Consent {
+    pub business_victim: bool,
+    pub offender: bool,
+    /// `false` also when the victim was never asked (the youth declined).
+    pub victim: bool,
+}
+
+impl ConsentParams {
+    /// Probability that the youth consents.
+    pub fn offender_probability(&self, youth: &Youth) -> f64 {
+        if self.court_ordered {
+            return 1.0;
+        }
+        logistic(
+            self.offender_intercept
+                + self.offender_motivation * youth.motivation
+                + self.offender_offense[youth.offense as usize],
+        )
+    }
+
+    /// Probability that the victim consents.
+    pub fn victim_probability(&self, youth: &Youth, business_victim: bool) -> f64 {
+        let business = if business_victim {
+            self.victim_business
+        } else {
+            0.0
+        };
+        logistic(
+            self.victim_intercept
+                + self.victim_offense[youth.offense as usize]
+                + business
+                + self.victim_risk * youth.risk,
+        )
+    }
+
+    /// Both decisions for one case.
+    pub fn decide(&self, youth: &Youth, draws: &YouthDraws) -> Consent {
+        let u = &draws.u;
+        let business_victim =
+            u[slot::VICTIM_TYPE] < self.victim_business_share[youth.offense as usize];
+        let offender = u[slot::OFFENDER_CONSENT] < self.offender_probability(youth);
+        let victim =
+            offender && u[slot::VICTIM_CONSENT] < self.victim_probability(youth, business_victim);
+        Consent {
+            business_victim,
+            offender,
+            victim,
+        }
+    }
+}

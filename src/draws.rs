@@ -1,0 +1,277 @@
+//! Random streams and each youth's block of random numbers.
+//!
+//! Why a block: every youth draws the same fixed list of uniforms, in the
+//! same order, from a stream of its own (keyed by seed, replication, intake
+//! month and arrival index), and each stage reads its slots by name. A
+//! youth therefore sees the same numbers whatever the other parameters do:
+//! raising victim consent changes who is mediated, not who the youths are.
+//! This is what makes common random numbers work across sweep points and
+//! pool sizes, and what keeps the potential outcomes of one youth coupled.
+//! Continuous draws (risk, amounts, delays) are inverse-CDF transforms of
+//! their slot, so they are monotone in it.
+//!
+//! The generator is Xoshiro256++ from `rand_xoshiro`, whose output is fixed
+//! across versions (unlike `StdRng`/`SmallRng`); stream keys are mixed with
+//! SplitMix64.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The generator of every stream.
+pub type StreamRng = Xoshiro256PlusPlus;
+
+/// Slot indices of a youth's uniform block, in draw order. Appending a slot
+/// changes every later draw of the youth's stream (the conviction draws): a
+/// reproducibility break to log in the CHANGELOG.
+pub(crate) mod slot {
+    pub const ARRIVAL: usize = 0;
+    pub const AGE: usize = 1;
+    pub const SEX: usize = 2;
+    pub const RACE: usize = 3;
+    pub const OFFENSE: usize = 4;
+    pub const PRIOR: usize = 5;
+    pub const RISK: usize = 6;
+    pub const MOTIVATION: usize = 7;
+    pub const VICTIM_TYPE: usize = 8;
+    pub const OFFENDER_CONSENT: usize = 9;
+    pub const VICTIM_CONSENT: usize = 10;
+    pub const DELAY: usize = 11;
+    pub const AGREEMENT: usize = 12;
+    pub const MONETARY: usize = 13;
+    pub const AMOUNT: usize = 14;
+    pub const PAYMENT: usize = 15;
+    pub const PARTIAL_PAID: usize = 16;
+    pub const SERVICE: usize = 17;
+    pub const HOURS: usize = 18;
+    pub const SERVICE_DONE: usize = 19;
+    pub const PARTIAL_HOURS: usize = 20;
+    pub const APOLOGY: usize = 21;
+    pub const REARREST: usize = 22;
+    /// Number of slots.
+    pub const COUNT: usize = 23;
+}
+
+/// Stream kinds, mixed into the key so streams never coincide.
+const STREAM_ARRIVALS: u64 = 1;
+const STREAM_YOUTH: u64 = 2;
+
+/// One youth's uniforms, each in the open interval (0, 1), and the stream
+/// they came from, for the few draws whose number varies (convictions).
+#[derive(Debug, Clone)]
+pub(crate) struct YouthDraws {
+    pub u: [f64; slot::COUNT],
+    pub rng: StreamRng,
+}
+
+impl YouthDraws {
+    pub fn new(replication_key: u64, month: u32, index: u32) -> YouthDraws {
+        let key = mix(&[
+            replication_key,
+            STREAM_YOUTH,
+            u64::from(month),
+            u64::from(index),
+        ]);
+        let mut rng = StreamRng::seed_from_u64(key);
+        let mut u = [0.0; slot::COUNT];
+        for x in &mut u {
+            *x = open01(&mut rng);
+        }
+        YouthDraws { u, rng }
+    }
+}
+
+/// The key of replication `rep` under master seed `seed`. Every point of a
+/// sweep uses the same keys (common random numbers across points).
+pub(crate) fn replication_key(seed: u64, rep: u64) -> u64 {
+    mix(&[seed, rep])
+}
+
+/// The stream of referral arrivals of one replication.
+pub(crate) fn arrivals_rng(replication_key: u64) -> StreamRng {
+    StreamRng::seed_from_u64(mix(&[replication_key, STREAM_ARRIVALS]))
+}
+
+/// A uniform in the open interval (0, 1) with 53 bits: never 0, so its log
+/// and inverse normal CDF are finite.
+#[inline]
+pub(crate) fn open01(rng: &mut StreamRng) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// SplitMix64's finalizer: a bijective mix of 64 bits.
+#[inline]
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Mixes a list of words into one stream key.
+fn mix(parts: &[u64]) -> u64 {
+    parts
+        .iter()
+        .fold(0x5eed_u64, |h, &p| splitmix64(h ^ splitmix64(p)))
+}
+
+/// The standard normal quantile function (Wichura's AS 241, PPND16; relative
+/// accuracy about 1e-16), so normal draws are monotone in their uniform.
+pub(crate) fn normal_quantile(p: f64) -> f64 {
+    let q = p - 0.5;
+    if q.abs() <= 0.425 {
+        let r = 0.180625 - q * q;
+        return q
+            * (((((((2509.080_928_730_122_7 * r + 33430.575_583_588_128) * r
+                + 67265.770_927_008_700)
+                * r
+                + 45921.953_931_549_871)
+                * r
+                + 13731.693_765_509_461)
+                * r
+                + 1971.590_950_306_551_3)
+                * r
+                + 133.141_667_891_784_38)
+                * r
+                + 3.387_132_872_796_366_5)
+            / (((((((5226.495_278_852_545_4 * r + 28729.085_735_721_943) * r
+                + 39307.895_800_092_710)
+                * r
+                + 21213.794_301_586_595)
+                * r
+                + 5394.196_021_424_751)
+                * r
+                + 687.187_007_492_057_9)
+                * r
+                + 42.313_330_701_600_911)
+                * r
+                + 1.0);
+    }
+    let mut r = if q < 0.0 { p } else { 1.0 - p };
+    r = (-r.ln()).sqrt();
+    let value = if r <= 5.0 {
+        r -= 1.6;
+        (((((((7.745_450_142_783_414e-4 * r + 0.022_723_844_989_269_184) * r
+            + 0.241_780_725_177_450_6)
+            * r
+            + 1.270_458_252_452_368_4)
+            * r
+            + 3.647_848_324_763_204_5)
+            * r
+            + 5.769_497_221_460_691)
+            * r
+            + 4.630_337_846_156_546)
+            * r
+            + 1.423_437_110_749_683_5)
+            / (((((((1.050_750_071_644_416_9e-9 * r + 5.475_938_084_995_345e-4) * r
+                + 0.015_198_666_563_616_457)
+                * r
+                + 0.148_103_976_427_480_08)
+                * r
+                + 0.689_767_334_985_1)
+                * r
+                + 1.676_384_830_183_803_8)
+                * r
+                + 2.053_191_626_637_759)
+                * r
+                + 1.0)
+    } else {
+        r -= 5.0;
+        (((((((2.010_334_399_292_288_1e-7 * r + 2.711_555_568_743_487_6e-5) * r
+            + 0.001_242_660_947_388_078_4)
+            * r
+            + 0.026_532_189_526_576_124)
+            * r
+            + 0.296_560_571_828_504_87)
+            * r
+            + 1.784_826_539_917_291_3)
+            * r
+            + 5.463_784_911_164_114)
+            * r
+            + 6.657_904_643_501_103)
+            / (((((((2.044_263_103_389_939_7e-15 * r + 1.421_511_758_316_446e-7) * r
+                + 1.846_318_317_510_054_8e-5)
+                * r
+                + 7.868_691_311_456_133e-4)
+                * r
+                + 0.014_875_361_290_850_615)
+                * r
+                + 0.136_929_880_922_735_8)
+                * r
+                + 0.599_832_206_555_888)
+                * r
+                + 1.0)
+    };
+    if q < 0.0 { -value } else { value }
+}
+
+/// The logistic function, log-odds to probability.
+#[inline]
+pub(crate) fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Log-odds of a probability in (0, 1).
+pub(crate) fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// Index of the category a uniform falls in, given cumulative shares.
+#[inline]
+pub(crate) fn categorical(u: f64, cumulative: &[f64]) -> usize {
+    cumulative
+        .iter()
+        .position(|&c| u < c)
+        .unwrap_or(cumulative.len() - 1)
+}
+
+/// Cumulative sums of shares (the last is set to exactly 1).
+pub(crate) fn cumulative<const N: usize>(shares: [f64; N]) -> [f64; N] {
+    let mut out = [0.0; N];
+    let mut total = 0.0;
+    for (o, s) in out.iter_mut().zip(shares) {
+        total += s;
+        *o = total;
+    }
+    out[N - 1] = 1.0;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_quantile_matches_known_values() {
+        // Reference values from R's qnorm.
+        let cases = [
+            (0.5, 0.0),
+            (0.975, 1.959_963_984_540_054),
+            (0.025, -1.959_963_984_540_054),
+            (0.8413447460685429, 1.0),
+            (1e-10, -6.361_340_902_404_056),
+            (0.999, 3.090_232_306_167_813),
+        ];
+        for (p, z) in cases {
+            assert!((normal_quantile(p) - z).abs() < 1e-9, "p={p}");
+        }
+    }
+
+    #[test]
+    fn youth_streams_are_fixed_and_distinct() {
+        let a = YouthDraws::new(replication_key(1, 0), 0, 0);
+        let b = YouthDraws::new(replication_key(1, 0), 0, 0);
+        let c = YouthDraws::new(replication_key(1, 0), 0, 1);
+        assert_eq!(a.u, b.u);
+        assert_ne!(a.u, c.u);
+        assert!(a.u.iter().all(|&x| x > 0.0 && x < 1.0));
+    }
+
+    #[test]
+    fn categorical_picks_by_cumulative_share() {
+        let cum = cumulative([0.2, 0.3, 0.5]);
+        assert_eq!(categorical(0.1, &cum), 0);
+        assert_eq!(categorical(0.2, &cum), 1);
+        assert_eq!(categorical(0.99, &cum), 2);
+        assert_eq!(cum[2], 1.0);
+    }
+}

@@ -1,0 +1,96 @@
+//! The library's one error type. Every variant carries enough context (file,
+//! key, value, allowed range) for a one-paragraph message, and says whether
+//! it was the user's input (exit code 2) or a failure while running (1).
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in vomsim.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scenario file could not be read.
+    #[error("{path}: cannot read the scenario file: {source}")]
+    ReadScenario {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// The scenario file is not valid TOML, or a value has the wrong type.
+    /// The TOML parser's message carries the line and column.
+    #[error("{origin}: {message}")]
+    Syntax { origin: String, message: String },
+
+    /// A key that the schema does not know.
+    #[error("{origin}: unknown key `{key}`{}", suggestion_text(.suggestion))]
+    UnknownKey {
+        origin: String,
+        key: String,
+        suggestion: Option<String>,
+    },
+
+    /// A value outside its allowed range, or an inconsistent combination.
+    #[error("{origin}: {key} = {value} {requirement}")]
+    Invalid {
+        origin: String,
+        key: String,
+        value: String,
+        requirement: String,
+    },
+
+    /// A malformed `--set KEY=VALUE`.
+    #[error("--set {arg}: {message}")]
+    BadOverride { arg: String, message: String },
+
+    /// A command-line value out of range (`--reps 0`, `--threads 0`).
+    #[error("{option} = {value}: {requirement}")]
+    BadArgument {
+        option: String,
+        value: String,
+        requirement: String,
+    },
+
+    /// The output folder exists and `--force` was not given.
+    #[error(
+        "{path}: the output folder already exists; pass --force to replace it, or --out to choose another"
+    )]
+    OutputExists { path: PathBuf },
+
+    /// The output folder cannot be used (a file is in the way, or its
+    /// parent cannot be written). Checked before any simulation.
+    #[error("{path}: cannot use this output folder: {reason}")]
+    OutputUnusable { path: PathBuf, reason: String },
+
+    /// The output could not be written.
+    #[error("{path}: cannot write output: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// The thread pool could not be built.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads { threads: usize, message: String },
+}
+
+fn suggestion_text(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(s) => format!("; did you mean `{s}`?"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// Whether the error is the user's input (a bad file, key, value or
+    /// argument) rather than a failure while running.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, Error::Write { .. } | Error::Threads { .. })
+    }
+
+    /// The process exit code: 2 for bad input or usage, 1 for a failure
+    /// while running.
+    pub fn exit_code(&self) -> u8 {
+        if self.is_input_error() { 2 } else { 1 }
+    }
+}
+
+/// The library's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,334 @@
+//! Output files: `summary.csv`, `replications.csv`, `agents.csv` and
+//! `manifest.json`, in the columns of DESIGN.md's contract, and the output
+//! folder they are written to.
+//!
+//! Serializing is separate from where bytes go (every writer takes any
+//! `io::Write`), so formats are testable without files. The folder is
+//! assembled in a hidden staging folder beside it and renamed into place
+//! when complete: a crash or an error never leaves half an output under
+//! the final name, and an existing folder is replaced only with `--force`.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::metrics::{Disposition, MetricKey};
+use crate::pipeline::AgentRecord;
+use crate::recidivism::FOLLOW_UP_MONTHS;
+use crate::stats::summarize;
+
+/// Header of `summary.csv` (for a run: no swept parameters).
+pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q975,reps";
+/// Header of `replications.csv`.
+pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
+
+fn month_field(month: Option<u32>) -> String {
+    month.map_or_else(String::new, |m| m.to_string())
+}
+
+/// Writes `summary.csv`: one row per metric defined in at least one
+/// replication, summarized over the replications where it was defined.
+pub fn write_summary(
+    out: &mut impl Write,
+    point: usize,
+    catalog: &[MetricKey],
+    values: &[Vec<f64>],
+) -> io::Result<()> {
+    writeln!(out, "{SUMMARY_HEADER}")?;
+    for (i, key) in catalog.iter().enumerate() {
+        let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+            continue;
+        };
+        writeln!(
+            out,
+            "{point},{},{},{},{},{},{},{},{},{}",
+            key.metric,
+            key.group,
+            month_field(key.month),
+            s.mean,
+            s.sd.map_or_else(String::new, |v| v.to_string()),
+            s.q025,
+            s.q500,
+            s.q975,
+            s.reps
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `replications.csv`: every defined value of every replication.
+pub fn write_replications(
+    out: &mut impl Write,
+    point: usize,
+    catalog: &[MetricKey],
+    values: &[Vec<f64>],
+) -> io::Result<()> {
+    writeln!(out, "{REPLICATIONS_HEADER}")?;
+    for (rep, row) in values.iter().enumerate() {
+        for (key, v) in catalog.iter().zip(row) {
+            if v.is_finite() {
+                writeln!(
+                    out,
+                    "{point},{rep},{},{},{},{v}",
+                    key.metric,
+                    key.group,
+                    month_field(key.month)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Header of `agents.csv`.
+pub const AGENTS_HEADER: &str = "id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
+risk,motivation,victim_type,offender_consent,victim_consent,group,wait_days,disposition_day,\
+agreement,apology,amount,paid,payment_completed,service_hours,hours_done,service_completed,\
+time,event,t0,event0,t1,event1,reconviction_time,reconviction_event";
+
+fn bit(b: bool) -> u8 {
+    u8::from(b)
+}
+
+/// Time and event indicator, censored at the end of follow-up.
+fn censored(t: Option<f64>) -> (f64, u8) {
+    t.map_or((FOLLOW_UP_MONTHS as f64, 0), |t| (t, 1))
+}
+
+/// Writes `agents.csv`: one row per youth of replication 0.
+pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<()> {
+    writeln!(out, "{AGENTS_HEADER}")?;
+    for (id, a) in agents.iter().enumerate() {
+        let y = &a.youth;
+        let mediated = a.disposition == Disposition::Mediated;
+        let world = usize::from(mediated);
+        let (time, event) = censored(a.outcomes.rearrest[world]);
+        let (t0, event0) = censored(a.outcomes.rearrest[0]);
+        let (t1, event1) = censored(a.outcomes.rearrest[1]);
+        let (conviction, convicted) = censored(a.outcomes.reconviction[world]);
+        let r = &a.restitution;
+        writeln!(
+            out,
+            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            y.month,
+            y.referral_day,
+            y.age,
+            if y.male { "male" } else { "female" },
+            y.race.name(),
+            y.offense.name(),
+            bit(y.second_arrest),
+            y.risk,
+            y.motivation,
+            if a.consent.business_victim {
+                "business"
+            } else {
+                "individual"
+            },
+            bit(a.consent.offender),
+            bit(a.consent.victim),
+            a.disposition.group().name(),
+            a.wait_days,
+            a.disposition_day,
+            a.agreement
+                .map_or(String::new(), |g| bit(g.reached).to_string()),
+            bit(r.obligations.apology),
+            r.obligations.amount,
+            r.paid,
+            bit(r.payment_completed),
+            r.obligations.hours,
+            r.hours_done,
+            bit(r.service_completed),
+            time,
+            event,
+            t0,
+            event0,
+            t1,
+            event1,
+            conviction,
+            convicted,
+        )?;
+    }
+    Ok(())
+}
+
+/// An output folder being assembled: files go into a hidden staging folder
+/// beside the final one, which [`OutputDir::commit`] renames into place.
+/// Dropped without a commit, the staging folder is removed.
+#[derive(Debug)]
+pub struct OutputDir {
+    target: PathBuf,
+    staging: PathBuf,
+    force: bool,
+    committed: bool,
+}
+
+impl OutputDir {
+    /// Checks that `target` can be written (before any simulation, so a bad
+    /// path costs seconds, not a run) and creates the staging folder.
+    pub fn prepare(target: &Path, force: bool) -> Result<OutputDir> {
+        let unusable = |reason: String| Error::OutputUnusable {
+            path: target.to_path_buf(),
+            reason,
+        };
+        if target.exists() {
+            if !target.is_dir() {
+                return Err(unusable("it exists and is not a folder".to_string()));
+            }
+            if !force {
+                return Err(Error::OutputExists {
+                    path: target.to_path_buf(),
+                });
+            }
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| unusable("it does not name a folder".to_string()))?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)
+            .map_err(|e| unusable(format!("cannot create {}: {e}", parent.display())))?;
+        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if staging.exists() {
+            let _ = fs::remove_dir_all(&staging);
+        }
+        fs::create_dir(&staging)
+            .map_err(|e| unusable(format!("cannot write in {}: {e}", parent.display())))?;
+        Ok(OutputDir {
+            target: target.to_path_buf(),
+            staging,
+            force,
+            committed: false,
+        })
+    }
+
+    /// Writes one file into the staging folder through a buffered writer.
+    pub fn write_file(
+        &self,
+        name: &str,
+        contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+    ) -> Result<()> {
+        let path = self.staging.join(name);
+        let failed = |source| Error::Write {
+            path: self.target.join(name),
+            source,
+        };
+        let file = fs::File::create(&path).map_err(failed)?;
+        let mut writer = BufWriter::new(file);
+        contents(&mut writer).map_err(failed)?;
+        let file = writer.into_inner().map_err(|e| failed(e.into_error()))?;
+        file.sync_all().map_err(failed)?;
+        Ok(())
+    }
+
+    /// Moves the finished folder into place (replacing an old one only
+    /// with `--force`, which `prepare` checked).
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let failed = |source| Error::Write {
+            path: self.target.clone(),
+            source,
+        };
+        if self.target.exists() && self.force {
+            fs::remove_dir_all(&self.target).map_err(failed)?;
+        }
+        fs::rename(&self.staging, &self.target).map_err(failed)?;
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(metric: &'static str, month: Option<u32>) -> MetricKey {
+        MetricKey {
+            metric,
+            group: "mediated",
+            month,
+        }
+    }
+
+    #[test]
+    fn summary_rows_leave_out_undefined_values() {
+        let catalog = [
+            key("share", None),
+            key("rearrest", Some(12)),
+            key("effect_ratio", Some(6)),
+        ];
+        let values = vec![vec![0.5, 0.1, f64::NAN], vec![0.7, 0.3, f64::NAN]];
+        let mut out = Vec::new();
+        write_summary(&mut out, 0, &catalog, &values).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], SUMMARY_HEADER);
+        assert!(
+            lines[1].starts_with("0,share,mediated,,0.6,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("0,rearrest,mediated,12,0.2,"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].ends_with(",2"));
+        assert_eq!(lines.len(), 3, "the all-undefined metric has no row");
+    }
+
+    #[test]
+    fn replication_rows_skip_nan() {
+        let catalog = [key("share", None), key("effect_ratio", Some(6))];
+        let values = vec![vec![0.5, f64::NAN]];
+        let mut out = Vec::new();
+        write_replications(&mut out, 0, &catalog, &values).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{REPLICATIONS_HEADER}\n0,0,share,mediated,,0.5\n")
+        );
+    }
+
+    #[test]
+    fn output_dir_is_atomic_and_refuses_to_overwrite() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        {
+            let dir = OutputDir::prepare(&target, false).unwrap();
+            dir.write_file("a.csv", |w| w.write_all(b"x\n")).unwrap();
+            assert!(
+                !target.exists(),
+                "nothing under the final name before commit"
+            );
+            // Dropped without commit: nothing is left behind.
+        }
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+        let dir = OutputDir::prepare(&target, false).unwrap();
+        dir.write_file("a.csv", |w| w.write_all(b"x\n")).unwrap();
+        dir.commit().unwrap();
+        assert_eq!(fs::read_to_string(target.join("a.csv")).unwrap(), "x\n");
+        assert!(matches!(
+            OutputDir::prepare(&target, false),
+            Err(Error::OutputExists { .. })
+        ));
+        let dir = OutputDir::prepare(&target, true).unwrap();
+        dir.write_file("b.csv", |w| w.write_all(b"y\n")).unwrap();
+        dir.commit().unwrap();
+        assert!(
+            !target.join("a.csv").exists(),
+            "--force replaces the folder"
+        );
+        assert!(target.join("b.csv").exists());
+    }
+}

@@ -1,0 +1,40 @@
+//! vomsim: a parallel Monte Carlo, agent-based simulator of a youth
+//! victim-offender mediation (VOM) diversion program.
+//!
+//! The modules follow the life of one case (DESIGN.md): [`referral`] →
+//! [`consent`] → [`mediators`] (the wait) → [`mediation`] →
+//! [`restitution`] → [`recidivism`]; [`pipeline`] takes one replication's
+//! youths through them. [`scenario`] is the file schema and its
+//! validation, [`engine`] runs replications in parallel, [`metrics`] and
+//! [`stats`] turn counts into the reported numbers, and [`export`] writes
+//! them. [`commands`] is what the binary calls.
+//!
+//! # Reproducibility
+//!
+//! Every random number comes from Xoshiro256++ (`rand_xoshiro`, output
+//! fixed across versions) on a stream keyed by (seed, replication) and, for
+//! each youth, by its intake month and arrival index. Results are collected
+//! in replication order and summarized serially, so output is
+//! byte-identical for any thread count. A change to the order of draws is a
+//! reproducibility break and is logged in `CHANGELOG.md`.
+
+pub mod cli;
+pub mod commands;
+pub mod consent;
+pub(crate) mod draws;
+pub mod engine;
+pub mod error;
+pub mod export;
+pub mod mediation;
+pub mod mediators;
+pub mod metrics;
+pub mod pipeline;
+pub mod recidivism;
+pub mod referral;
+pub mod restitution;
+pub mod scenario;
+pub mod stats;
+
+pub use commands::execute;
+pub use error::{Error, Result};
+pub use scenario::Scenario;

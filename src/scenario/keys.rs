@@ -1,0 +1,186 @@
+//! Keys by dotted path: which keys exist (the tree of the defaults), the
+//! nearest valid key for a typo, and `--set KEY=VALUE` overrides.
+//!
+//! The set of valid keys is read off the serialized defaults, so the schema
+//! in `schema.rs` stays the one place that defines them.
+
+use toml::{Table, Value};
+
+use super::schema::RawScenario;
+use crate::error::{Error, Result};
+
+/// Every valid key, as a TOML tree of the default values.
+pub(super) fn default_tree() -> Table {
+    match Value::try_from(RawScenario::default()) {
+        Ok(Value::Table(t)) => t,
+        _ => unreachable!("RawScenario serializes to a TOML table"),
+    }
+}
+
+/// Checks that every key of `table` exists in `defaults`, recursively.
+pub(super) fn check_known(
+    table: &Table,
+    defaults: &Table,
+    origin: &str,
+    prefix: &str,
+) -> Result<()> {
+    for (key, value) in table {
+        let path = join(prefix, key);
+        match defaults.get(key) {
+            None => {
+                return Err(Error::UnknownKey {
+                    origin: origin.to_string(),
+                    key: path,
+                    suggestion: nearest(key, defaults).map(|k| join(prefix, k)),
+                });
+            }
+            Some(Value::Table(sub_defaults)) => {
+                if let Value::Table(sub) = value {
+                    check_known(sub, sub_defaults, origin, &path)?;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Applies one `KEY=VALUE` to `table`; returns the key. VALUE is read as a
+/// TOML value, or as a string where it is not one.
+pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> Result<String> {
+    let bad = |message: String| Error::BadOverride {
+        arg: arg.to_string(),
+        message,
+    };
+    let Some((key, value_text)) = arg.split_once('=') else {
+        return Err(bad(
+            "expected KEY=VALUE, e.g. referrals.per_month=60".to_string()
+        ));
+    };
+    let key = key.trim();
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(bad(format!("`{key}` is not a dotted key path")));
+    }
+    let value = parse_value(value_text.trim());
+
+    // The path must exist in the schema.
+    let mut level = defaults;
+    for (i, part) in parts.iter().enumerate() {
+        let so_far = parts[..i].join(".");
+        match level.get(*part) {
+            None => {
+                return Err(Error::UnknownKey {
+                    origin: "--set".to_string(),
+                    key: join(&so_far, part),
+                    suggestion: nearest(part, level).map(|k| join(&so_far, k)),
+                });
+            }
+            Some(Value::Table(sub)) if i + 1 < parts.len() => level = sub,
+            Some(Value::Table(sub)) => {
+                // A whole table may be set inline; its keys are checked too.
+                if let Value::Table(given) = &value {
+                    check_known(given, sub, "--set", key)?;
+                } else {
+                    return Err(bad(format!("`{key}` is a table; set one of its keys")));
+                }
+            }
+            Some(_) if i + 1 < parts.len() => {
+                return Err(bad(format!(
+                    "`{}` is a value, not a table",
+                    join(&so_far, part)
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+
+    // Insert, creating intermediate tables.
+    let mut node = table;
+    for part in &parts[..parts.len() - 1] {
+        let entry = node
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        node = match entry {
+            Value::Table(t) => t,
+            _ => return Err(bad(format!("`{part}` in the file is not a table"))),
+        };
+    }
+    node.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(key.to_string())
+}
+
+/// Reads VALUE as a TOML value (`3`, `0.5`, `true`, `[1, 2]`, `"x"`), or as a
+/// plain string where it is not one (`court_ordered`).
+fn parse_value(text: &str) -> Value {
+    match format!("v = {text}").parse::<Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(text.to_string())),
+        Err(_) => Value::String(text.to_string()),
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// The valid key at this level closest to `key` by edit distance, if any is
+/// close enough to be a plausible typo.
+fn nearest<'a>(key: &str, level: &'a Table) -> Option<&'a str> {
+    level
+        .keys()
+        .map(|k| (edit_distance(key, k), k.as_str()))
+        .filter(|(d, k)| *d <= (k.len().max(key.len()) / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between two strings, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn nearest_ignores_unrelated_keys() {
+        let t = default_tree();
+        assert_eq!(nearest("referals", &t), Some("referrals"));
+        assert_eq!(nearest("zzzzzzzzzzzzzzzzzzzzzz", &t), None);
+    }
+
+    #[test]
+    fn values_parse_as_toml_or_string() {
+        assert_eq!(parse_value("3"), Value::Integer(3));
+        assert_eq!(parse_value("0.5"), Value::Float(0.5));
+        assert_eq!(
+            parse_value("court_ordered"),
+            Value::String("court_ordered".into())
+        );
+        assert_eq!(parse_value("\"x\""), Value::String("x".into()));
+    }
+}

@@ -1,0 +1,230 @@
+//! Scenarios: the TOML file a user writes, checked once and turned into the
+//! typed parameters every stage reads.
+//!
+//! Two levels, as in ripgrep's and fd's configuration: [`schema`] mirrors
+//! the file one to one (unknown keys rejected); [`Scenario`] is validated
+//! and typed (probabilities in range, shares summing to 1, hazard tables
+//! and distributions precomputed), so simulation code never re-checks.
+//! `from_toml_str` does the work and is tested on inline strings; `load`
+//! only reads the file and adds its path to errors.
+
+mod keys;
+pub mod schema;
+mod validate;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::consent::ConsentParams;
+use crate::error::{Error, Result};
+use crate::mediation::MediationParams;
+use crate::mediators::MediatorParams;
+use crate::recidivism::RecidivismParams;
+use crate::referral::ReferralParams;
+use crate::restitution::RestitutionParams;
+pub use schema::RawScenario;
+
+/// A validated scenario: what every stage of the simulation reads.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The resolved file (defaults filled in, `--set` applied), as printed by
+    /// `vomsim validate` and recorded in `manifest.json`.
+    pub raw: RawScenario,
+    /// SHA-256 of the scenario file's bytes, hex.
+    pub source_sha256: String,
+    pub(crate) referral: ReferralParams,
+    pub(crate) consent: ConsentParams,
+    pub(crate) mediators: MediatorParams,
+    pub(crate) mediation: MediationParams,
+    pub(crate) restitution: RestitutionParams,
+    pub(crate) recidivism: RecidivismParams,
+}
+
+impl Scenario {
+    /// Parses, overrides (`--set KEY=VALUE`, in order) and validates a
+    /// scenario given as text. `origin` names the text in error messages
+    /// (usually its path).
+    pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Scenario> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Syntax {
+            origin: origin.to_string(),
+            message: one_paragraph(&e.to_string()),
+        })?;
+        let defaults = keys::default_tree();
+        keys::check_known(&table, &defaults, origin, "")?;
+        let mut overridden = Vec::new();
+        for arg in overrides {
+            let key = keys::apply_override(&mut table, &defaults, arg)?;
+            overridden.push(key);
+        }
+        // Without overrides, deserialize from the text so that a type error
+        // carries its line and column; with them, from the merged table.
+        let raw: RawScenario = if overrides.is_empty() {
+            toml::from_str(text)
+        } else {
+            table.try_into()
+        }
+        .map_err(|e| Error::Syntax {
+            origin: if overrides.is_empty() {
+                origin.to_string()
+            } else {
+                format!("{origin} (with --set)")
+            },
+            message: one_paragraph(&e.to_string()),
+        })?;
+        let source_sha256 = hex(&Sha256::digest(text.as_bytes()));
+        validate::validate(raw, origin, &overridden, source_sha256)
+    }
+
+    /// Reads a scenario file and validates it (see [`Scenario::from_toml_str`]).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario> {
+        if path.is_dir() {
+            return Err(Error::ReadScenario {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("this is a directory, not a scenario file"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::from_toml_str(&text, &path.display().to_string(), overrides)
+    }
+
+    /// The scenario's name (the default output folder's name).
+    pub fn name(&self) -> &str {
+        &self.raw.name
+    }
+
+    /// The resolved scenario as TOML: every key, defaults included.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(&self.raw).expect("a RawScenario always serializes to TOML")
+    }
+
+    /// Program months in which referrals arrive.
+    pub fn intake_months(&self) -> u32 {
+        self.raw.simulation.intake_months
+    }
+}
+
+/// Folds a multi-line parser message into one paragraph. TOML's message is
+/// "TOML parse error at line L, column C", an excerpt of the line with a
+/// caret, then the reason: keep the position and the reason.
+fn one_paragraph(message: &str) -> String {
+    let is_excerpt = |line: &str| {
+        let before_bar = line.split('|').next().unwrap_or("");
+        line.contains('|') && before_bar.trim().chars().all(|c| c.is_ascii_digit())
+    };
+    let parts: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !is_excerpt(l))
+        .collect();
+    parts.join(": ")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario> {
+        Scenario::from_toml_str(text, "test.toml", &[])
+    }
+
+    #[test]
+    fn empty_text_gives_the_defaults() {
+        let s = parse("").unwrap();
+        assert_eq!(s.raw, RawScenario::default());
+    }
+
+    #[test]
+    fn resolved_toml_round_trips() {
+        let s = parse("name = \"x\"\n[referrals]\nper_month = 12.5\n").unwrap();
+        let again = parse(&s.to_toml()).unwrap();
+        assert_eq!(s.raw, again.raw);
+        assert_eq!(again.raw.referrals.per_month, 12.5);
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let err = parse("[referrals]\nper_month = = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("test.toml"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("column"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_nearest() {
+        let err = parse("[mediation]\nagrement_probability = 0.9\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mediation.agrement_probability"), "{err}");
+        assert!(
+            err.contains("did you mean `mediation.agreement_probability`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn out_of_range_names_key_value_and_range() {
+        let err = parse("[mediation]\nagreement_probability = 1.3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("mediation.agreement_probability = 1.3 must lie in [0, 1]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn shares_must_sum_to_one() {
+        let err = parse("[referrals.race_shares]\nhispanic = 0.9\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("referrals.race_shares"), "{err}");
+        assert!(err.contains("sum to 1"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported() {
+        let err = parse("[referrals]\nper_month = \"many\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("per_month"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn set_overrides_with_the_same_validation() {
+        let set = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            Scenario::from_toml_str("", "t.toml", &args)
+        };
+        let s = set(&[
+            "referrals.per_month=7",
+            "consent.offender_mode=court_ordered",
+        ])
+        .unwrap();
+        assert_eq!(s.raw.referrals.per_month, 7.0);
+        assert_eq!(
+            s.raw.consent.offender_mode,
+            schema::OffenderMode::CourtOrdered
+        );
+        let err = set(&["referals.per_month=7"]).unwrap_err().to_string();
+        assert!(err.contains("did you mean `referrals`"), "{err}");
+        let err = set(&["referrals.per_month=-1"]).unwrap_err().to_string();
+        assert!(err.contains("referrals.per_month = -1"), "{err}");
+        let err = set(&["referrals.per_month"]).unwrap_err().to_string();
+        assert!(err.contains("KEY=VALUE"), "{err}");
+        let err = set(&["consent.offender_mode=sometimes"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sometimes"), "{err}");
+    }
+}

@@ -1,0 +1,478 @@
+//! The scenario file's schema: plain serde structs that mirror the TOML one
+//! to one. Unknown keys are rejected (`deny_unknown_fields`); every field has
+//! a default so that `vomsim validate` can print the fully resolved file.
+//!
+//! Nothing here is checked beyond its type: ranges, sums and consistency are
+//! checked once in [`super::validate`], which turns this into a typed
+//! [`super::Scenario`].
+//!
+//! The defaults are the calibrated Los Angeles VORS values of
+//! `scenarios/vors_la.toml`; that file carries each number's source.
+
+use serde::{Deserialize, Serialize};
+
+/// One scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawScenario {
+    /// Short name; names the default output folder `output/<name>/`.
+    pub name: String,
+    /// One line for humans.
+    pub description: String,
+    pub simulation: RawSimulation,
+    pub referrals: RawReferrals,
+    pub consent: RawConsent,
+    pub mediators: RawMediators,
+    pub mediation: RawMediation,
+    pub restitution: RawRestitution,
+    pub recidivism: RawRecidivism,
+    pub treatment: RawTreatment,
+}
+
+/// How much to simulate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Master seed of the random streams (overridden by `--seed`).
+    pub seed: u64,
+    /// Replications to run (overridden by `--reps`); at least 1.
+    pub replications: u64,
+    /// Months during which referrals arrive (the intake period); 1 to 600.
+    pub intake_months: u32,
+}
+
+/// Stage 1: who is referred, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawReferrals {
+    /// Mean referrals per program month (Poisson); >= 0.
+    pub per_month: f64,
+    /// Optional multipliers of `per_month` by intake month, cycled; each >= 0.
+    /// Empty means a constant rate.
+    pub monthly_multipliers: Vec<f64>,
+    /// Shares of ages 13, 14, 15, 16, 17 (five values summing to 1).
+    pub age_shares: Vec<f64>,
+    /// Share of boys, in [0, 1].
+    pub male_share: f64,
+    /// Race/ethnicity shares (sum to 1).
+    pub race_shares: RaceShares,
+    /// Offense shares (sum to 1); `violent` is an opt-in extension.
+    pub offense_shares: OffenseValues,
+    /// Share of youths on their second (rather than first) arrest, in [0, 1].
+    pub second_arrest_share: f64,
+    /// Correlation of motivation with latent risk `z`, in [-1, 1].
+    pub motivation_risk_correlation: f64,
+}
+
+/// Stages 2-4: offender and victim consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConsent {
+    /// `voluntary` (a logistic model) or `court_ordered` (always yes).
+    pub offender_mode: OffenderMode,
+    /// Voluntary consent probability of a reference youth (motivation 0,
+    /// vandalism), in (0, 1).
+    pub offender_probability: f64,
+    /// Log-odds of offender consent per standard deviation of motivation.
+    pub offender_motivation_log_odds: f64,
+    /// Log-odds shift of offender consent by offense.
+    pub offender_offense_log_odds: OffenseValues,
+    /// Victim consent probability for a reference case (individual victim,
+    /// vandalism, youth risk z = 0), in (0, 1).
+    pub victim_probability: f64,
+    /// Log-odds shift of victim consent by offense.
+    pub victim_offense_log_odds: OffenseValues,
+    /// Share of cases whose victim is a business (a store, a company), by
+    /// offense, in [0, 1].
+    pub victim_business_share: OffenseValues,
+    /// Log-odds shift of victim consent when the victim is a business.
+    pub victim_business_log_odds: f64,
+    /// Log-odds of victim consent per standard deviation of the youth's latent
+    /// risk: the self-selection channel of the VORS comparison group.
+    pub victim_risk_log_odds: f64,
+}
+
+/// Stage 5: the wait for mediators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawMediators {
+    /// Mean days from referral to the mediation session (log-normal), > 0.
+    pub delay_days_mean: f64,
+    /// Standard deviation of that delay in days, > 0.
+    pub delay_days_sd: f64,
+}
+
+/// Stage 6: the session and the agreement's contents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawMediation {
+    /// Probability that a session ends in a signed agreement, in [0, 1].
+    pub agreement_probability: f64,
+    /// Probability an agreement includes monetary restitution, in [0, 1].
+    pub monetary_probability: f64,
+    /// Median restitution amount agreed, dollars (log-normal), > 0.
+    pub amount_median_dollars: f64,
+    /// Log-scale standard deviation of the amount, >= 0.
+    pub amount_log_sd: f64,
+    /// Probability an agreement includes community service, in [0, 1].
+    pub service_probability: f64,
+    /// Median community service hours agreed (log-normal), > 0.
+    pub service_hours_median: f64,
+    /// Log-scale standard deviation of the hours, >= 0.
+    pub service_hours_log_sd: f64,
+    /// Probability an agreement includes an apology, in [0, 1].
+    pub apology_probability: f64,
+}
+
+/// Stage 7: completing restitution, after mediation or on a court order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRestitution {
+    /// Completion of what a mediation agreement set.
+    pub mediated: RawCompletion,
+    /// The court's orders for cases returned to the agency, and their completion.
+    pub court_ordered: RawCourtOrder,
+}
+
+/// How obligations get completed: completion falls with the amount (hours).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawCompletion {
+    /// Probability of paying in full an amount equal to the median, in (0, 1).
+    pub payment_probability: f64,
+    /// Log-odds of paying in full per unit of ln(amount / median); <= 0
+    /// makes completion fall with the amount.
+    pub payment_amount_log_odds: f64,
+    /// Non-payers pay a uniform share of the amount in [0, this], in [0, 1].
+    pub partial_paid_max_share: f64,
+    /// Probability of completing community service of median hours, in (0, 1).
+    pub service_probability: f64,
+    /// Log-odds of completing service per unit of ln(hours / median).
+    pub service_hours_log_odds: f64,
+    /// Non-completers perform a uniform share of the hours in [0, this].
+    pub partial_hours_max_share: f64,
+}
+
+/// Treatment as usual: what the court orders a returned case, and completion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawCourtOrder {
+    /// Probability the court orders monetary restitution, in [0, 1].
+    pub monetary_probability: f64,
+    /// Median amount ordered, dollars (log-normal), > 0.
+    pub amount_median_dollars: f64,
+    /// Log-scale standard deviation of the amount, >= 0.
+    pub amount_log_sd: f64,
+    /// Probability the court orders community service, in [0, 1].
+    pub service_probability: f64,
+    /// Median hours ordered (log-normal), > 0.
+    pub service_hours_median: f64,
+    /// Log-scale standard deviation of the hours, >= 0.
+    pub service_hours_log_sd: f64,
+    /// Completion of the orders.
+    pub completion: RawCompletion,
+}
+
+/// Stage 8: the rearrest hazard and reconviction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRecidivism {
+    /// 12-month cumulative rearrest of a reference youth (vandalism, first
+    /// arrest, girl, age 15, z = 0) without mediation, in (0, 1).
+    pub baseline_rearrest_12m: f64,
+    /// Weibull shape of the baseline hazard, > 0; below 1 the hazard declines.
+    pub baseline_weibull_shape: f64,
+    /// Optional 30 monthly baseline hazards (per month, >= 0) that replace the
+    /// Weibull form; empty means use the Weibull form.
+    pub baseline_monthly_hazard: Vec<f64>,
+    /// Log hazard ratio per standard deviation of latent risk `z`.
+    pub risk_log_hr: f64,
+    /// Log hazard ratio by offense (relative to vandalism).
+    pub offense_log_hr: OffenseValues,
+    /// Log hazard ratio of a second arrest versus a first.
+    pub second_arrest_log_hr: f64,
+    /// Log hazard ratio of boys versus girls.
+    pub male_log_hr: f64,
+    /// Log hazard ratio per year of age above 15.
+    pub age_log_hr: f64,
+    /// Probability that a rearrest leads to a conviction, in [0, 1].
+    pub conviction_probability: f64,
+    /// Mean months from rearrest to conviction (exponential), >= 0.
+    pub conviction_lag_months_mean: f64,
+}
+
+/// Stage 8 for mediated youths: the treatment hazard ratio and its decay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawTreatment {
+    /// Hazard ratio of mediated youths at the start of follow-up, > 0.
+    pub hazard_ratio_initial: f64,
+    /// Months for the log hazard ratio to halve (decay towards 1), > 0.
+    pub half_life_months: f64,
+    /// Factor on the log hazard ratio for violent offenses, >= 0.
+    pub violent_log_hr_scale: f64,
+    /// Factor on the log hazard ratio when all restitution agreed was
+    /// completed, >= 0 (1 = no modification).
+    pub restitution_completed_log_hr_scale: f64,
+}
+
+/// Offender consent mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffenderMode {
+    /// The youth decides (logistic model of motivation and offense).
+    Voluntary,
+    /// The court orders participation: offender consent is always yes.
+    CourtOrdered,
+}
+
+/// One number per offense category.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OffenseValues {
+    pub vandalism: f64,
+    pub shoplifting: f64,
+    pub joyriding: f64,
+    pub burglary: f64,
+    pub assault: f64,
+    pub violent: f64,
+}
+
+/// Race/ethnicity shares, as the VORS study population reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RaceShares {
+    pub hispanic: f64,
+    pub black: f64,
+    pub white: f64,
+    pub asian: f64,
+    pub unspecified: f64,
+}
+
+impl OffenseValues {
+    pub const ZERO: OffenseValues = OffenseValues {
+        vandalism: 0.0,
+        shoplifting: 0.0,
+        joyriding: 0.0,
+        burglary: 0.0,
+        assault: 0.0,
+        violent: 0.0,
+    };
+
+    /// Values in [`crate::referral::Offense`] order.
+    pub fn to_array(self) -> [f64; 6] {
+        [
+            self.vandalism,
+            self.shoplifting,
+            self.joyriding,
+            self.burglary,
+            self.assault,
+            self.violent,
+        ]
+    }
+}
+
+impl RaceShares {
+    /// Values in [`crate::referral::Race`] order.
+    pub fn to_array(self) -> [f64; 5] {
+        [
+            self.hispanic,
+            self.black,
+            self.white,
+            self.asian,
+            self.unspecified,
+        ]
+    }
+}
+
+impl Default for OffenseValues {
+    fn default() -> Self {
+        Self::ZERO
+    }
+}
+
+impl Default for RaceShares {
+    /// The VORS study population (seed 003, "Study Populations").
+    fn default() -> Self {
+        RaceShares {
+            hispanic: 0.573,
+            black: 0.291,
+            white: 0.081,
+            asian: 0.038,
+            unspecified: 0.017,
+        }
+    }
+}
+
+impl Default for OffenderMode {
+    fn default() -> Self {
+        OffenderMode::Voluntary
+    }
+}
+
+impl Default for RawScenario {
+    fn default() -> Self {
+        RawScenario {
+            name: "scenario".to_string(),
+            description: String::new(),
+            simulation: RawSimulation::default(),
+            referrals: RawReferrals::default(),
+            consent: RawConsent::default(),
+            mediators: RawMediators::default(),
+            mediation: RawMediation::default(),
+            restitution: RawRestitution::default(),
+            recidivism: RawRecidivism::default(),
+            treatment: RawTreatment::default(),
+        }
+    }
+}
+
+impl Default for RawSimulation {
+    fn default() -> Self {
+        RawSimulation {
+            seed: 20_261_121,
+            replications: 200,
+            intake_months: 12,
+        }
+    }
+}
+
+impl Default for RawReferrals {
+    fn default() -> Self {
+        RawReferrals {
+            per_month: 40.0,
+            monthly_multipliers: Vec::new(),
+            age_shares: vec![0.15, 0.20, 0.22, 0.22, 0.21],
+            male_share: 0.701,
+            race_shares: RaceShares::default(),
+            offense_shares: OffenseValues {
+                vandalism: 0.30,
+                shoplifting: 0.30,
+                joyriding: 0.10,
+                burglary: 0.15,
+                assault: 0.15,
+                violent: 0.0,
+            },
+            second_arrest_share: 0.30,
+            motivation_risk_correlation: -0.3,
+        }
+    }
+}
+
+impl Default for RawConsent {
+    fn default() -> Self {
+        RawConsent {
+            offender_mode: OffenderMode::Voluntary,
+            offender_probability: 0.75,
+            offender_motivation_log_odds: 1.0,
+            offender_offense_log_odds: OffenseValues::ZERO,
+            victim_probability: 0.55,
+            victim_offense_log_odds: OffenseValues::ZERO,
+            victim_business_share: OffenseValues {
+                vandalism: 0.3,
+                shoplifting: 0.9,
+                joyriding: 0.1,
+                burglary: 0.3,
+                assault: 0.0,
+                violent: 0.0,
+            },
+            victim_business_log_odds: 0.0,
+            victim_risk_log_odds: -1.0,
+        }
+    }
+}
+
+impl Default for RawMediators {
+    fn default() -> Self {
+        RawMediators {
+            delay_days_mean: 30.0,
+            delay_days_sd: 15.0,
+        }
+    }
+}
+
+impl Default for RawMediation {
+    fn default() -> Self {
+        RawMediation {
+            agreement_probability: 0.90,
+            monetary_probability: 0.556,
+            amount_median_dollars: 200.0,
+            amount_log_sd: 1.0,
+            service_probability: 0.911,
+            service_hours_median: 20.0,
+            service_hours_log_sd: 0.7,
+            apology_probability: 0.8,
+        }
+    }
+}
+
+impl Default for RawCompletion {
+    fn default() -> Self {
+        RawCompletion {
+            payment_probability: 0.62,
+            payment_amount_log_odds: -0.5,
+            partial_paid_max_share: 0.5,
+            service_probability: 0.58,
+            service_hours_log_odds: -0.5,
+            partial_hours_max_share: 0.5,
+        }
+    }
+}
+
+impl Default for RawCourtOrder {
+    fn default() -> Self {
+        RawCourtOrder {
+            monetary_probability: 0.25,
+            amount_median_dollars: 300.0,
+            amount_log_sd: 1.0,
+            service_probability: 0.33,
+            service_hours_median: 30.0,
+            service_hours_log_sd: 0.7,
+            completion: RawCompletion {
+                payment_probability: 0.03,
+                payment_amount_log_odds: -2.0,
+                partial_paid_max_share: 0.0,
+                service_probability: 0.05,
+                service_hours_log_odds: -1.0,
+                partial_hours_max_share: 0.05,
+            },
+        }
+    }
+}
+
+impl Default for RawRestitution {
+    fn default() -> Self {
+        RawRestitution {
+            mediated: RawCompletion::default(),
+            court_ordered: RawCourtOrder::default(),
+        }
+    }
+}
+
+impl Default for RawRecidivism {
+    fn default() -> Self {
+        RawRecidivism {
+            baseline_rearrest_12m: 0.2,
+            baseline_weibull_shape: 0.8,
+            baseline_monthly_hazard: Vec::new(),
+            risk_log_hr: 0.8,
+            offense_log_hr: OffenseValues::ZERO,
+            second_arrest_log_hr: 0.3,
+            male_log_hr: 0.3,
+            age_log_hr: 0.0,
+            conviction_probability: 0.6,
+            conviction_lag_months_mean: 3.0,
+        }
+    }
+}
+
+impl Default for RawTreatment {
+    fn default() -> Self {
+        RawTreatment {
+            hazard_ratio_initial: 0.6,
+            half_life_months: 12.0,
+            violent_log_hr_scale: 0.5,
+            restitution_completed_log_hr_scale: 1.0,
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! Validation: every range, sum and combination checked once, with an error
+//! naming the file (or `--set`), the key, the value and what is allowed;
+//! then the typed parameters of every stage, with tables precomputed.
+
+use super::Scenario;
+use super::schema::{OffenderMode, OffenseValues, RawCompletion, RawScenario};
+use crate::consent::ConsentParams;
+use crate::draws::{cumulative, logit};
+use crate::error::{Error, Result};
+use crate::mediation::{LogNormal, MediationParams};
+use crate::mediators::MediatorParams;
+use crate::recidivism::{FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly};
+use crate::referral::ReferralParams;
+use crate::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
+
+/// Tolerance on shares that must sum to 1.
+const SUM_TOLERANCE: f64 = 1e-6;
+
+/// Checks values against their ranges; knows where each key came from.
+struct Checker<'a> {
+    origin: &'a str,
+    overridden: &'a [String],
+}
+
+impl Checker<'_> {
+    fn fail(&self, key: &str, value: impl std::fmt::Display, requirement: &str) -> Error {
+        let origin = if self.overridden.iter().any(|k| key.starts_with(k.as_str())) {
+            format!("{} (--set)", self.origin)
+        } else {
+            self.origin.to_string()
+        };
+        Error::Invalid {
+            origin,
+            key: key.to_string(),
+            value: value.to_string(),
+            requirement: requirement.to_string(),
+        }
+    }
+
+    fn finite(&self, key: &str, v: f64) -> Result<f64> {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(self.fail(key, v, "must be a finite number"))
+        }
+    }
+
+    /// `v` in [low, high].
+    fn within(&self, key: &str, v: f64, low: f64, high: f64) -> Result<f64> {
+        if v.is_finite() && v >= low && v <= high {
+            Ok(v)
+        } else {
+            Err(self.fail(key, v, &format!("must lie in [{low}, {high}]")))
+        }
+    }
+
+    fn probability(&self, key: &str, v: f64) -> Result<f64> {
+        self.within(key, v, 0.0, 1.0)
+    }
+
+    /// A probability that is converted to log-odds: strictly inside (0, 1).
+    fn open_probability(&self, key: &str, v: f64) -> Result<f64> {
+        if v.is_finite() && v > 0.0 && v < 1.0 {
+            Ok(v)
+        } else {
+            Err(self.fail(key, v, "must lie strictly between 0 and 1"))
+        }
+    }
+
+    fn positive(&self, key: &str, v: f64) -> Result<f64> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.fail(key, v, "must be a finite number greater than 0"))
+        }
+    }
+
+    fn non_negative(&self, key: &str, v: f64) -> Result<f64> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.fail(key, v, "must be a finite number of at least 0"))
+        }
+    }
+
+    /// Shares: each in [0, 1], summing to 1.
+    fn shares<const N: usize>(
+        &self,
+        key: &str,
+        names: [&str; N],
+        values: [f64; N],
+    ) -> Result<[f64; N]> {
+        for (name, v) in names.iter().zip(values) {
+            self.probability(&format!("{key}.{name}"), v)?;
+        }
+        let total: f64 = values.iter().sum();
+        if (total - 1.0).abs() > SUM_TOLERANCE {
+            let listed = names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| format!("{n} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(self.fail(
+                key,
+                format!("{{ {listed} }}"),
+                &format!("must sum to 1 (they sum to {total})"),
+            ));
+        }
+        Ok(values)
+    }
+
+    fn offense_values(&self, key: &str, values: OffenseValues) -> Result<[f64; 6]> {
+        let array = values.to_array();
+        for (name, v) in OFFENSE_NAMES.iter().zip(array) {
+            self.finite(&format!("{key}.{name}"), v)?;
+        }
+        Ok(array)
+    }
+
+    fn offense_probabilities(&self, key: &str, values: OffenseValues) -> Result<[f64; 6]> {
+        let array = values.to_array();
+        for (name, v) in OFFENSE_NAMES.iter().zip(array) {
+            self.probability(&format!("{key}.{name}"), v)?;
+        }
+        Ok(array)
+    }
+
+    fn completion(
+        &self,
+        key: &str,
+        raw: &RawCompletion,
+        amount_log_median: f64,
+        hours_log_median: f64,
+    ) -> Result<CompletionParams> {
+        Ok(CompletionParams {
+            payment_intercept: logit(self.open_probability(
+                &format!("{key}.payment_probability"),
+                raw.payment_probability,
+            )?),
+            payment_slope: self.finite(
+                &format!("{key}.payment_amount_log_odds"),
+                raw.payment_amount_log_odds,
+            )?,
+            amount_log_median,
+            partial_paid_max_share: self.probability(
+                &format!("{key}.partial_paid_max_share"),
+                raw.partial_paid_max_share,
+            )?,
+            service_intercept: logit(self.open_probability(
+                &format!("{key}.service_probability"),
+                raw.service_probability,
+            )?),
+            service_slope: self.finite(
+                &format!("{key}.service_hours_log_odds"),
+                raw.service_hours_log_odds,
+            )?,
+            hours_log_median,
+            partial_hours_max_share: self.probability(
+                &format!("{key}.partial_hours_max_share"),
+                raw.partial_hours_max_share,
+            )?,
+        })
+    }
+
+    fn log_normal(
+        &self,
+        key_median: &str,
+        median: f64,
+        key_sd: &str,
+        sd: f64,
+    ) -> Result<LogNormal> {
+        Ok(LogNormal {
+            log_median: self.positive(key_median, median)?.ln(),
+            log_sd: self.non_negative(key_sd, sd)?,
+        })
+    }
+}
+
+const OFFENSE_NAMES: [&str; 6] = [
+    "vandalism",
+    "shoplifting",
+    "joyriding",
+    "burglary",
+    "assault",
+    "violent",
+];
+
+/// Validates a resolved file into a [`Scenario`].
+pub(super) fn validate(
+    raw: RawScenario,
+    origin: &str,
+    overridden: &[String],
+    source_sha256: String,
+) -> Result<Scenario> {
+    let c = Checker { origin, overridden };
+
+    // Simulation.
+    let sim = &raw.simulation;
+    if sim.replications == 0 {
+        return Err(c.fail("simulation.replications", 0, "must be at least 1"));
+    }
+    if !(1..=600).contains(&sim.intake_months) {
+        return Err(c.fail(
+            "simulation.intake_months",
+            sim.intake_months,
+            "must lie in [1, 600]",
+        ));
+    }
+    if raw.name.is_empty()
+        || raw
+            .name
+            .chars()
+            .any(|ch| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.'))
+        || raw.name.starts_with('.')
+    {
+        return Err(c.fail(
+            "name",
+            format!("{:?}", raw.name),
+            "must be a non-empty folder name of letters, digits, '_', '-' or '.'",
+        ));
+    }
+
+    // Referrals.
+    let r = &raw.referrals;
+    let per_month = c.non_negative("referrals.per_month", r.per_month)?;
+    for (i, m) in r.monthly_multipliers.iter().enumerate() {
+        c.non_negative(&format!("referrals.monthly_multipliers[{i}]"), *m)?;
+    }
+    if per_month * r.monthly_multipliers.iter().copied().fold(1.0, f64::max) > 1e6 {
+        return Err(c.fail(
+            "referrals.per_month",
+            per_month,
+            "must be at most 1e6 per month",
+        ));
+    }
+    let ages: [f64; 5] = r.age_shares.as_slice().try_into().map_err(|_| {
+        c.fail(
+            "referrals.age_shares",
+            format!("{:?}", r.age_shares),
+            "must list 5 shares, for ages 13, 14, 15, 16 and 17",
+        )
+    })?;
+    let ages = c.shares("referrals.age_shares", ["13", "14", "15", "16", "17"], ages)?;
+    let races = c.shares(
+        "referrals.race_shares",
+        ["hispanic", "black", "white", "asian", "unspecified"],
+        r.race_shares.to_array(),
+    )?;
+    let offenses = c.shares(
+        "referrals.offense_shares",
+        OFFENSE_NAMES,
+        r.offense_shares.to_array(),
+    )?;
+    let referral = ReferralParams {
+        per_month,
+        monthly_multipliers: r.monthly_multipliers.clone(),
+        age_cumulative: cumulative(ages),
+        male_share: c.probability("referrals.male_share", r.male_share)?,
+        race_cumulative: cumulative(races),
+        offense_cumulative: cumulative(offenses),
+        second_arrest_share: c
+            .probability("referrals.second_arrest_share", r.second_arrest_share)?,
+        motivation_risk_correlation: c.within(
+            "referrals.motivation_risk_correlation",
+            r.motivation_risk_correlation,
+            -1.0,
+            1.0,
+        )?,
+    };
+
+    // Consent.
+    let k = &raw.consent;
+    let consent = ConsentParams {
+        court_ordered: k.offender_mode == OffenderMode::CourtOrdered,
+        offender_intercept: logit(
+            c.open_probability("consent.offender_probability", k.offender_probability)?,
+        ),
+        offender_motivation: c.finite(
+            "consent.offender_motivation_log_odds",
+            k.offender_motivation_log_odds,
+        )?,
+        offender_offense: c.offense_values(
+            "consent.offender_offense_log_odds",
+            k.offender_offense_log_odds,
+        )?,
+        victim_intercept: logit(
+            c.open_probability("consent.victim_probability", k.victim_probability)?,
+        ),
+        victim_offense: c
+            .offense_values("consent.victim_offense_log_odds", k.victim_offense_log_odds)?,
+        victim_business_share: c
+            .offense_probabilities("consent.victim_business_share", k.victim_business_share)?,
+        victim_business: c.finite(
+            "consent.victim_business_log_odds",
+            k.victim_business_log_odds,
+        )?,
+        victim_risk: c.finite("consent.victim_risk_log_odds", k.victim_risk_log_odds)?,
+    };
+
+    // The wait.
+    let w = &raw.mediators;
+    let mediators = MediatorParams::from_mean_sd(
+        c.positive("mediators.delay_days_mean", w.delay_days_mean)?,
+        c.positive("mediators.delay_days_sd", w.delay_days_sd)?,
+    );
+
+    // Mediation.
+    let m = &raw.mediation;
+    let mediation = MediationParams {
+        agreement_probability: c
+            .probability("mediation.agreement_probability", m.agreement_probability)?,
+        monetary_probability: c
+            .probability("mediation.monetary_probability", m.monetary_probability)?,
+        amount: c.log_normal(
+            "mediation.amount_median_dollars",
+            m.amount_median_dollars,
+            "mediation.amount_log_sd",
+            m.amount_log_sd,
+        )?,
+        service_probability: c
+            .probability("mediation.service_probability", m.service_probability)?,
+        hours: c.log_normal(
+            "mediation.service_hours_median",
+            m.service_hours_median,
+            "mediation.service_hours_log_sd",
+            m.service_hours_log_sd,
+        )?,
+        apology_probability: c
+            .probability("mediation.apology_probability", m.apology_probability)?,
+    };
+
+    // Restitution.
+    let co = &raw.restitution.court_ordered;
+    let court_order = CourtOrderParams {
+        monetary_probability: c.probability(
+            "restitution.court_ordered.monetary_probability",
+            co.monetary_probability,
+        )?,
+        amount: c.log_normal(
+            "restitution.court_ordered.amount_median_dollars",
+            co.amount_median_dollars,
+            "restitution.court_ordered.amount_log_sd",
+            co.amount_log_sd,
+        )?,
+        service_probability: c.probability(
+            "restitution.court_ordered.service_probability",
+            co.service_probability,
+        )?,
+        hours: c.log_normal(
+            "restitution.court_ordered.service_hours_median",
+            co.service_hours_median,
+            "restitution.court_ordered.service_hours_log_sd",
+            co.service_hours_log_sd,
+        )?,
+    };
+    let restitution = RestitutionParams {
+        mediated: c.completion(
+            "restitution.mediated",
+            &raw.restitution.mediated,
+            mediation.amount.log_median,
+            mediation.hours.log_median,
+        )?,
+        court_completion: c.completion(
+            "restitution.court_ordered.completion",
+            &co.completion,
+            court_order.amount.log_median,
+            court_order.hours.log_median,
+        )?,
+        court_order,
+    };
+
+    // Recidivism and treatment.
+    let h = &raw.recidivism;
+    let t = &raw.treatment;
+    let baseline: [f64; FOLLOW_UP_MONTHS] = if h.baseline_monthly_hazard.is_empty() {
+        weibull_monthly(
+            c.open_probability("recidivism.baseline_rearrest_12m", h.baseline_rearrest_12m)?,
+            c.within(
+                "recidivism.baseline_weibull_shape",
+                h.baseline_weibull_shape,
+                0.05,
+                20.0,
+            )?,
+        )
+    } else {
+        let given: [f64; FOLLOW_UP_MONTHS] = h
+            .baseline_monthly_hazard
+            .as_slice()
+            .try_into()
+            .map_err(|_| {
+                c.fail(
+                    "recidivism.baseline_monthly_hazard",
+                    format!("a list of {}", h.baseline_monthly_hazard.len()),
+                    "must list 30 monthly hazards (or be empty to use the Weibull form)",
+                )
+            })?;
+        for (i, v) in given.iter().enumerate() {
+            c.within(
+                &format!("recidivism.baseline_monthly_hazard[{i}]"),
+                *v,
+                0.0,
+                50.0,
+            )?;
+        }
+        given
+    };
+    let log_hr = decaying_log_hr(
+        c.within(
+            "treatment.hazard_ratio_initial",
+            t.hazard_ratio_initial,
+            1e-3,
+            1e3,
+        )?,
+        c.positive("treatment.half_life_months", t.half_life_months)?,
+    );
+    let (untreated, treated) = RecidivismParams::tables(
+        &baseline,
+        &log_hr,
+        c.within(
+            "treatment.violent_log_hr_scale",
+            t.violent_log_hr_scale,
+            0.0,
+            10.0,
+        )?,
+        c.within(
+            "treatment.restitution_completed_log_hr_scale",
+            t.restitution_completed_log_hr_scale,
+            0.0,
+            10.0,
+        )?,
+    );
+    let log_hr_key = |key: &str, v: f64| c.within(key, v, -10.0, 10.0);
+    let offense_log_hr = c.offense_values("recidivism.offense_log_hr", h.offense_log_hr)?;
+    for (name, v) in OFFENSE_NAMES.iter().zip(offense_log_hr) {
+        log_hr_key(&format!("recidivism.offense_log_hr.{name}"), v)?;
+    }
+    let recidivism = RecidivismParams {
+        untreated,
+        treated,
+        risk_log_hr: log_hr_key("recidivism.risk_log_hr", h.risk_log_hr)?,
+        offense_log_hr,
+        second_arrest_log_hr: log_hr_key(
+            "recidivism.second_arrest_log_hr",
+            h.second_arrest_log_hr,
+        )?,
+        male_log_hr: log_hr_key("recidivism.male_log_hr", h.male_log_hr)?,
+        age_log_hr: log_hr_key("recidivism.age_log_hr", h.age_log_hr)?,
+        conviction_probability: c.probability(
+            "recidivism.conviction_probability",
+            h.conviction_probability,
+        )?,
+        conviction_lag_months_mean: c.within(
+            "recidivism.conviction_lag_months_mean",
+            h.conviction_lag_months_mean,
+            0.0,
+            120.0,
+        )?,
+    };
+
+    Ok(Scenario {
+        raw,
+        source_sha256,
+        referral,
+        consent,
+        mediators,
+        mediation,
+        restitution,
+        recidivism,
+    })
+}
