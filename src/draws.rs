@@ -116,6 +116,8 @@ fn mix(parts: &[u64]) -> u64 {
 
 /// The standard normal quantile function (Wichura's AS 241, PPND16; relative
 /// accuracy about 1e-16), so normal draws are monotone in their uniform.
+// The coefficients are printed as AS 241 publishes them.
+#[allow(clippy::inconsistent_digit_grouping, clippy::excessive_precision)]
 pub(crate) fn normal_quantile(p: f64) -> f64 {
     let q = p - 0.5;
     if q.abs() <= 0.425 {

@@ -112,8 +112,8 @@ impl RecidivismParams {
         while target <= horizon[0] || target <= horizon[1] {
             let convicted = open01(&mut draws.rng) < self.conviction_probability;
             let lag = -self.conviction_lag_months_mean * open01(&mut draws.rng).ln();
-            for world in 0..2 {
-                let Some(t) = invert(tables[world], target) else {
+            for (world, table) in tables.iter().enumerate() {
+                let Some(t) = invert(table, target) else {
                     continue;
                 };
                 if out.rearrest[world].is_none() {

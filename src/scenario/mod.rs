@@ -109,18 +109,26 @@ impl Scenario {
 
 /// Folds a multi-line parser message into one paragraph. TOML's message is
 /// "TOML parse error at line L, column C", an excerpt of the line with a
-/// caret, then the reason: keep the position and the reason.
+/// caret, then the reason: keep the position, the reason and the line.
 fn one_paragraph(message: &str) -> String {
-    let is_excerpt = |line: &str| {
-        let before_bar = line.split('|').next().unwrap_or("");
-        line.contains('|') && before_bar.trim().chars().all(|c| c.is_ascii_digit())
-    };
-    let parts: Vec<&str> = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !is_excerpt(l))
-        .collect();
-    parts.join(": ")
+    let mut parts = Vec::new();
+    let mut excerpt = None;
+    for line in message.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.split_once('|') {
+            Some((number, text)) if number.trim().chars().all(|c| c.is_ascii_digit()) => {
+                let text = text.trim();
+                if !text.is_empty() && !text.chars().all(|c| c == '^' || c == ' ') {
+                    excerpt = Some(text.to_string());
+                }
+            }
+            _ => parts.push(line.to_string()),
+        }
+    }
+    let mut paragraph = parts.join(": ");
+    if let Some(text) = excerpt {
+        paragraph.push_str(&format!(" (in `{text}`)"));
+    }
+    paragraph
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -133,6 +141,18 @@ mod tests {
 
     fn parse(text: &str) -> Result<Scenario> {
         Scenario::from_toml_str(text, "test.toml", &[])
+    }
+
+    #[test]
+    fn defaults_are_the_shipped_vors_la_scenario() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/vors_la.toml");
+        let shipped = Scenario::load(Path::new(path), &[]).unwrap().raw;
+        let defaults = RawScenario {
+            name: shipped.name.clone(),
+            description: shipped.description.clone(),
+            ..RawScenario::default()
+        };
+        assert_eq!(shipped, defaults);
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub struct RawMediation {
 }
 
 /// Stage 7: completing restitution, after mediation or on a court order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawRestitution {
     /// Completion of what a mediation agreement set.
@@ -217,10 +217,11 @@ pub struct RawTreatment {
 }
 
 /// Offender consent mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OffenderMode {
     /// The youth decides (logistic model of motivation and offense).
+    #[default]
     Voluntary,
     /// The court orders participation: offender consent is always yes.
     CourtOrdered,
@@ -304,12 +305,6 @@ impl Default for RaceShares {
     }
 }
 
-impl Default for OffenderMode {
-    fn default() -> Self {
-        OffenderMode::Voluntary
-    }
-}
-
 impl Default for RawScenario {
     fn default() -> Self {
         RawScenario {
@@ -346,11 +341,11 @@ impl Default for RawReferrals {
             male_share: 0.701,
             race_shares: RaceShares::default(),
             offense_shares: OffenseValues {
-                vandalism: 0.30,
+                vandalism: 0.25,
                 shoplifting: 0.30,
                 joyriding: 0.10,
                 burglary: 0.15,
-                assault: 0.15,
+                assault: 0.20,
                 violent: 0.0,
             },
             second_arrest_share: 0.30,
@@ -367,7 +362,14 @@ impl Default for RawConsent {
             offender_motivation_log_odds: 1.0,
             offender_offense_log_odds: OffenseValues::ZERO,
             victim_probability: 0.55,
-            victim_offense_log_odds: OffenseValues::ZERO,
+            victim_offense_log_odds: OffenseValues {
+                vandalism: 0.0,
+                shoplifting: 0.0,
+                joyriding: -0.2,
+                burglary: -0.5,
+                assault: -0.4,
+                violent: -0.8,
+            },
             victim_business_share: OffenseValues {
                 vandalism: 0.3,
                 shoplifting: 0.9,
@@ -377,7 +379,7 @@ impl Default for RawConsent {
                 violent: 0.0,
             },
             victim_business_log_odds: 0.0,
-            victim_risk_log_odds: -1.0,
+            victim_risk_log_odds: -0.738,
         }
     }
 }
@@ -395,10 +397,10 @@ impl Default for RawMediation {
     fn default() -> Self {
         RawMediation {
             agreement_probability: 0.90,
-            monetary_probability: 0.556,
+            monetary_probability: 0.5556,
             amount_median_dollars: 200.0,
             amount_log_sd: 1.0,
-            service_probability: 0.911,
+            service_probability: 0.9111,
             service_hours_median: 20.0,
             service_hours_log_sd: 0.7,
             apology_probability: 0.8,
@@ -409,12 +411,12 @@ impl Default for RawMediation {
 impl Default for RawCompletion {
     fn default() -> Self {
         RawCompletion {
-            payment_probability: 0.62,
+            payment_probability: 0.6267,
             payment_amount_log_odds: -0.5,
-            partial_paid_max_share: 0.5,
-            service_probability: 0.58,
-            service_hours_log_odds: -0.5,
-            partial_hours_max_share: 0.5,
+            partial_paid_max_share: 0.588,
+            service_probability: 0.6008,
+            service_hours_log_odds: -1.644,
+            partial_hours_max_share: 0.2,
         }
     }
 }
@@ -429,22 +431,13 @@ impl Default for RawCourtOrder {
             service_hours_median: 30.0,
             service_hours_log_sd: 0.7,
             completion: RawCompletion {
-                payment_probability: 0.03,
-                payment_amount_log_odds: -2.0,
+                payment_probability: 0.00668,
+                payment_amount_log_odds: -2.45,
                 partial_paid_max_share: 0.0,
-                service_probability: 0.05,
-                service_hours_log_odds: -1.0,
-                partial_hours_max_share: 0.05,
+                service_probability: 0.0518,
+                service_hours_log_odds: -1.266,
+                partial_hours_max_share: 0.0,
             },
-        }
-    }
-}
-
-impl Default for RawRestitution {
-    fn default() -> Self {
-        RawRestitution {
-            mediated: RawCompletion::default(),
-            court_ordered: RawCourtOrder::default(),
         }
     }
 }
@@ -452,11 +445,18 @@ impl Default for RawRestitution {
 impl Default for RawRecidivism {
     fn default() -> Self {
         RawRecidivism {
-            baseline_rearrest_12m: 0.2,
+            baseline_rearrest_12m: 0.1593,
             baseline_weibull_shape: 0.8,
             baseline_monthly_hazard: Vec::new(),
             risk_log_hr: 0.8,
-            offense_log_hr: OffenseValues::ZERO,
+            offense_log_hr: OffenseValues {
+                vandalism: 0.0,
+                shoplifting: -0.1,
+                joyriding: 0.2,
+                burglary: 0.3,
+                assault: 0.2,
+                violent: 0.4,
+            },
             second_arrest_log_hr: 0.3,
             male_log_hr: 0.3,
             age_log_hr: 0.0,
@@ -469,8 +469,8 @@ impl Default for RawRecidivism {
 impl Default for RawTreatment {
     fn default() -> Self {
         RawTreatment {
-            hazard_ratio_initial: 0.6,
-            half_life_months: 12.0,
+            hazard_ratio_initial: 0.498,
+            half_life_months: 5.43,
             violent_log_hr_scale: 0.5,
             restitution_completed_log_hr_scale: 1.0,
         }

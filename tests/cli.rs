@@ -1,0 +1,358 @@
+//! The real binary on real scenario files: determinism, value stability,
+//! the output contract, and every kind of bad input.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{read_summary, repo, vomsim};
+use predicates::prelude::*;
+
+const VORS: &str = "scenarios/vors_la.toml";
+
+/// A small, quick run of the shipped scenario.
+fn small_run(out: &Path, threads: &str) {
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "16",
+            "--seed",
+            "11",
+        ])
+        .args([
+            "--threads",
+            threads,
+            "--quiet",
+            "--set",
+            "referrals.per_month=15",
+        ])
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+/// Lists a folder's entries (to check that nothing was left behind).
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn output_is_byte_identical_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = (tmp.path().join("t1"), tmp.path().join("t2"));
+    small_run(&one, "1");
+    small_run(&two, "2");
+    for file in ["summary.csv", "replications.csv"] {
+        let a = fs::read(one.join(file)).unwrap();
+        let b = fs::read(two.join(file)).unwrap();
+        assert!(!a.is_empty());
+        assert!(a == b, "{file} differs between --threads 1 and --threads 2");
+    }
+}
+
+/// Pins the output of a small run for one seed. A change here is a
+/// reproducibility break: log it in CHANGELOG.md, then regenerate with
+/// `VOMSIM_BLESS=1 cargo test --release --test cli value_stability`.
+#[test]
+fn value_stability() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "3",
+            "--seed",
+            "42",
+            "--quiet",
+        ])
+        .args([
+            "--set",
+            "referrals.per_month=8",
+            "--set",
+            "simulation.intake_months=2",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let golden = repo("tests/golden/value_stability_summary.csv");
+    let produced = fs::read_to_string(out.join("summary.csv")).unwrap();
+    if std::env::var_os("VOMSIM_BLESS").is_some() {
+        fs::write(&golden, &produced).unwrap();
+    }
+    let expected = fs::read_to_string(&golden).unwrap();
+    assert!(
+        produced == expected,
+        "summary.csv of the pinned run changed (see this test's comment)"
+    );
+}
+
+#[test]
+fn run_writes_the_contract_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "4",
+            "--agents",
+        ])
+        .args(["--set", "referrals.per_month=10", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("effect ratio at 12: true ATT"));
+    assert_eq!(
+        entries(&out),
+        [
+            "agents.csv",
+            "manifest.json",
+            "replications.csv",
+            "summary.csv"
+        ]
+    );
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("point,metric,group,month,mean,sd,q025,q500,q975,reps\n"));
+    let replications = fs::read_to_string(out.join("replications.csv")).unwrap();
+    assert!(replications.starts_with("point,rep,metric,group,month,value\n"));
+    assert!(!summary.contains("NaN") && !replications.contains("NaN"));
+    assert!(!summary.contains("inf") && !replications.contains("inf"));
+
+    // agents.csv: one row per youth of replication 0, with the survival columns.
+    let rows = read_summary(&out.join("summary.csv"));
+    let mut agents = csv::Reader::from_path(out.join("agents.csv")).unwrap();
+    let header = agents.headers().unwrap().clone();
+    for column in [
+        "group",
+        "time",
+        "event",
+        "t0",
+        "t1",
+        "risk",
+        "motivation",
+        "wait_days",
+    ] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "agents.csv lacks {column}"
+        );
+    }
+    let youths = agents.records().count();
+    let replication0 = fs::read_to_string(out.join("replications.csv"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("0,0,referrals,referred,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .unwrap();
+    assert_eq!(youths as f64, replication0);
+    assert!(rows.contains_key(&("share".into(), "mediated".into(), "".into())));
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["scenario"], "vors_la");
+    assert_eq!(manifest["reps"], 4);
+    assert_eq!(manifest["parameters"]["referrals"]["per_month"], 10.0);
+    assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn validate_prints_every_key_resolved() {
+    let assert = vomsim()
+        .args([
+            "validate",
+            repo(VORS).to_str().unwrap(),
+            "--set",
+            "referrals.per_month=60",
+        ])
+        .assert()
+        .success();
+    let text = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let resolved: toml::Table = text.parse().unwrap();
+    assert_eq!(resolved["referrals"]["per_month"].as_float(), Some(60.0));
+    // Keys the file leaves to their defaults are printed too.
+    let tmp = tempfile::tempdir().unwrap();
+    let minimal = tmp.path().join("minimal.toml");
+    fs::write(&minimal, "name = \"minimal\"\n").unwrap();
+    vomsim()
+        .arg("validate")
+        .arg(&minimal)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("victim_risk_log_odds"))
+        .stdout(predicate::str::contains(
+            "[restitution.court_ordered.completion]",
+        ));
+}
+
+/// Runs the binary on a bad scenario text; checks the exit code, that the
+/// message names what it should, that nothing panicked, and that no output
+/// (not even a staging folder) was left behind.
+fn rejects(text: &str, extra: &[&str], expected: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("bad.toml");
+    fs::write(&scenario, text).unwrap();
+    let out = tmp.path().join("out").join("run");
+    let assert = vomsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    for needle in expected {
+        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    }
+    assert!(!out.exists(), "an output folder was left behind");
+    if tmp.path().join("out").exists() {
+        assert!(entries(&tmp.path().join("out")).is_empty());
+    }
+}
+
+#[test]
+fn syntax_error_gives_line_and_column() {
+    rejects(
+        "name = \"x\"\n[referrals]\nper_month = = 3\n",
+        &[],
+        &["bad.toml", "line 3", "column"],
+    );
+}
+
+#[test]
+fn unknown_key_is_named_with_the_nearest_valid_one() {
+    rejects(
+        "[mediation]\nagrement_probability = 0.9\n",
+        &[],
+        &[
+            "mediation.agrement_probability",
+            "did you mean `mediation.agreement_probability`",
+        ],
+    );
+}
+
+#[test]
+fn out_of_range_value_names_key_value_and_range() {
+    rejects(
+        "[mediation]\nagreement_probability = 1.3\n",
+        &[],
+        &[
+            "bad.toml",
+            "mediation.agreement_probability = 1.3",
+            "[0, 1]",
+        ],
+    );
+}
+
+#[test]
+fn bad_set_is_rejected() {
+    rejects(
+        "",
+        &["--set", "referals.per_month=3"],
+        &["did you mean `referrals`"],
+    );
+    rejects(
+        "",
+        &["--set", "referrals.per_month=-3"],
+        &["referrals.per_month = -3"],
+    );
+}
+
+#[test]
+fn zero_replications_is_a_usage_error() {
+    rejects("", &["--reps", "0"], &["--reps", "at least 1"]);
+    rejects("", &["--threads", "0"], &["--threads", "at least 1"]);
+}
+
+#[test]
+fn missing_scenario_file_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    vomsim()
+        .arg("run")
+        .arg(tmp.path().join("nope.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.toml"))
+        .stderr(predicate::str::contains("cannot read"));
+}
+
+#[test]
+fn existing_output_folder_is_kept_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("mine.txt"), "keep me").unwrap();
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"))
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(entries(&out), ["mine.txt"]);
+    assert_eq!(
+        entries(tmp.path()),
+        ["run"],
+        "no staging folder left behind"
+    );
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "2",
+            "--quiet",
+            "--force",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(out.join("summary.csv").exists());
+    assert!(!out.join("mine.txt").exists());
+}
+
+#[test]
+fn output_under_a_regular_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("file");
+    fs::write(&file, "x").unwrap();
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(file.join("run"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot use this output folder"));
+}
