@@ -95,3 +95,11 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
         wall_seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// One replication's metric values (aligned with [`metrics::catalog`]) and
+/// the number of youths it simulated: the unit of work that benches time.
+pub fn simulate_replication(scenario: &Scenario, seed: u64, rep: u64) -> (Vec<f64>, u64) {
+    let tally = pipeline::simulate(scenario, replication_key(seed, rep), None);
+    let youths = tally.youths[0];
+    (metrics::values(&tally), youths)
+}

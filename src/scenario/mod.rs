@@ -155,6 +155,37 @@ mod tests {
         assert_eq!(shipped, defaults);
     }
 
+    /// The README's scenario reference lists every key of the schema.
+    #[test]
+    fn readme_documents_every_key() {
+        fn walk(table: &toml::Table, prefix: &str, keys: &mut Vec<String>) {
+            for (k, v) in table {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v {
+                    toml::Value::Table(t)
+                        if t.contains_key("vandalism") || t.contains_key("hispanic") =>
+                    {
+                        keys.push(format!("{path}.<"))
+                    }
+                    toml::Value::Table(t) => walk(t, &path, keys),
+                    _ => keys.push(path),
+                }
+            }
+        }
+        let readme = include_str!("../../README.md");
+        let mut keys = Vec::new();
+        walk(&keys::default_tree(), "", &mut keys);
+        let missing: Vec<_> = keys
+            .iter()
+            .filter(|k| !readme.contains(&format!("`{k}")))
+            .collect();
+        assert!(missing.is_empty(), "README lacks {missing:?}");
+    }
+
     #[test]
     fn empty_text_gives_the_defaults() {
         let s = parse("").unwrap();
