@@ -21,6 +21,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario file and print it resolved: every key, defaults included.
     Validate(ValidateArgs),
+    /// Find the smallest mediator pool whose waits meet a target; writes size.csv.
+    Size(SizeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +62,57 @@ pub struct ValidateArgs {
     /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SizeArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Target: the --quantile of queue waits must be at most this many days.
+    #[arg(long, value_name = "D")]
+    pub wait_days: f64,
+    /// The wait quantile the target is about, in (0, 1] (0.9: 90% of cases).
+    #[arg(long, value_name = "Q")]
+    pub quantile: f64,
+    /// Share of replications that must meet the target, in (0, 1].
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    pub confidence: f64,
+    /// Also require at most this share of queued cases returned for waiting.
+    #[arg(long, value_name = "R")]
+    pub max_returned_share: Option<f64>,
+    /// The whole-number key varied: the recruitment lever.
+    #[arg(long, value_name = "KEY", default_value = "mediators.initial_active")]
+    pub lever: String,
+    /// Smallest value tried (default: a quarter of the scenario's value).
+    #[arg(long)]
+    pub from: Option<u64>,
+    /// Largest value tried (default: twice the scenario's value, at least 10).
+    #[arg(long)]
+    pub to: Option<u64>,
+    /// Step between values (default: about 10 values in all).
+    #[arg(long, value_parser = at_least_one)]
+    pub step: Option<u64>,
+    /// Replications per value (default: the scenario's simulation.replications).
+    #[arg(long, value_parser = at_least_one)]
+    pub reps: Option<u64>,
+    /// Master seed, the same for every value (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// Output folder (default: output/<scenario name>_size).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// A whole number of at least 1 (for `--reps`, `--threads`).

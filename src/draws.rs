@@ -35,7 +35,9 @@ pub(crate) mod slot {
     pub const VICTIM_TYPE: usize = 8;
     pub const OFFENDER_CONSENT: usize = 9;
     pub const VICTIM_CONSENT: usize = 10;
-    pub const DELAY: usize = 11;
+    /// Reserved for the randomized control arm (`design.rct_control_share`).
+    #[allow(dead_code)]
+    pub const ARM: usize = 11;
     pub const AGREEMENT: usize = 12;
     pub const MONETARY: usize = 13;
     pub const AMOUNT: usize = 14;
@@ -47,8 +49,13 @@ pub(crate) mod slot {
     pub const PARTIAL_HOURS: usize = 20;
     pub const APOLOGY: usize = 21;
     pub const REARREST: usize = 22;
+    pub const COMEDIATION: usize = 23;
+    pub const CASE_DURATION: usize = 24;
+    pub const PREMEETING: usize = 25;
+    pub const SESSION_HOURS: usize = 26;
+    pub const WAIT_REARREST: usize = 27;
     /// Number of slots.
-    pub const COUNT: usize = 23;
+    pub const COUNT: usize = 28;
 }
 
 /// Stream kinds, mixed into the key so streams never coincide.
@@ -91,11 +98,25 @@ pub(crate) fn arrivals_rng(replication_key: u64) -> StreamRng {
     StreamRng::seed_from_u64(mix(&[replication_key, STREAM_ARRIVALS]))
 }
 
-/// A uniform in the open interval (0, 1) with 53 bits: never 0, so its log
-/// and inverse normal CDF are finite.
+/// A uniform in (0, 1) keyed by a list of words: for the few draws that
+/// must not depend on how many other draws came before (mediator attrition
+/// by mediator and month).
+pub(crate) fn keyed_uniform(parts: &[u64]) -> f64 {
+    to_open01(mix(parts))
+}
+
+/// A uniform in the open interval (0, 1): never 0 nor 1, so its log and
+/// inverse normal CDF are finite.
 #[inline]
 pub(crate) fn open01(rng: &mut StreamRng) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    to_open01(rng.next_u64())
+}
+
+/// The top 52 bits plus one half, times 2^-52: exact in a double, and
+/// strictly inside (0, 1) (with 53 bits, the largest value rounds to 1).
+#[inline]
+fn to_open01(bits: u64) -> f64 {
+    ((bits >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
 /// SplitMix64's finalizer: a bijective mix of 64 bits.
@@ -212,7 +233,8 @@ pub(crate) fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Log-odds of a probability in (0, 1).
+/// Log-odds of a probability in [0, 1]; 0 and 1 give minus and plus
+/// infinity, which [`logistic`] maps back to 0 and 1 exactly.
 pub(crate) fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
@@ -266,6 +288,13 @@ mod tests {
         assert_eq!(a.u, b.u);
         assert_ne!(a.u, c.u);
         assert!(a.u.iter().all(|&x| x > 0.0 && x < 1.0));
+    }
+
+    #[test]
+    fn open_uniforms_never_touch_the_ends() {
+        assert!(to_open01(u64::MAX) < 1.0);
+        assert!(to_open01(0) > 0.0);
+        assert!(normal_quantile(to_open01(u64::MAX)).is_finite());
     }
 
     #[test]

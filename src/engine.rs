@@ -89,7 +89,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
         records
     });
     Ok(RunResult {
-        catalog: metrics::catalog(),
+        catalog: metrics::catalog(scenario.program_months()),
         values,
         agents,
         wall_seconds: started.elapsed().as_secs_f64(),
@@ -102,4 +102,12 @@ pub fn simulate_replication(scenario: &Scenario, seed: u64, rep: u64) -> (Vec<f6
     let tally = pipeline::simulate(scenario, replication_key(seed, rep), None);
     let youths = tally.youths[0];
     (metrics::values(&tally), youths)
+}
+
+/// Every youth of one replication, with its full record (what `agents.csv`
+/// holds for replication 0).
+pub fn replication_agents(scenario: &Scenario, seed: u64, rep: u64) -> Vec<AgentRecord> {
+    let mut records = Vec::new();
+    pipeline::simulate(scenario, replication_key(seed, rep), Some(&mut records));
+    records
 }

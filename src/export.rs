@@ -128,7 +128,7 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
             bit(a.consent.offender),
             bit(a.consent.victim),
             a.disposition.group().name(),
-            a.wait_days,
+            a.wait_days.map_or_else(String::new, |w| w.to_string()),
             a.disposition_day,
             a.agreement
                 .map_or(String::new(), |g| bit(g.reached).to_string()),
@@ -166,6 +166,8 @@ pub struct OutputDir {
 impl OutputDir {
     /// Checks that `target` can be written (before any simulation, so a bad
     /// path costs seconds, not a run) and creates the staging folder.
+    /// `--force` replaces only a folder vomsim wrote (it holds
+    /// `manifest.json` or `size.csv`) or an empty one, never anything else.
     pub fn prepare(target: &Path, force: bool) -> Result<OutputDir> {
         let unusable = |reason: String| Error::OutputUnusable {
             path: target.to_path_buf(),
@@ -180,6 +182,19 @@ impl OutputDir {
                     path: target.to_path_buf(),
                 });
             }
+            let ours = ["manifest.json", "size.csv"]
+                .iter()
+                .any(|f| target.join(f).is_file());
+            let empty = fs::read_dir(target)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if !ours && !empty {
+                return Err(unusable(
+                    "it exists and was not written by vomsim (no manifest.json or size.csv); \
+                     --force replaces only vomsim's own output folders"
+                        .to_string(),
+                ));
+            }
         }
         let name = target
             .file_name()
@@ -192,6 +207,7 @@ impl OutputDir {
         };
         fs::create_dir_all(&parent)
             .map_err(|e| unusable(format!("cannot create {}: {e}", parent.display())))?;
+        remove_stale_staging(&parent, &name);
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if staging.exists() {
             let _ = fs::remove_dir_all(&staging);
@@ -225,19 +241,51 @@ impl OutputDir {
         Ok(())
     }
 
-    /// Moves the finished folder into place (replacing an old one only
-    /// with `--force`, which `prepare` checked).
+    /// Moves the finished folder into place. An old folder (allowed by
+    /// `--force`, checked in `prepare`) is first renamed aside, so the
+    /// final name always holds a complete output, then removed.
     pub fn commit(mut self) -> Result<PathBuf> {
         let failed = |source| Error::Write {
             path: self.target.clone(),
             source,
         };
+        let mut aside = None;
         if self.target.exists() && self.force {
-            fs::remove_dir_all(&self.target).map_err(failed)?;
+            let old = self.staging.with_extension("old");
+            fs::rename(&self.target, &old).map_err(failed)?;
+            aside = Some(old);
         }
-        fs::rename(&self.staging, &self.target).map_err(failed)?;
+        if let Err(e) = fs::rename(&self.staging, &self.target) {
+            if let Some(old) = &aside {
+                let _ = fs::rename(old, &self.target);
+            }
+            return Err(failed(e));
+        }
         self.committed = true;
+        if let Some(old) = aside {
+            let _ = fs::remove_dir_all(old);
+        }
         Ok(self.target.clone())
+    }
+}
+
+/// Removes staging folders of this target left by runs that were killed
+/// (their process no longer exists; checked where `/proc` tells).
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('.').next().unwrap_or("");
+        let alive = Path::new("/proc").join(pid).exists() || !Path::new("/proc/self").exists();
+        if pid.chars().all(|c| c.is_ascii_digit()) && !alive {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -301,6 +349,17 @@ mod tests {
     }
 
     #[test]
+    fn stale_staging_of_a_dead_process_is_removed() {
+        let root = tempfile::tempdir().unwrap();
+        // PIDs this large are above Linux's maximum: never a live process.
+        let stale = root.path().join(".out.partial-4999999999");
+        fs::create_dir(&stale).unwrap();
+        let dir = OutputDir::prepare(&root.path().join("out"), false).unwrap();
+        assert!(!stale.exists() || !Path::new("/proc/self").exists());
+        drop(dir);
+    }
+
+    #[test]
     fn output_dir_is_atomic_and_refuses_to_overwrite() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
@@ -322,9 +381,20 @@ mod tests {
             OutputDir::prepare(&target, false),
             Err(Error::OutputExists { .. })
         ));
+        // --force replaces only vomsim's own folders.
+        assert!(matches!(
+            OutputDir::prepare(&target, true),
+            Err(Error::OutputUnusable { .. })
+        ));
+        fs::write(target.join("manifest.json"), "{}").unwrap();
         let dir = OutputDir::prepare(&target, true).unwrap();
         dir.write_file("b.csv", |w| w.write_all(b"y\n")).unwrap();
         dir.commit().unwrap();
+        assert_eq!(
+            fs::read_dir(root.path()).unwrap().count(),
+            1,
+            "no staging or old folder left"
+        );
         assert!(
             !target.join("a.csv").exists(),
             "--force replaces the folder"

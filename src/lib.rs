@@ -7,7 +7,8 @@
 //! youths through them. [`scenario`] is the file schema and its
 //! validation, [`engine`] runs replications in parallel, [`metrics`] and
 //! [`stats`] turn counts into the reported numbers, and [`export`] writes
-//! them. [`commands`] is what the binary calls.
+//! them. [`sizing`] answers the planner's `size` question, and
+//! [`commands`] is what the binary calls.
 //!
 //! # Reproducibility
 //!
@@ -33,6 +34,7 @@ pub mod recidivism;
 pub mod referral;
 pub mod restitution;
 pub mod scenario;
+pub mod sizing;
 pub mod stats;
 
 pub use commands::execute;

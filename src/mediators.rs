@@ -1,30 +1,761 @@
-//! Stage 5, the wait for mediators: when a consented case gets its session.
+//! Stage 5, the volunteer mediator pool and the case queue: when a
+//! consented case gets its session, or whether it goes back to the agency.
 //!
-//! For now the wait is a log-normal delay from referral to the session, with
-//! the scenario's mean and standard deviation; the volunteer mediator pool
-//! and its queue replace it in a later issue.
+//! Mediators are agents (seed 003: volunteers trained for 25 hours, who
+//! commit to at least one mediation a month for 12 sessions). An initial
+//! pool is active at program start; training cohorts join every few months
+//! and become active after their training; each mediator leaves at a
+//! monthly rate, lower while still within the 12-session commitment. An
+//! active mediator holds at most `max_cases_per_mediator` cases at once.
+//!
+//! Consented cases wait first-in, first-out for the one or two mediators
+//! they need (co-mediation; seed 003: "facilitated by one or two volunteer
+//! mediators"), who are the least loaded available (ties: lowest id). A
+//! case holds them for its duration (preparation, separate pre-meetings in
+//! about 80% of cases per seed 000, then the 1 to 1.5 hour session per seed
+//! 003) and ends in the session. A case still waiting after
+//! `max_wait_days`, or whose youth is rearrested while waiting, returns to
+//! the agency. With a constant pool, one mediator per case, Poisson
+//! arrivals, exponential durations and no returns, this is the M/M/c queue
+//! (`tests/queue.rs` checks it against Erlang C).
+//!
+//! Time is in program days; the queue is a discrete-event simulation over a
+//! binary heap whose ties are broken by insertion order, so it is
+//! deterministic.
 
-use crate::draws::{YouthDraws, normal_quantile, slot};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
 
-/// Validated parameters of the wait (log-normal location and scale, days).
+use crate::draws::{YouthDraws, keyed_uniform, normal_quantile, slot};
+use crate::recidivism::RecidivismParams;
+use crate::referral::{DAYS_PER_MONTH, Youth};
+
+/// Case durations' distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum DurationDistribution {
+    /// Log-normal with this location and scale (days).
+    LogNormal { log_mean: f64, log_sd: f64 },
+    /// Exponential with this mean (days).
+    Exponential { mean: f64 },
+}
+
+/// Validated mediator-pool parameters.
 #[derive(Debug, Clone)]
 pub(crate) struct MediatorParams {
-    pub delay_log_mean: f64,
-    pub delay_log_sd: f64,
+    pub initial_active: u32,
+    pub cohort_size: u32,
+    pub cohort_every_months: u32,
+    pub training_days: f64,
+    pub commitment_sessions: u32,
+    pub attrition_during_commitment: f64,
+    pub attrition_after_commitment: f64,
+    pub max_cases_per_mediator: u32,
+    pub comediation_share: f64,
+    pub duration: DurationDistribution,
+    pub max_wait_days: f64,
+    pub rearrest_returns_case: bool,
+    pub preparation_hours: f64,
+    pub premeeting_share: f64,
+    pub premeeting_hours: f64,
+    pub session_hours_min: f64,
+    pub session_hours_max: f64,
+}
+
+impl DurationDistribution {
+    /// A duration in days from a uniform and its standard normal quantile.
+    pub fn days(self, u: f64, z: impl FnOnce(f64) -> f64) -> f64 {
+        match self {
+            DurationDistribution::LogNormal { log_mean, log_sd } => {
+                (log_mean + log_sd * z(u)).exp()
+            }
+            DurationDistribution::Exponential { mean } => -mean * u.ln(),
+        }
+    }
 }
 
 impl MediatorParams {
-    /// Log-normal parameters from the delay's mean and standard deviation.
-    pub fn from_mean_sd(mean: f64, sd: f64) -> MediatorParams {
-        let variance = (1.0 + (sd / mean).powi(2)).ln();
-        MediatorParams {
-            delay_log_mean: mean.ln() - variance / 2.0,
-            delay_log_sd: variance.sqrt(),
+    /// A consented case as the queue sees it, read from the youth's draws.
+    pub fn queue_case(
+        &self,
+        youth: &Youth,
+        draws: &YouthDraws,
+        recidivism: &RecidivismParams,
+    ) -> QueueCase {
+        let u = &draws.u;
+        let premeetings = if u[slot::PREMEETING] < self.premeeting_share {
+            2.0 * self.premeeting_hours
+        } else {
+            0.0
+        };
+        let session = self.session_hours_min
+            + (self.session_hours_max - self.session_hours_min) * u[slot::SESSION_HOURS];
+        QueueCase {
+            arrival_day: youth.referral_day,
+            needs_two: u[slot::COMEDIATION] < self.comediation_share,
+            duration_days: self.duration.days(u[slot::CASE_DURATION], normal_quantile),
+            rearrest_day: recidivism
+                .untreated_first_rearrest(youth, u[slot::WAIT_REARREST])
+                .map(|months| youth.referral_day + months * DAYS_PER_MONTH),
+            hours_per_mediator: self.preparation_hours + premeetings + session,
         }
     }
 
-    /// Days from referral to the session for one consented case.
-    pub fn delay_days(&self, draws: &YouthDraws) -> f64 {
-        (self.delay_log_mean + self.delay_log_sd * normal_quantile(draws.u[slot::DELAY])).exp()
+    /// Program months of caseload reported: the intake period, then long
+    /// enough for the last referrals to wait and be mediated (at most 24
+    /// months more).
+    pub fn tail_months(&self) -> u32 {
+        let mean_duration = match self.duration {
+            DurationDistribution::LogNormal { log_mean, log_sd } => {
+                (log_mean + log_sd * log_sd / 2.0).exp()
+            }
+            DurationDistribution::Exponential { mean } => mean,
+        };
+        let days = self.max_wait_days + 3.0 * mean_duration;
+        ((days / DAYS_PER_MONTH).ceil() as u32).clamp(1, 24)
+    }
+}
+
+/// A consented case as the queue sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueCase {
+    pub arrival_day: f64,
+    pub needs_two: bool,
+    pub duration_days: f64,
+    /// Program day the youth would be rearrested while waiting, if any.
+    pub rearrest_day: Option<f64>,
+    /// Hours each assigned mediator spends on the case.
+    pub hours_per_mediator: f64,
+}
+
+/// What became of a queued case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum CaseFate {
+    /// Mediators were assigned on `assigned_day`; the session was held on
+    /// `session_day`.
+    Mediated { assigned_day: f64, session_day: f64 },
+    /// Returned to the agency on `day` (waited too long, or rearrested).
+    Returned { day: f64 },
+}
+
+/// The program's month-by-month caseload (index: program month - 1).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Caseload {
+    pub sessions: Vec<u64>,
+    pub backlog: Vec<u64>,
+    /// Mediator-days active and in training (mean mediators = days / month length).
+    pub active_days: Vec<f64>,
+    pub training_days: Vec<f64>,
+    pub hours: Vec<f64>,
+    /// Case-slot days in use and available (utilization = busy / available).
+    pub busy_slot_days: Vec<f64>,
+    pub available_slot_days: Vec<f64>,
+    /// Queue waits of the cases assigned in each month.
+    pub waits: Vec<Vec<f64>>,
+    pub returned: Vec<u64>,
+}
+
+impl Caseload {
+    pub fn new(months: usize) -> Caseload {
+        Caseload {
+            sessions: vec![0; months],
+            backlog: vec![0; months],
+            active_days: vec![0.0; months],
+            training_days: vec![0.0; months],
+            hours: vec![0.0; months],
+            busy_slot_days: vec![0.0; months],
+            available_slot_days: vec![0.0; months],
+            waits: vec![Vec::new(); months],
+            returned: vec![0; months],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Mediator {
+    active_from: f64,
+    cases: u32,
+    sessions: u32,
+    /// Stops taking cases; departs when its last case ends.
+    leaving: bool,
+    departed: bool,
+}
+
+impl Mediator {
+    fn available(&self, day: f64, max_cases: u32) -> bool {
+        !self.departed && !self.leaving && self.active_from <= day && self.cases < max_cases
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    /// A month ends (index = the program month ending, 1-based).
+    MonthEnd(u32),
+    /// A trained mediator becomes active.
+    Activation(u32),
+    /// A case's session ends.
+    SessionDone(u32),
+    /// A case's waiting limit (or its youth's rearrest) comes.
+    Deadline(u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    day: f64,
+    sequence: u64,
+    kind: EventKind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    /// Reversed, so that the max-heap pops the earliest event first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .day
+            .total_cmp(&self.day)
+            .then(other.sequence.cmp(&self.sequence))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Status {
+    Waiting,
+    Assigned { day: f64, mediators: [u32; 2] },
+    Done,
+}
+
+/// Stream kind of mediator attrition draws.
+const STREAM_ATTRITION: u64 = 3;
+
+/// The queue of one replication, in motion.
+struct Queue<'a> {
+    params: &'a MediatorParams,
+    cases: &'a [QueueCase],
+    replication_key: u64,
+    months: usize,
+    mediators: Vec<Mediator>,
+    events: BinaryHeap<Event>,
+    sequence: u64,
+    waiting: VecDeque<u32>,
+    waiting_count: u64,
+    status: Vec<Status>,
+    fates: Vec<Option<CaseFate>>,
+    caseload: Caseload,
+    /// Time of the last event, and what held since then: slots busy and
+    /// available, mediators active and in training. Kept up to date by every
+    /// change of a mediator or a case, so no event rescans the pool.
+    clock: f64,
+    busy_slots: f64,
+    available_slots: f64,
+    active_count: f64,
+    training_count: f64,
+}
+
+/// The program month (0-based) a day falls in, if reported.
+fn month_of(day: f64, months: usize) -> Option<usize> {
+    let m = (day / DAYS_PER_MONTH).floor();
+    (m >= 0.0 && (m as usize) < months).then_some(m as usize)
+}
+
+impl Queue<'_> {
+    fn push(&mut self, day: f64, kind: EventKind) {
+        self.sequence += 1;
+        self.events.push(Event {
+            day,
+            sequence: self.sequence,
+            kind,
+        });
+    }
+
+    fn add_mediator(&mut self, active_from: f64) {
+        let id = self.mediators.len() as u32;
+        self.mediators.push(Mediator {
+            active_from,
+            cases: 0,
+            sessions: 0,
+            leaving: false,
+            departed: false,
+        });
+        if active_from > self.clock {
+            self.training_count += 1.0;
+            self.push(active_from, EventKind::Activation(id));
+        } else {
+            self.active_count += 1.0;
+            self.available_slots += f64::from(self.params.max_cases_per_mediator);
+        }
+    }
+
+    /// A trained mediator starts taking cases (unless it left in training).
+    fn activate(&mut self, id: u32) {
+        if self.mediators[id as usize].departed {
+            return;
+        }
+        self.training_count -= 1.0;
+        self.active_count += 1.0;
+        self.available_slots += f64::from(self.params.max_cases_per_mediator);
+    }
+
+    /// The counters recomputed from scratch (tests check the incremental
+    /// ones against this after every event).
+    #[cfg(test)]
+    fn counts_from_scratch(&self) -> [f64; 4] {
+        let max = self.params.max_cases_per_mediator;
+        let (mut busy, mut available, mut active, mut training) = (0, 0, 0, 0);
+        for m in self.mediators.iter().filter(|m| !m.departed) {
+            if m.active_from > self.clock {
+                training += 1;
+                continue;
+            }
+            active += 1;
+            busy += m.cases;
+            available += if m.leaving { m.cases } else { max };
+        }
+        [busy, available, active, training].map(f64::from)
+    }
+
+    /// Integrates slot use from the last event to `day` (never across a
+    /// month end: month ends are events).
+    fn advance(&mut self, day: f64) {
+        let span = day - self.clock;
+        if span > 0.0
+            && let Some(m) = month_of(self.clock, self.months)
+        {
+            let c = &mut self.caseload;
+            c.busy_slot_days[m] += span * self.busy_slots;
+            c.available_slot_days[m] += span * self.available_slots;
+            c.active_days[m] += span * self.active_count;
+            c.training_days[m] += span * self.training_count;
+        }
+        self.clock = day;
+    }
+
+    /// The `need` least-loaded available mediators, if there are that many
+    /// (ties: lowest id). The scan runs in id order and stops at the first
+    /// idle mediator, since none can be less loaded.
+    fn pick(&self, need: usize) -> Option<[u32; 2]> {
+        let max = self.params.max_cases_per_mediator;
+        let mut chosen = [u32::MAX; 2];
+        for k in 0..need {
+            let mut best: Option<(u32, u32)> = None;
+            for (i, m) in self.mediators.iter().enumerate() {
+                let id = i as u32;
+                if !m.available(self.clock, max) || chosen[..k].contains(&id) {
+                    continue;
+                }
+                if best.is_none_or(|(cases, _)| m.cases < cases) {
+                    best = Some((m.cases, id));
+                    if m.cases == 0 {
+                        break;
+                    }
+                }
+            }
+            chosen[k] = best?.1;
+        }
+        Some(chosen)
+    }
+
+    /// Assigns waiting cases, head first, while mediators are free.
+    fn assign(&mut self) {
+        while let Some(&head) = self.waiting.front() {
+            if self.status[head as usize] != Status::Waiting {
+                self.waiting.pop_front();
+                continue;
+            }
+            let case = self.cases[head as usize];
+            let need = if case.needs_two { 2 } else { 1 };
+            let Some(chosen) = self.pick(need) else {
+                return;
+            };
+            self.waiting.pop_front();
+            self.waiting_count -= 1;
+            for &id in chosen.iter().filter(|&&id| id != u32::MAX) {
+                self.mediators[id as usize].cases += 1;
+                self.busy_slots += 1.0;
+            }
+            self.status[head as usize] = Status::Assigned {
+                day: self.clock,
+                mediators: chosen,
+            };
+            if let Some(m) = month_of(self.clock, self.months) {
+                self.caseload.waits[m].push(self.clock - case.arrival_day);
+            }
+            self.push(
+                self.clock + case.duration_days,
+                EventKind::SessionDone(head),
+            );
+        }
+    }
+
+    fn session_done(&mut self, case_index: u32) {
+        let Status::Assigned { day, mediators } = self.status[case_index as usize] else {
+            return;
+        };
+        let case = self.cases[case_index as usize];
+        let mut assigned = 0;
+        for &id in mediators.iter().filter(|&&id| id != u32::MAX) {
+            let m = &mut self.mediators[id as usize];
+            m.cases -= 1;
+            m.sessions += 1;
+            self.busy_slots -= 1.0;
+            if m.leaving {
+                // A leaving mediator offers only the cases it still holds.
+                self.available_slots -= 1.0;
+                if m.cases == 0 {
+                    m.departed = true;
+                    self.active_count -= 1.0;
+                }
+            }
+            assigned += 1;
+        }
+        if let Some(month) = month_of(self.clock, self.months) {
+            self.caseload.sessions[month] += 1;
+            self.caseload.hours[month] += f64::from(assigned) * case.hours_per_mediator;
+        }
+        self.status[case_index as usize] = Status::Done;
+        self.fates[case_index as usize] = Some(CaseFate::Mediated {
+            assigned_day: day,
+            session_day: self.clock,
+        });
+    }
+
+    fn deadline(&mut self, case_index: u32) {
+        if self.status[case_index as usize] != Status::Waiting {
+            return;
+        }
+        self.status[case_index as usize] = Status::Done;
+        self.waiting_count -= 1;
+        self.fates[case_index as usize] = Some(CaseFate::Returned { day: self.clock });
+        if let Some(m) = month_of(self.clock, self.months) {
+            self.caseload.returned[m] += 1;
+        }
+    }
+
+    /// A case joins the queue; if it cannot be assigned at once, its
+    /// waiting limit (or its youth's rearrest) is scheduled.
+    fn arrival(&mut self, case_index: u32) {
+        let case = self.cases[case_index as usize];
+        self.waiting.push_back(case_index);
+        self.waiting_count += 1;
+        self.assign();
+        if self.status[case_index as usize] != Status::Waiting {
+            return;
+        }
+        let mut limit = case.arrival_day + self.params.max_wait_days;
+        if self.params.rearrest_returns_case
+            && let Some(day) = case.rearrest_day
+        {
+            limit = limit.min(day);
+        }
+        if limit.is_finite() {
+            self.push(limit, EventKind::Deadline(case_index));
+        }
+    }
+
+    /// Records month `month` (1-based) at its end; then attrition and cohorts.
+    fn month_end(&mut self, month: u32) {
+        self.caseload.backlog[month as usize - 1] = self.waiting_count;
+        // Attrition, with one keyed uniform per (mediator, month): the same
+        // draws whatever the pool size, so `size` compares like with like.
+        let max = f64::from(self.params.max_cases_per_mediator);
+        for (id, m) in self.mediators.iter_mut().enumerate() {
+            if m.departed || m.leaving {
+                continue;
+            }
+            let rate = if m.sessions < self.params.commitment_sessions {
+                self.params.attrition_during_commitment
+            } else {
+                self.params.attrition_after_commitment
+            };
+            let u = keyed_uniform(&[
+                self.replication_key,
+                STREAM_ATTRITION,
+                id as u64,
+                u64::from(month),
+            ]);
+            if u < rate {
+                m.leaving = true;
+                m.departed = m.cases == 0;
+                if m.active_from > self.clock {
+                    self.training_count -= 1.0;
+                } else {
+                    self.available_slots -= max - f64::from(m.cases);
+                    if m.departed {
+                        self.active_count -= 1.0;
+                    }
+                }
+            }
+        }
+        let p = self.params;
+        if p.cohort_size > 0
+            && p.cohort_every_months > 0
+            && month.is_multiple_of(p.cohort_every_months)
+        {
+            for _ in 0..p.cohort_size {
+                self.add_mediator(self.clock + p.training_days);
+            }
+        }
+    }
+}
+
+/// Runs the queue of one replication: `cases` sorted by arrival; caseload
+/// reported for `months` program months.
+pub(crate) fn run_queue(
+    params: &MediatorParams,
+    cases: &[QueueCase],
+    replication_key: u64,
+    months: usize,
+) -> (Vec<CaseFate>, Caseload) {
+    let mut queue = Queue {
+        params,
+        cases,
+        replication_key,
+        months,
+        mediators: Vec::new(),
+        events: BinaryHeap::with_capacity(cases.len() * 2 + months),
+        sequence: 0,
+        waiting: VecDeque::new(),
+        waiting_count: 0,
+        status: vec![Status::Waiting; cases.len()],
+        fates: vec![None; cases.len()],
+        caseload: Caseload::new(months),
+        clock: 0.0,
+        busy_slots: 0.0,
+        available_slots: 0.0,
+        active_count: 0.0,
+        training_count: 0.0,
+    };
+    for _ in 0..params.initial_active {
+        queue.add_mediator(0.0);
+    }
+    for month in 1..=months as u32 {
+        queue.push(
+            f64::from(month) * DAYS_PER_MONTH,
+            EventKind::MonthEnd(month),
+        );
+    }
+    // Arrivals come sorted: merge them with the heap of other events
+    // (at equal times, the heap's events first).
+    let mut next_arrival = 0usize;
+    loop {
+        let arrival_day = cases.get(next_arrival).map(|c| c.arrival_day);
+        let heap_day = queue.events.peek().map(|e| e.day);
+        match (arrival_day, heap_day) {
+            (None, None) => break,
+            (Some(a), h) if h.is_none_or(|h| a < h) => {
+                queue.advance(a);
+                queue.arrival(next_arrival as u32);
+                next_arrival += 1;
+            }
+            _ => {
+                let event = queue.events.pop().expect("peeked");
+                queue.advance(event.day);
+                match event.kind {
+                    EventKind::MonthEnd(month) => queue.month_end(month),
+                    EventKind::Activation(id) => queue.activate(id),
+                    EventKind::SessionDone(case) => queue.session_done(case),
+                    EventKind::Deadline(case) => queue.deadline(case),
+                }
+                queue.assign();
+            }
+        }
+        // Checked once every event of this instant has been handled.
+        #[cfg(test)]
+        if queue
+            .events
+            .peek()
+            .is_none_or(|next| next.day > queue.clock)
+            && cases
+                .get(next_arrival)
+                .is_none_or(|c| c.arrival_day > queue.clock)
+        {
+            assert_eq!(
+                [
+                    queue.busy_slots,
+                    queue.available_slots,
+                    queue.active_count,
+                    queue.training_count
+                ],
+                queue.counts_from_scratch(),
+                "incremental pool counters drifted at day {}",
+                queue.clock
+            );
+        }
+    }
+    let fates = queue
+        .fates
+        .into_iter()
+        .map(|f| f.expect("every queued case is either mediated or returned"))
+        .collect();
+    (fates, queue.caseload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(initial: u32) -> MediatorParams {
+        MediatorParams {
+            initial_active: initial,
+            cohort_size: 0,
+            cohort_every_months: 0,
+            training_days: 30.0,
+            commitment_sessions: 12,
+            attrition_during_commitment: 0.0,
+            attrition_after_commitment: 0.0,
+            max_cases_per_mediator: 1,
+            comediation_share: 0.0,
+            duration: DurationDistribution::Exponential { mean: 10.0 },
+            max_wait_days: 20.0,
+            rearrest_returns_case: true,
+            preparation_hours: 2.0,
+            premeeting_share: 0.8,
+            premeeting_hours: 1.0,
+            session_hours_min: 1.0,
+            session_hours_max: 1.5,
+        }
+    }
+
+    fn case(arrival_day: f64, duration_days: f64) -> QueueCase {
+        QueueCase {
+            arrival_day,
+            needs_two: false,
+            duration_days,
+            rearrest_day: None,
+            hours_per_mediator: 3.0,
+        }
+    }
+
+    #[test]
+    fn fifo_with_one_mediator() {
+        let cases = [
+            case(1.0, 5.0),
+            case(2.0, 5.0),
+            case(3.0, 30.0),
+            case(4.0, 1.0),
+        ];
+        let (fates, caseload) = run_queue(&params(1), &cases, 1, 3);
+        assert_eq!(
+            fates[0],
+            CaseFate::Mediated {
+                assigned_day: 1.0,
+                session_day: 6.0
+            }
+        );
+        assert_eq!(
+            fates[1],
+            CaseFate::Mediated {
+                assigned_day: 6.0,
+                session_day: 11.0
+            }
+        );
+        assert_eq!(
+            fates[2],
+            CaseFate::Mediated {
+                assigned_day: 11.0,
+                session_day: 41.0
+            }
+        );
+        // Waited past 20 days (from day 4 to day 24) while case 2 ran.
+        assert_eq!(fates[3], CaseFate::Returned { day: 24.0 });
+        assert_eq!(caseload.sessions, vec![2, 1, 0]);
+        assert_eq!(caseload.returned, vec![1, 0, 0]);
+        assert_eq!(caseload.waits[0], vec![0.0, 4.0, 8.0]);
+        assert_eq!(caseload.hours[0], 6.0);
+        let utilization: Vec<f64> = (0..3)
+            .map(|m| caseload.busy_slot_days[m] / caseload.available_slot_days[m])
+            .collect();
+        assert!(utilization.iter().all(|u| (0.0..=1.0).contains(u)));
+    }
+
+    #[test]
+    fn a_case_needing_two_waits_for_two() {
+        let mut p = params(2);
+        p.max_wait_days = 1000.0;
+        let mut two = case(2.0, 5.0);
+        two.needs_two = true;
+        let cases = [case(1.0, 10.0), two];
+        let (fates, caseload) = run_queue(&p, &cases, 1, 1);
+        assert_eq!(
+            fates[1],
+            CaseFate::Mediated {
+                assigned_day: 11.0,
+                session_day: 16.0
+            }
+        );
+        assert_eq!(
+            caseload.hours[0], 9.0,
+            "two mediators' hours on the second case"
+        );
+    }
+
+    #[test]
+    fn rearrest_while_waiting_returns_the_case() {
+        let mut waiting = case(2.0, 5.0);
+        waiting.rearrest_day = Some(3.0);
+        let cases = [case(1.0, 10.0), waiting];
+        let (fates, _) = run_queue(&params(1), &cases, 1, 1);
+        assert_eq!(fates[1], CaseFate::Returned { day: 3.0 });
+    }
+
+    #[test]
+    fn no_mediators_returns_every_case() {
+        let cases = [case(1.0, 10.0), case(2.0, 1.0)];
+        let (fates, caseload) = run_queue(&params(0), &cases, 1, 2);
+        assert!(fates.iter().all(|f| matches!(f, CaseFate::Returned { .. })));
+        assert_eq!(caseload.available_slot_days, vec![0.0, 0.0]);
+        assert_eq!(caseload.backlog, vec![0, 0]);
+    }
+
+    #[test]
+    fn counters_stay_exact_with_attrition_cohorts_and_comediation() {
+        let mut p = params(5);
+        p.cohort_size = 4;
+        p.cohort_every_months = 1;
+        p.training_days = 40.0;
+        p.attrition_during_commitment = 0.3;
+        p.attrition_after_commitment = 0.5;
+        p.max_cases_per_mediator = 3;
+        p.commitment_sessions = 2;
+        p.max_wait_days = 45.0;
+        let cases: Vec<QueueCase> = (0..400)
+            .map(|i| {
+                let mut c = case(i as f64 * 0.45, 5.0 + (i % 7) as f64 * 3.0);
+                c.needs_two = i % 3 == 0;
+                c
+            })
+            .collect();
+        // run_queue asserts the counters after every event under test.
+        let (fates, caseload) = run_queue(&p, &cases, 7, 8);
+        assert_eq!(fates.len(), 400);
+        for m in 0..8 {
+            assert!(caseload.busy_slot_days[m] <= caseload.available_slot_days[m] + 1e-9);
+        }
+    }
+
+    #[test]
+    fn cohorts_train_then_join() {
+        let mut p = params(0);
+        p.cohort_size = 3;
+        p.cohort_every_months = 1;
+        p.training_days = 10.0;
+        let (_, caseload) = run_queue(&p, &[], 1, 3);
+        // The first cohort starts at the end of month 1 and trains 10 days
+        // into month 2; the second starts at the end of month 2.
+        let mean =
+            |days: &Vec<f64>| -> Vec<f64> { days.iter().map(|d| d / DAYS_PER_MONTH).collect() };
+        let (training, active) = (mean(&caseload.training_days), mean(&caseload.active_days));
+        assert_eq!(training[0], 0.0);
+        assert!((training[1] - 3.0 * 10.0 / DAYS_PER_MONTH).abs() < 1e-9);
+        assert!((active[1] - 3.0 * (DAYS_PER_MONTH - 10.0) / DAYS_PER_MONTH).abs() < 1e-9);
+        assert!((active[2] - (3.0 + 3.0 * (DAYS_PER_MONTH - 10.0) / DAYS_PER_MONTH)).abs() < 1e-9);
     }
 }

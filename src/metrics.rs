@@ -7,8 +7,12 @@
 //! that is undefined in a replication (a ratio over an empty group) is NaN
 //! here and is left out of that replication's rows downstream.
 
+use crate::consent::Consent;
+use crate::mediators::Caseload;
 use crate::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
+use crate::referral::DAYS_PER_MONTH;
 use crate::restitution::Restitution;
+use crate::stats::quantile_sorted;
 
 /// Follow-up months at which effects are estimated.
 pub const EFFECT_MONTHS: [usize; 5] = [6, 12, 18, 24, 30];
@@ -113,16 +117,44 @@ pub(crate) struct Tally {
     pub everyone: [[u64; FOLLOW_UP_MONTHS]; 2],
     /// Restitution of the mediated and of the victim-declined comparison.
     pub restitution: [RestitutionTally; 2],
+    /// Referrals and consents by program month of referral.
+    pub referrals: Vec<u64>,
+    pub offender_consents: Vec<u64>,
+    pub victim_consents: Vec<u64>,
+    /// The queue's month-by-month caseload.
+    pub caseload: Caseload,
+    /// Every queued case's wait (until assignment or return), in days.
+    pub waits: Vec<f64>,
 }
 
-impl Default for Tally {
-    fn default() -> Self {
+impl Tally {
+    /// An empty tally reporting `months` program months of caseload.
+    pub fn new(months: usize) -> Tally {
         Tally {
             youths: [0; 7],
             rearrest: [[0; FOLLOW_UP_MONTHS]; 7],
             reconviction: [[0; FOLLOW_UP_MONTHS]; 7],
             everyone: [[0; FOLLOW_UP_MONTHS]; 2],
             restitution: [RestitutionTally::default(); 2],
+            referrals: vec![0; months],
+            offender_consents: vec![0; months],
+            victim_consents: vec![0; months],
+            caseload: Caseload::new(months),
+            waits: Vec::new(),
+        }
+    }
+
+    /// Program months reported.
+    pub fn months(&self) -> usize {
+        self.referrals.len()
+    }
+
+    /// Counts a referral and its consents in its program month.
+    pub fn add_referral(&mut self, month: usize, consent: &Consent) {
+        if month < self.months() {
+            self.referrals[month] += 1;
+            self.offender_consents[month] += u64::from(consent.offender);
+            self.victim_consents[month] += u64::from(consent.victim);
         }
     }
 }
@@ -139,7 +171,11 @@ impl Tally {
         disposition: Disposition,
         restitution: &Restitution,
         outcomes: &PotentialOutcomes,
+        wait_days: Option<f64>,
     ) {
+        if let Some(w) = wait_days {
+            self.waits.push(w);
+        }
         let mediated = disposition == Disposition::Mediated;
         let world = usize::from(mediated);
         let mut groups = [Group::Referred, disposition.group(), Group::NotMediated];
@@ -298,12 +334,54 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
             );
         }
     }
+    emit_caseload(tally, out);
 }
 
-/// The metric catalog: every key a replication reports, in order.
-pub fn catalog() -> Vec<MetricKey> {
+/// The monthly caseload, group `program`, month = program month.
+fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
+    let c = &tally.caseload;
+    let mut series = |metric: &'static str, value: &dyn Fn(usize) -> f64| {
+        for m in 0..tally.months() {
+            let key = MetricKey {
+                metric,
+                group: "program",
+                month: Some(m as u32 + 1),
+            };
+            out(key, value(m));
+        }
+    };
+    series("referrals", &|m| tally.referrals[m] as f64);
+    series("offender_consents", &|m| tally.offender_consents[m] as f64);
+    series("victim_consents", &|m| tally.victim_consents[m] as f64);
+    series("sessions", &|m| c.sessions[m] as f64);
+    series("backlog", &|m| c.backlog[m] as f64);
+    series("active_mediators", &|m| c.active_days[m] / DAYS_PER_MONTH);
+    series("training_mediators", &|m| {
+        c.training_days[m] / DAYS_PER_MONTH
+    });
+    series("mediator_hours", &|m| c.hours[m]);
+    series("utilization", &|m| {
+        ratio(c.busy_slot_days[m], c.available_slot_days[m])
+    });
+    series("wait_days_mean", &|m| {
+        ratio(c.waits[m].iter().sum(), c.waits[m].len() as f64)
+    });
+    series("wait_days_p90", &|m| {
+        let mut waits = c.waits[m].clone();
+        if waits.is_empty() {
+            return f64::NAN;
+        }
+        waits.sort_by(f64::total_cmp);
+        quantile_sorted(&waits, 0.9)
+    });
+    series("returned_wait", &|m| c.returned[m] as f64);
+}
+
+/// The metric catalog for `months` program months: every key a replication
+/// reports, in order.
+pub fn catalog(months: usize) -> Vec<MetricKey> {
     let mut keys = Vec::new();
-    emit(&Tally::default(), &mut |k, _| keys.push(k));
+    emit(&Tally::new(months), &mut |k, _| keys.push(k));
     keys
 }
 
@@ -320,8 +398,10 @@ mod tests {
 
     #[test]
     fn catalog_and_values_align() {
-        let keys = catalog();
-        assert_eq!(keys.len(), values(&Tally::default()).len());
+        let keys = catalog(3);
+        assert_eq!(keys.len(), values(&Tally::new(3)).len());
+        let caseload = keys.iter().filter(|k| k.group == "program").count();
+        assert_eq!(caseload, 12 * 3);
         assert_eq!(keys[0].metric, "referrals");
         let effects = keys.iter().filter(|k| k.metric == "effect_ratio").count();
         assert_eq!(effects, 4 * EFFECT_MONTHS.len());
@@ -329,7 +409,7 @@ mod tests {
 
     #[test]
     fn undefined_ratios_are_nan() {
-        let v = values(&Tally::default());
+        let v = values(&Tally::new(2));
         assert_eq!(v[0], 0.0);
         assert!(v[1].is_nan(), "share of nobody is undefined");
     }

@@ -8,6 +8,7 @@
 use crate::consent::Consent;
 use crate::draws::{self, YouthDraws};
 use crate::mediation::Agreement;
+use crate::mediators::{CaseFate, run_queue};
 use crate::metrics::{Disposition, Tally};
 use crate::recidivism::PotentialOutcomes;
 use crate::referral::{Offense, Youth};
@@ -20,8 +21,9 @@ pub struct AgentRecord {
     pub youth: Youth,
     pub consent: Consent,
     pub disposition: Disposition,
-    /// Days from referral to disposition (the session, or the return).
-    pub wait_days: f64,
+    /// Days a consented case waited in the queue: until mediators were
+    /// assigned, or until it was returned (`None` if never queued).
+    pub wait_days: Option<f64>,
     pub disposition_day: f64,
     /// The session's outcome (mediated youths only).
     pub agreement: Option<Agreement>,
@@ -29,10 +31,19 @@ pub struct AgentRecord {
     pub outcomes: PotentialOutcomes,
 }
 
-/// Generates the referrals of one replication, in arrival order.
-fn referrals(scenario: &Scenario, replication_key: u64) -> Vec<(Youth, YouthDraws)> {
+/// Generates the referrals of one replication, in generation order, and
+/// the order in which they arrive (records are large: the index is sorted,
+/// not the records).
+fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<(Youth, YouthDraws)>, Vec<u32>) {
     let mut arrivals = draws::arrivals_rng(replication_key);
-    let mut cases = Vec::new();
+    // Room for the expected referrals and five standard deviations more,
+    // so the records are rarely moved by a reallocation.
+    let expected: f64 = (0..scenario.intake_months())
+        .map(|m| scenario.referral.rate(m))
+        .sum();
+    let capacity = (expected + 5.0 * expected.sqrt() + 16.0) as usize;
+    let mut cases = Vec::with_capacity(capacity);
+    let mut order = Vec::with_capacity(capacity);
     for month in 0..scenario.intake_months() {
         let count = scenario.referral.count(month, &mut arrivals);
         let start = cases.len();
@@ -41,9 +52,15 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> Vec<(Youth, YouthDraw
             let youth = scenario.referral.youth(month, index, &youth_draws);
             cases.push((youth, youth_draws));
         }
-        cases[start..].sort_by(|a, b| a.0.referral_day.total_cmp(&b.0.referral_day));
+        let month_order = start as u32..cases.len() as u32;
+        let first = order.len();
+        order.extend(month_order);
+        order[first..].sort_by(|&a, &b| {
+            let day = |i: u32| cases[i as usize].0.referral_day;
+            day(a).total_cmp(&day(b)).then(a.cmp(&b))
+        });
     }
-    cases
+    (cases, order)
 }
 
 /// Simulates one replication; with `agents`, records every youth.
@@ -52,35 +69,71 @@ pub(crate) fn simulate(
     replication_key: u64,
     mut agents: Option<&mut Vec<AgentRecord>>,
 ) -> Tally {
-    let mut tally = Tally::default();
-    for (youth, youth_draws) in &mut referrals(scenario, replication_key) {
-        let consent = scenario.consent.decide(youth, youth_draws);
-        let disposition = if !consent.offender {
-            Disposition::OffenderDeclined
+    let months = scenario.program_months();
+    let mut tally = Tally::new(months);
+    let (mut cases, order) = referrals(scenario, replication_key);
+
+    // Consent, then the queue of cases both parties agreed to, in arrival
+    // order.
+    let consents: Vec<Consent> = cases
+        .iter()
+        .map(|(youth, youth_draws)| scenario.consent.decide(youth, youth_draws))
+        .collect();
+    let mut queue_cases = Vec::with_capacity(cases.len());
+    for &i in &order {
+        let ((youth, youth_draws), consent) = (&cases[i as usize], &consents[i as usize]);
+        tally.add_referral(youth.month as usize, consent);
+        if consent.victim {
+            queue_cases.push(scenario.mediators.queue_case(
+                youth,
+                youth_draws,
+                &scenario.recidivism,
+            ));
+        }
+    }
+    let (fates, caseload) = run_queue(&scenario.mediators, &queue_cases, replication_key, months);
+    tally.caseload = caseload;
+    tally.waits.reserve(queue_cases.len());
+    let mut fates = fates.into_iter();
+
+    for &i in &order {
+        let (youth, youth_draws) = &mut cases[i as usize];
+        let consent = consents[i as usize];
+        let referral_day = youth.referral_day;
+        let (disposition, disposition_day, wait_days) = if !consent.offender {
+            (Disposition::OffenderDeclined, referral_day, None)
         } else if !consent.victim {
-            Disposition::VictimDeclined
+            (Disposition::VictimDeclined, referral_day, None)
         } else {
-            Disposition::Mediated
+            match fates.next().expect("one fate per queued case") {
+                CaseFate::Mediated {
+                    assigned_day,
+                    session_day,
+                } => (
+                    Disposition::Mediated,
+                    session_day,
+                    Some(assigned_day - referral_day),
+                ),
+                CaseFate::Returned { day } => {
+                    (Disposition::ReturnedWait, day, Some(day - referral_day))
+                }
+            }
         };
 
-        let (wait_days, agreement, restitution) = if disposition == Disposition::Mediated {
+        let (agreement, restitution) = if disposition == Disposition::Mediated {
             let agreement = scenario.mediation.mediate(youth_draws);
             let restitution = scenario
                 .restitution
                 .mediated
                 .complete(agreement.obligations, youth_draws);
-            (
-                scenario.mediators.delay_days(youth_draws),
-                Some(agreement),
-                restitution,
-            )
+            (Some(agreement), restitution)
         } else {
             let order = scenario.restitution.court_order.order(youth_draws);
             let restitution = scenario
                 .restitution
                 .court_completion
                 .complete(order, youth_draws);
-            (0.0, None, restitution)
+            (None, restitution)
         };
 
         // The treated potential world's effect modifiers. For a youth who was
@@ -103,14 +156,14 @@ pub(crate) fn simulate(
             .recidivism
             .potential_outcomes(youth, modifier, youth_draws);
 
-        tally.add(disposition, &restitution, &outcomes);
+        tally.add(disposition, &restitution, &outcomes, wait_days);
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
                 youth: *youth,
                 consent,
                 disposition,
                 wait_days,
-                disposition_day: youth.referral_day + wait_days,
+                disposition_day,
                 agreement,
                 restitution,
                 outcomes,

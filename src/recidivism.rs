@@ -23,6 +23,9 @@ use crate::referral::Youth;
 /// Months of follow-up (DESIGN.md: months 1..30).
 pub const FOLLOW_UP_MONTHS: usize = 30;
 
+/// Rearrests followed per youth at most (see `potential_outcomes`).
+const MAX_EVENTS: u32 = 1000;
+
 /// Cumulative intensity at the end of months 0..=30 (index 0 is 0).
 pub(crate) type CumulativeTable = [f64; FOLLOW_UP_MONTHS + 1];
 
@@ -107,13 +110,29 @@ impl RecidivismParams {
         let inverse_scale = (-self.linear_predictor(youth)).exp();
         let mut out = PotentialOutcomes::default();
         // Cumulative intensity (in units of the reference youth's) at which
-        // the next event happens.
+        // the next event happens. Events come in time order in both worlds,
+        // so the search stops once no later event can change a first
+        // rearrest or an earlier conviction (`settled`), and in any case
+        // after `MAX_EVENTS` (a youth rearrested that often in 30 months is
+        // saturated; this bounds the work for extreme hazards).
         let mut target = -draws.u[slot::REARREST].ln() * inverse_scale;
-        while target <= horizon[0] || target <= horizon[1] {
+        let mut events = 0;
+        while (target <= horizon[0] || target <= horizon[1]) && events < MAX_EVENTS {
+            events += 1;
+            let times = [invert(tables[0], target), invert(tables[1], target)];
+            let settled = (0..2).all(|w| match (times[w], out.rearrest[w], out.reconviction[w]) {
+                (None, _, _) => true,
+                (Some(_), None, _) => false,
+                (Some(t), Some(_), Some(first_conviction)) => t >= first_conviction,
+                (Some(_), Some(_), None) => self.conviction_probability == 0.0,
+            });
+            if settled {
+                break;
+            }
             let convicted = open01(&mut draws.rng) < self.conviction_probability;
             let lag = -self.conviction_lag_months_mean * open01(&mut draws.rng).ln();
-            for (world, table) in tables.iter().enumerate() {
-                let Some(t) = invert(table, target) else {
+            for (world, time) in times.into_iter().enumerate() {
+                let Some(t) = time else {
                     continue;
                 };
                 if out.rearrest[world].is_none() {
@@ -128,6 +147,18 @@ impl RecidivismParams {
             target += -open01(&mut draws.rng).ln() * inverse_scale;
         }
         out
+    }
+}
+
+impl RecidivismParams {
+    /// Months to a first rearrest at the untreated intensity,
+    /// read from a uniform (`None` past 30 months): the rearrest of a youth
+    /// while the case waits for mediators.
+    pub fn untreated_first_rearrest(&self, youth: &Youth, u: f64) -> Option<f64> {
+        invert(
+            &self.untreated,
+            -u.ln() * (-self.linear_predictor(youth)).exp(),
+        )
     }
 }
 

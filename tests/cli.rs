@@ -300,6 +300,7 @@ fn existing_output_folder_is_kept_without_force() {
     let out = tmp.path().join("run");
     fs::create_dir(&out).unwrap();
     fs::write(out.join("mine.txt"), "keep me").unwrap();
+    fs::write(out.join("manifest.json"), "{}").unwrap();
     vomsim()
         .args([
             "run",
@@ -314,7 +315,7 @@ fn existing_output_folder_is_kept_without_force() {
         .code(2)
         .stderr(predicate::str::contains("already exists"))
         .stderr(predicate::str::contains("--force"));
-    assert_eq!(entries(&out), ["mine.txt"]);
+    assert_eq!(entries(&out), ["manifest.json", "mine.txt"]);
     assert_eq!(
         entries(tmp.path()),
         ["run"],
@@ -338,6 +339,29 @@ fn existing_output_folder_is_kept_without_force() {
 }
 
 #[test]
+fn force_never_replaces_a_folder_vomsim_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let precious = tmp.path().join("thesis");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("thesis.tex"), "years of work").unwrap();
+    vomsim()
+        .args([
+            "run",
+            repo(VORS).to_str().unwrap(),
+            "--reps",
+            "2",
+            "--quiet",
+            "--force",
+            "--out",
+        ])
+        .arg(&precious)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not written by vomsim"));
+    assert_eq!(entries(&precious), ["thesis.tex"]);
+}
+
+#[test]
 fn output_under_a_regular_file_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("file");
@@ -355,4 +379,81 @@ fn output_under_a_regular_file_is_refused() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot use this output folder"));
+}
+
+#[test]
+fn size_finds_the_smallest_pool_meeting_the_wait_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("size");
+    let assert = vomsim()
+        .args([
+            "size",
+            repo(VORS).to_str().unwrap(),
+            "--wait-days",
+            "28",
+            "--quantile",
+            "0.9",
+        ])
+        .args([
+            "--from", "4", "--to", "40", "--step", "6", "--reps", "40", "--quiet", "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("smallest mediators.initial_active meeting the target"),
+        "{stdout}"
+    );
+    let mut reader = csv::Reader::from_path(out.join("size.csv")).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "value",
+            "active_mediators_mean",
+            "wait_days_q",
+            "returned_share",
+            "meets_target"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let values: Vec<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(values, [4, 10, 16, 22, 28, 34, 40]);
+    let wait = |i: usize| rows[i][2].parse::<f64>().unwrap();
+    let meets = |i: usize| &rows[i][4] == "true";
+    // Four volunteers cannot keep up with ~15 consented cases a month;
+    // forty leave no one waiting.
+    assert!(!meets(0) && wait(0) > 28.0, "{:?}", rows[0]);
+    assert!(meets(6) && wait(6) < 1.0, "{:?}", rows[6]);
+    let active = |i: usize| rows[i][1].parse::<f64>().unwrap();
+    assert!(active(6) > active(0));
+}
+
+#[test]
+fn size_rejects_a_lever_that_is_not_a_count() {
+    vomsim()
+        .args([
+            "size",
+            repo(VORS).to_str().unwrap(),
+            "--wait-days",
+            "28",
+            "--quantile",
+            "0.9",
+        ])
+        .args(["--lever", "mediators.comediation_share", "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("whole-number key"));
+    vomsim()
+        .args([
+            "size",
+            repo(VORS).to_str().unwrap(),
+            "--wait-days",
+            "28",
+            "--quantile",
+            "1.5",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--quantile"));
 }

@@ -105,6 +105,12 @@ impl Scenario {
     pub fn intake_months(&self) -> u32 {
         self.raw.simulation.intake_months
     }
+
+    /// Program months of caseload reported: the intake period and a tail
+    /// for the last cases to be mediated.
+    pub fn program_months(&self) -> usize {
+        (self.intake_months() + self.mediators.tail_months()) as usize
+    }
 }
 
 /// Folds a multi-line parser message into one paragraph. TOML's message is

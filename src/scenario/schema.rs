@@ -71,14 +71,14 @@ pub struct RawConsent {
     /// `voluntary` (a logistic model) or `court_ordered` (always yes).
     pub offender_mode: OffenderMode,
     /// Voluntary consent probability of a reference youth (motivation 0,
-    /// vandalism), in (0, 1).
+    /// vandalism), in [0, 1].
     pub offender_probability: f64,
     /// Log-odds of offender consent per standard deviation of motivation.
     pub offender_motivation_log_odds: f64,
     /// Log-odds shift of offender consent by offense.
     pub offender_offense_log_odds: OffenseValues,
     /// Victim consent probability for a reference case (individual victim,
-    /// vandalism, youth risk z = 0), in (0, 1).
+    /// vandalism, youth risk z = 0), in [0, 1].
     pub victim_probability: f64,
     /// Log-odds shift of victim consent by offense.
     pub victim_offense_log_odds: OffenseValues,
@@ -92,14 +92,61 @@ pub struct RawConsent {
     pub victim_risk_log_odds: f64,
 }
 
-/// Stage 5: the wait for mediators.
+/// Stage 5: the volunteer mediator pool and the case queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawMediators {
-    /// Mean days from referral to the mediation session (log-normal), > 0.
-    pub delay_days_mean: f64,
-    /// Standard deviation of that delay in days, > 0.
-    pub delay_days_sd: f64,
+    /// Active mediators at program start; >= 0.
+    pub initial_active: u32,
+    /// Volunteers per training cohort; >= 0 (0: no cohorts).
+    pub cohort_size: u32,
+    /// A cohort starts training every this many months; >= 1.
+    pub cohort_every_months: u32,
+    /// Days from the start of training to being active, >= 0.
+    pub training_days: f64,
+    /// Sessions a volunteer commits to before the later attrition rate
+    /// applies; >= 0.
+    pub commitment_sessions: u32,
+    /// Monthly probability of leaving while within the commitment, in [0, 1].
+    pub attrition_during_commitment: f64,
+    /// Monthly probability of leaving after the commitment, in [0, 1].
+    pub attrition_after_commitment: f64,
+    /// Cases a mediator holds at once; >= 1.
+    pub max_cases_per_mediator: u32,
+    /// Share of cases that need two mediators (co-mediation), in [0, 1].
+    pub comediation_share: f64,
+    /// `lognormal` or `exponential`: distribution of a case's duration, from
+    /// assignment to the session.
+    pub case_days_distribution: DurationKind,
+    /// Mean case duration in days, > 0.
+    pub case_days_mean: f64,
+    /// Standard deviation of the duration in days (log-normal only), > 0.
+    pub case_days_sd: f64,
+    /// A case still waiting after this many days returns to the agency, > 0.
+    pub max_wait_days: f64,
+    /// Whether a youth rearrested while waiting (at the untreated hazard)
+    /// returns to the agency.
+    pub rearrest_returns_case: bool,
+    /// Hours each mediator spends preparing a case, >= 0.
+    pub preparation_hours: f64,
+    /// Share of cases with separate pre-meetings with each party, in [0, 1].
+    pub premeeting_share: f64,
+    /// Hours of each of the two pre-meetings, >= 0.
+    pub premeeting_hours: f64,
+    /// Shortest session, hours, >= 0 (the session's length is uniform
+    /// between the shortest and the longest).
+    pub session_hours_min: f64,
+    /// Longest session, hours, >= `session_hours_min`.
+    pub session_hours_max: f64,
+}
+
+/// Distribution of case durations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DurationKind {
+    #[default]
+    Lognormal,
+    Exponential,
 }
 
 /// Stage 6: the session and the agreement's contents.
@@ -138,14 +185,14 @@ pub struct RawRestitution {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawCompletion {
-    /// Probability of paying in full an amount equal to the median, in (0, 1).
+    /// Probability of paying in full an amount equal to the median, in [0, 1].
     pub payment_probability: f64,
     /// Log-odds of paying in full per unit of ln(amount / median); <= 0
     /// makes completion fall with the amount.
     pub payment_amount_log_odds: f64,
     /// Non-payers pay a uniform share of the amount in [0, this], in [0, 1].
     pub partial_paid_max_share: f64,
-    /// Probability of completing community service of median hours, in (0, 1).
+    /// Probability of completing community service of median hours, in [0, 1].
     pub service_probability: f64,
     /// Log-odds of completing service per unit of ln(hours / median).
     pub service_hours_log_odds: f64,
@@ -387,8 +434,25 @@ impl Default for RawConsent {
 impl Default for RawMediators {
     fn default() -> Self {
         RawMediators {
-            delay_days_mean: 30.0,
-            delay_days_sd: 15.0,
+            initial_active: 37,
+            cohort_size: 8,
+            cohort_every_months: 6,
+            training_days: 28.0,
+            commitment_sessions: 12,
+            attrition_during_commitment: 0.01,
+            attrition_after_commitment: 0.04,
+            max_cases_per_mediator: 1,
+            comediation_share: 0.5,
+            case_days_distribution: DurationKind::Lognormal,
+            case_days_mean: 21.0,
+            case_days_sd: 10.0,
+            max_wait_days: 90.0,
+            rearrest_returns_case: true,
+            preparation_hours: 1.0,
+            premeeting_share: 0.8,
+            premeeting_hours: 1.0,
+            session_hours_min: 1.0,
+            session_hours_max: 1.5,
         }
     }
 }

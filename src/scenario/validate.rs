@@ -3,15 +3,19 @@
 //! then the typed parameters of every stage, with tables precomputed.
 
 use super::Scenario;
-use super::schema::{OffenderMode, OffenseValues, RawCompletion, RawScenario};
+use super::schema::{DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario};
 use crate::consent::ConsentParams;
 use crate::draws::{cumulative, logit};
 use crate::error::{Error, Result};
 use crate::mediation::{LogNormal, MediationParams};
-use crate::mediators::MediatorParams;
+use crate::mediators::{DurationDistribution, MediatorParams};
 use crate::recidivism::{FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly};
 use crate::referral::ReferralParams;
 use crate::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
+
+/// Expected referrals of one replication at most (memory: about 300 bytes
+/// a youth, one replication per thread).
+const MAX_REFERRALS_PER_REPLICATION: f64 = 5e6;
 
 /// Tolerance on shares that must sum to 1.
 const SUM_TOLERANCE: f64 = 1e-6;
@@ -134,7 +138,7 @@ impl Checker<'_> {
         hours_log_median: f64,
     ) -> Result<CompletionParams> {
         Ok(CompletionParams {
-            payment_intercept: logit(self.open_probability(
+            payment_intercept: logit(self.probability(
                 &format!("{key}.payment_probability"),
                 raw.payment_probability,
             )?),
@@ -147,7 +151,7 @@ impl Checker<'_> {
                 &format!("{key}.partial_paid_max_share"),
                 raw.partial_paid_max_share,
             )?,
-            service_intercept: logit(self.open_probability(
+            service_intercept: logit(self.probability(
                 &format!("{key}.service_probability"),
                 raw.service_probability,
             )?),
@@ -163,6 +167,9 @@ impl Checker<'_> {
         })
     }
 
+    /// A log-normal by its median and log-scale sd; the sd is bounded so
+    /// that amounts stay finite and meaningful (5 already spans a factor of
+    /// 10^8 between the 2.5% and 97.5% quantiles).
     fn log_normal(
         &self,
         key_median: &str,
@@ -171,8 +178,8 @@ impl Checker<'_> {
         sd: f64,
     ) -> Result<LogNormal> {
         Ok(LogNormal {
-            log_median: self.positive(key_median, median)?.ln(),
-            log_sd: self.non_negative(key_sd, sd)?,
+            log_median: self.within(key_median, median, 1e-6, 1e9)?.ln(),
+            log_sd: self.within(key_sd, sd, 0.0, 5.0)?,
         })
     }
 }
@@ -227,11 +234,27 @@ pub(super) fn validate(
     for (i, m) in r.monthly_multipliers.iter().enumerate() {
         c.non_negative(&format!("referrals.monthly_multipliers[{i}]"), *m)?;
     }
-    if per_month * r.monthly_multipliers.iter().copied().fold(1.0, f64::max) > 1e6 {
+    // A replication's youths are held in memory together (about 300 bytes
+    // each, per thread): bound the expected referrals of one replication.
+    let expected: f64 = (0..sim.intake_months as usize)
+        .map(|m| {
+            let multiplier = if r.monthly_multipliers.is_empty() {
+                1.0
+            } else {
+                r.monthly_multipliers[m % r.monthly_multipliers.len()]
+            };
+            per_month * multiplier
+        })
+        .sum();
+    if expected > MAX_REFERRALS_PER_REPLICATION {
         return Err(c.fail(
             "referrals.per_month",
             per_month,
-            "must be at most 1e6 per month",
+            &format!(
+                "with simulation.intake_months = {} and the monthly multipliers gives {expected:.0} \
+                 expected referrals per replication; at most {MAX_REFERRALS_PER_REPLICATION:.0} are allowed",
+                sim.intake_months
+            ),
         ));
     }
     let ages: [f64; 5] = r.age_shares.as_slice().try_into().map_err(|_| {
@@ -274,7 +297,7 @@ pub(super) fn validate(
     let consent = ConsentParams {
         court_ordered: k.offender_mode == OffenderMode::CourtOrdered,
         offender_intercept: logit(
-            c.open_probability("consent.offender_probability", k.offender_probability)?,
+            c.probability("consent.offender_probability", k.offender_probability)?,
         ),
         offender_motivation: c.finite(
             "consent.offender_motivation_log_odds",
@@ -284,9 +307,7 @@ pub(super) fn validate(
             "consent.offender_offense_log_odds",
             k.offender_offense_log_odds,
         )?,
-        victim_intercept: logit(
-            c.open_probability("consent.victim_probability", k.victim_probability)?,
-        ),
+        victim_intercept: logit(c.probability("consent.victim_probability", k.victim_probability)?),
         victim_offense: c
             .offense_values("consent.victim_offense_log_odds", k.victim_offense_log_odds)?,
         victim_business_share: c
@@ -298,12 +319,81 @@ pub(super) fn validate(
         victim_risk: c.finite("consent.victim_risk_log_odds", k.victim_risk_log_odds)?,
     };
 
-    // The wait.
+    // The mediator pool and the queue.
     let w = &raw.mediators;
-    let mediators = MediatorParams::from_mean_sd(
-        c.positive("mediators.delay_days_mean", w.delay_days_mean)?,
-        c.positive("mediators.delay_days_sd", w.delay_days_sd)?,
-    );
+    let case_days_mean = c.within("mediators.case_days_mean", w.case_days_mean, 1e-3, 3650.0)?;
+    let duration = match w.case_days_distribution {
+        DurationKind::Exponential => DurationDistribution::Exponential {
+            mean: case_days_mean,
+        },
+        DurationKind::Lognormal => {
+            let sd = c.within("mediators.case_days_sd", w.case_days_sd, 1e-3, 3650.0)?;
+            let variance = (1.0 + (sd / case_days_mean).powi(2)).ln();
+            DurationDistribution::LogNormal {
+                log_mean: case_days_mean.ln() - variance / 2.0,
+                log_sd: variance.sqrt(),
+            }
+        }
+    };
+    if w.max_cases_per_mediator == 0 {
+        return Err(c.fail("mediators.max_cases_per_mediator", 0, "must be at least 1"));
+    }
+    if w.cohort_every_months == 0 {
+        return Err(c.fail("mediators.cohort_every_months", 0, "must be at least 1"));
+    }
+    let comediation_share = c.probability("mediators.comediation_share", w.comediation_share)?;
+    if comediation_share > 0.0
+        && w.initial_active < 2
+        && (w.cohort_size == 0 || w.initial_active + w.cohort_size < 2)
+    {
+        return Err(c.fail(
+            "mediators.comediation_share",
+            comediation_share,
+            "needs a pool that can ever hold two mediators (initial_active + cohort_size >= 2), \
+             or comediation_share = 0",
+        ));
+    }
+    let session_hours_min = c.non_negative("mediators.session_hours_min", w.session_hours_min)?;
+    let session_hours_max = c.non_negative("mediators.session_hours_max", w.session_hours_max)?;
+    if session_hours_max < session_hours_min {
+        return Err(c.fail(
+            "mediators.session_hours_max",
+            session_hours_max,
+            &format!("must be at least mediators.session_hours_min ({session_hours_min})"),
+        ));
+    }
+    let mediators = MediatorParams {
+        initial_active: w.initial_active,
+        cohort_size: w.cohort_size,
+        cohort_every_months: w.cohort_every_months,
+        training_days: c.within("mediators.training_days", w.training_days, 0.0, 3650.0)?,
+        commitment_sessions: w.commitment_sessions,
+        attrition_during_commitment: c.probability(
+            "mediators.attrition_during_commitment",
+            w.attrition_during_commitment,
+        )?,
+        attrition_after_commitment: c.probability(
+            "mediators.attrition_after_commitment",
+            w.attrition_after_commitment,
+        )?,
+        max_cases_per_mediator: w.max_cases_per_mediator,
+        comediation_share,
+        duration,
+        max_wait_days: c.positive("mediators.max_wait_days", w.max_wait_days)?,
+        rearrest_returns_case: w.rearrest_returns_case,
+        preparation_hours: c.non_negative("mediators.preparation_hours", w.preparation_hours)?,
+        premeeting_share: c.probability("mediators.premeeting_share", w.premeeting_share)?,
+        premeeting_hours: c.non_negative("mediators.premeeting_hours", w.premeeting_hours)?,
+        session_hours_min,
+        session_hours_max,
+    };
+    if w.initial_active > 100_000 || w.cohort_size > 100_000 {
+        return Err(c.fail(
+            "mediators.initial_active",
+            w.initial_active.max(w.cohort_size),
+            "and mediators.cohort_size must be at most 100000",
+        ));
+    }
 
     // Mediation.
     let m = &raw.mediation;
@@ -373,16 +463,17 @@ pub(super) fn validate(
     // Recidivism and treatment.
     let h = &raw.recidivism;
     let t = &raw.treatment;
+    let weibull = weibull_monthly(
+        c.open_probability("recidivism.baseline_rearrest_12m", h.baseline_rearrest_12m)?,
+        c.within(
+            "recidivism.baseline_weibull_shape",
+            h.baseline_weibull_shape,
+            0.05,
+            20.0,
+        )?,
+    );
     let baseline: [f64; FOLLOW_UP_MONTHS] = if h.baseline_monthly_hazard.is_empty() {
-        weibull_monthly(
-            c.open_probability("recidivism.baseline_rearrest_12m", h.baseline_rearrest_12m)?,
-            c.within(
-                "recidivism.baseline_weibull_shape",
-                h.baseline_weibull_shape,
-                0.05,
-                20.0,
-            )?,
-        )
+        weibull
     } else {
         let given: [f64; FOLLOW_UP_MONTHS] = h
             .baseline_monthly_hazard
