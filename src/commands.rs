@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, RunArgs, SizeArgs, ValidateArgs};
+use crate::designs;
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
 use crate::export::{self, OutputDir};
@@ -213,6 +214,8 @@ fn write_run(
     output.write_file("replications.csv", |w| {
         export::write_replications(w, 0, &result.catalog, &result.values)
     })?;
+    let diagnosis = designs::diagnose(&result.catalog, &result.values, scenario.randomized());
+    output.write_file("diagnosis.csv", |w| export::write_diagnosis(w, &diagnosis))?;
     if let Some(agents) = &result.agents {
         output.write_file("agents.csv", |w| export::write_agents(w, agents))?;
     }

@@ -36,6 +36,15 @@ pub struct Consent {
     pub victim: bool,
 }
 
+impl Consent {
+    /// A case whose parties were never asked (the randomized control arm).
+    pub const NOT_ASKED: Consent = Consent {
+        business_victim: false,
+        offender: false,
+        victim: false,
+    };
+}
+
 impl ConsentParams {
     /// Probability that the youth consents.
     pub fn offender_probability(&self, youth: &Youth) -> f64 {

@@ -35,8 +35,7 @@ pub(crate) mod slot {
     pub const VICTIM_TYPE: usize = 8;
     pub const OFFENDER_CONSENT: usize = 9;
     pub const VICTIM_CONSENT: usize = 10;
-    /// Reserved for the randomized control arm (`design.rct_control_share`).
-    #[allow(dead_code)]
+    /// The randomized arm (`design.rct_control_share`).
     pub const ARM: usize = 11;
     pub const AGREEMENT: usize = 12;
     pub const MONETARY: usize = 13;

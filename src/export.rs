@@ -12,6 +12,7 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::designs::DiagnosisRow;
 use crate::error::{Error, Result};
 use crate::metrics::{Disposition, MetricKey};
 use crate::pipeline::AgentRecord;
@@ -77,6 +78,31 @@ pub fn write_replications(
                 )?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Header of `diagnosis.csv`.
+pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps";
+
+/// Writes `diagnosis.csv`; an undefined coverage or power is left empty.
+pub fn write_diagnosis(out: &mut impl Write, rows: &[DiagnosisRow]) -> io::Result<()> {
+    writeln!(out, "{DIAGNOSIS_HEADER}")?;
+    let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+    for r in rows {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            r.estimator,
+            r.month,
+            r.estimand,
+            r.mean,
+            r.bias,
+            r.rmse,
+            optional(r.coverage),
+            optional(r.power),
+            r.reps
+        )?;
     }
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! [`restitution`] → [`recidivism`]; [`pipeline`] takes one replication's
 //! youths through them. [`scenario`] is the file schema and its
 //! validation, [`engine`] runs replications in parallel, [`metrics`] and
-//! [`stats`] turn counts into the reported numbers, and [`export`] writes
+//! [`stats`] turn counts into the reported numbers, [`designs`] holds
+//! the study designs' estimators, and [`export`] writes
 //! them. [`sizing`] answers the planner's `size` question, and
 //! [`commands`] is what the binary calls.
 //!
@@ -22,6 +23,7 @@
 pub mod cli;
 pub mod commands;
 pub mod consent;
+pub mod designs;
 pub(crate) mod draws;
 pub mod engine;
 pub mod error;

@@ -8,11 +8,12 @@
 //! here and is left out of that replication's rows downstream.
 
 use crate::consent::Consent;
+use crate::designs::{self, Counts, DesignTally, Estimate};
 use crate::mediators::Caseload;
 use crate::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
-use crate::referral::DAYS_PER_MONTH;
+use crate::referral::{DAYS_PER_MONTH, Youth};
 use crate::restitution::Restitution;
-use crate::stats::quantile_sorted;
+use crate::stats::{kaplan_meier, quantile_sorted};
 
 /// Follow-up months at which effects are estimated.
 pub const EFFECT_MONTHS: [usize; 5] = [6, 12, 18, 24, 30];
@@ -24,6 +25,8 @@ pub enum Disposition {
     VictimDeclined,
     OffenderDeclined,
     ReturnedWait,
+    /// Randomized to the control arm: never offered mediation.
+    Control,
 }
 
 impl Disposition {
@@ -33,6 +36,7 @@ impl Disposition {
             Disposition::VictimDeclined => Group::VictimDeclined,
             Disposition::OffenderDeclined => Group::OffenderDeclined,
             Disposition::ReturnedWait => Group::ReturnedWait,
+            Disposition::Control => Group::RctControl,
         }
     }
 }
@@ -48,10 +52,19 @@ pub enum Group {
     NotMediated,
     /// The mediated youths' counterfactual (their `T0`).
     MediatedUntreated,
+    /// The randomized control arm (only when the scenario randomizes).
+    RctControl,
 }
 
+/// Number of groups.
+const GROUPS: usize = 8;
+
+/// Length of the intervals of the piecewise hazard ratio, months.
+pub const HAZARD_INTERVAL_MONTHS: usize = 6;
+const INTERVALS: usize = FOLLOW_UP_MONTHS / HAZARD_INTERVAL_MONTHS;
+
 impl Group {
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; GROUPS] = [
         Group::Referred,
         Group::Mediated,
         Group::VictimDeclined,
@@ -59,6 +72,7 @@ impl Group {
         Group::ReturnedWait,
         Group::NotMediated,
         Group::MediatedUntreated,
+        Group::RctControl,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +84,7 @@ impl Group {
             Group::ReturnedWait => "returned_wait",
             Group::NotMediated => "not_mediated",
             Group::MediatedUntreated => "mediated_untreated",
+            Group::RctControl => "rct_control",
         }
     }
 }
@@ -110,9 +125,16 @@ impl RestitutionTally {
 /// follow-up month they fall in (month m holds times in (m-1, m]).
 #[derive(Debug, Clone)]
 pub(crate) struct Tally {
-    pub youths: [u64; 7],
-    pub rearrest: [[u64; FOLLOW_UP_MONTHS]; 7],
-    pub reconviction: [[u64; FOLLOW_UP_MONTHS]; 7],
+    /// Whether the scenario randomizes (the control arm and its estimators
+    /// are reported only then).
+    pub randomized: bool,
+    pub youths: [u64; GROUPS],
+    pub rearrest: [[u64; FOLLOW_UP_MONTHS]; GROUPS],
+    pub reconviction: [[u64; FOLLOW_UP_MONTHS]; GROUPS],
+    /// Months at risk of a first rearrest, by group and 6-month interval.
+    pub person_months: [[f64; INTERVALS]; GROUPS],
+    /// What the study designs need.
+    pub design: DesignTally,
     /// Every youth's first rearrest under `T0` and `T1` (for the ATE).
     pub everyone: [[u64; FOLLOW_UP_MONTHS]; 2],
     /// Restitution of the mediated and of the victim-declined comparison.
@@ -129,11 +151,14 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// An empty tally reporting `months` program months of caseload.
-    pub fn new(months: usize) -> Tally {
+    pub fn new(months: usize, randomized: bool) -> Tally {
         Tally {
-            youths: [0; 7],
-            rearrest: [[0; FOLLOW_UP_MONTHS]; 7],
-            reconviction: [[0; FOLLOW_UP_MONTHS]; 7],
+            randomized,
+            youths: [0; GROUPS],
+            rearrest: [[0; FOLLOW_UP_MONTHS]; GROUPS],
+            reconviction: [[0; FOLLOW_UP_MONTHS]; GROUPS],
+            person_months: [[0.0; INTERVALS]; GROUPS],
+            design: DesignTally::default(),
             everyone: [[0; FOLLOW_UP_MONTHS]; 2],
             restitution: [RestitutionTally::default(); 2],
             referrals: vec![0; months],
@@ -165,9 +190,28 @@ fn month_index(t: f64) -> usize {
 }
 
 impl Tally {
+    /// Counts one youth in group `g` with first events `rearrest` and
+    /// `reconviction` (months since disposition).
+    fn count(&mut self, g: Group, rearrest: Option<f64>, reconviction: Option<f64>) {
+        let g = g as usize;
+        self.youths[g] += 1;
+        if let Some(t) = rearrest {
+            self.rearrest[g][month_index(t)] += 1;
+        }
+        if let Some(t) = reconviction {
+            self.reconviction[g][month_index(t)] += 1;
+        }
+        let at_risk = rearrest.unwrap_or(FOLLOW_UP_MONTHS as f64);
+        for (k, months) in self.person_months[g].iter_mut().enumerate() {
+            let start = (k * HAZARD_INTERVAL_MONTHS) as f64;
+            *months += (at_risk - start).clamp(0.0, HAZARD_INTERVAL_MONTHS as f64);
+        }
+    }
+
     /// Adds one youth.
     pub fn add(
         &mut self,
+        youth: &Youth,
         disposition: Disposition,
         restitution: &Restitution,
         outcomes: &PotentialOutcomes,
@@ -178,34 +222,45 @@ impl Tally {
         }
         let mediated = disposition == Disposition::Mediated;
         let world = usize::from(mediated);
-        let mut groups = [Group::Referred, disposition.group(), Group::NotMediated];
-        let group_count = if mediated { 2 } else { 3 };
-        for group in &mut groups[..group_count] {
-            let g = *group as usize;
-            self.youths[g] += 1;
-            if let Some(t) = outcomes.rearrest[world] {
-                self.rearrest[g][month_index(t)] += 1;
-            }
-            if let Some(t) = outcomes.reconviction[world] {
-                self.reconviction[g][month_index(t)] += 1;
-            }
-        }
+        let (rearrest, reconviction) = (outcomes.rearrest[world], outcomes.reconviction[world]);
+        self.count(Group::Referred, rearrest, reconviction);
+        self.count(disposition.group(), rearrest, reconviction);
         if mediated {
-            let g = Group::MediatedUntreated as usize;
-            self.youths[g] += 1;
-            if let Some(t) = outcomes.rearrest[0] {
-                self.rearrest[g][month_index(t)] += 1;
-            }
-            if let Some(t) = outcomes.reconviction[0] {
-                self.reconviction[g][month_index(t)] += 1;
-            }
+            self.count(
+                Group::MediatedUntreated,
+                outcomes.rearrest[0],
+                outcomes.reconviction[0],
+            );
             self.restitution[0].add(restitution);
-        } else if disposition == Disposition::VictimDeclined {
-            self.restitution[1].add(restitution);
+        } else {
+            self.count(Group::NotMediated, rearrest, reconviction);
+            if disposition == Disposition::VictimDeclined {
+                self.restitution[1].add(restitution);
+            }
         }
         for (w, counts) in self.everyone.iter_mut().enumerate() {
             if let Some(t) = outcomes.rearrest[w] {
                 counts[month_index(t)] += 1;
+            }
+        }
+
+        let design = &mut self.design;
+        match disposition {
+            Disposition::Mediated => design.strata[designs::stratum(youth)][0].add(rearrest),
+            Disposition::VictimDeclined => design.strata[designs::stratum(youth)][1].add(rearrest),
+            _ => {}
+        }
+        if self.randomized {
+            if disposition == Disposition::Control {
+                design.control.add(rearrest);
+            } else {
+                design.offered.add(rearrest);
+                design.offered_untreated.add(outcomes.rearrest[0]);
+                if mediated {
+                    design.participants.add(rearrest);
+                } else {
+                    design.nonparticipants.add(rearrest);
+                }
             }
         }
     }
@@ -250,24 +305,25 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     };
     let referred = tally.youths[Group::Referred as usize] as f64;
     out(key("referrals", Group::Referred, None), referred);
-    for group in Group::ALL {
+    let groups: &[Group] = if tally.randomized {
+        &Group::ALL
+    } else {
+        &Group::ALL[..GROUPS - 1]
+    };
+    for &group in groups {
         if group != Group::MediatedUntreated {
-            out(
-                key("share", group, None),
-                ratio(tally.youths[group as usize] as f64, referred),
-            );
+            let share = ratio(tally.youths[group as usize] as f64, referred);
+            out(key("share", group, None), share);
         }
     }
 
-    let mut incidence = [[[0.0; FOLLOW_UP_MONTHS]; 7]; 2];
-    for (metric_index, (metric, histograms)) in [
+    let mut incidence = [[[0.0; FOLLOW_UP_MONTHS]; GROUPS]; 2];
+    let outcomes = [
         ("rearrest", &tally.rearrest),
         ("reconviction", &tally.reconviction),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        for group in Group::ALL {
+    ];
+    for (metric_index, (metric, histograms)) in outcomes.into_iter().enumerate() {
+        for &group in groups {
             let g = group as usize;
             incidence[metric_index][g] = cumulative_incidence(&histograms[g], tally.youths[g]);
             for (m, v) in incidence[metric_index][g].iter().enumerate() {
@@ -300,41 +356,168 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         }
     }
 
-    let rearrest = &incidence[0];
+    emit_effects(tally, &incidence[0], out);
+    emit_survival(tally, groups, out);
+    emit_caseload(tally, out);
+}
+
+/// Effect ratios at the effect months: the true effects, then each design's
+/// estimate, then the designs' 95% bounds.
+fn emit_effects(
+    tally: &Tally,
+    rearrest: &[[f64; FOLLOW_UP_MONTHS]; GROUPS],
+    out: &mut impl FnMut(MetricKey, f64),
+) {
+    const K: usize = EFFECT_MONTHS.len();
     let everyone_untreated = cumulative_incidence(&tally.everyone[0], tally.youths[0]);
     let everyone_treated = cumulative_incidence(&tally.everyone[1], tally.youths[0]);
-    let mediated = Group::Mediated as usize;
-    let estimators: [(&str, &[f64; FOLLOW_UP_MONTHS], &[f64; FOLLOW_UP_MONTHS]); 4] = [
+    let d = &tally.design;
+    let counts = |g: Group, k: usize| {
+        let g = g as usize;
+        let events: u64 = tally.rearrest[g][..EFFECT_MONTHS[k]].iter().sum();
+        (events, tally.youths[g])
+    };
+    let incidence = |c: &Counts, k: usize| ratio(c.events[k] as f64, c.youths as f64);
+    let at = |curve: &[f64; FOLLOW_UP_MONTHS], k: usize| curve[EFFECT_MONTHS[k] - 1];
+
+    let (mediated, untreated) = (
+        &rearrest[Group::Mediated as usize],
+        &rearrest[Group::MediatedUntreated as usize],
+    );
+    let mut truths: Vec<(&'static str, [f64; K])> = vec![
         (
             "true_att",
-            &rearrest[mediated],
-            &rearrest[Group::MediatedUntreated as usize],
-        ),
-        ("true_ate", &everyone_treated, &everyone_untreated),
-        (
-            "naive",
-            &rearrest[mediated],
-            &rearrest[Group::NotMediated as usize],
+            std::array::from_fn(|k| ratio(at(mediated, k), at(untreated, k))),
         ),
         (
-            "vors_design",
-            &rearrest[mediated],
-            &rearrest[Group::VictimDeclined as usize],
+            "true_ate",
+            std::array::from_fn(|k| ratio(at(&everyone_treated, k), at(&everyone_untreated, k))),
         ),
     ];
-    for (name, treated, comparison) in estimators {
-        for month in EFFECT_MONTHS {
+    if tally.randomized {
+        truths.push((
+            "true_itt",
+            std::array::from_fn(|k| {
+                ratio(incidence(&d.offered, k), incidence(&d.offered_untreated, k))
+            }),
+        ));
+    }
+    let estimate = |name: &str, k: usize| match name {
+        "naive" => {
+            let ((a, n1), (c, n0)) = (counts(Group::Mediated, k), counts(Group::NotMediated, k));
+            designs::katz(a, n1, c, n0)
+        }
+        "vors_design" => {
+            let ((a, n1), (c, n0)) = (counts(Group::Mediated, k), counts(Group::VictimDeclined, k));
+            designs::katz(a, n1, c, n0)
+        }
+        "stratified" => designs::mantel_haenszel(
+            d.strata
+                .iter()
+                .map(|[t, c]| (t.events[k], t.youths, c.events[k], c.youths)),
+        ),
+        "rct_itt" => designs::katz(
+            d.offered.events[k],
+            d.offered.youths,
+            d.control.events[k],
+            d.control.youths,
+        ),
+        "rct_cace" => designs::cace(
+            (d.participants.events[k], d.participants.youths),
+            (d.nonparticipants.events[k], d.nonparticipants.youths),
+            (d.control.events[k], d.control.youths),
+        ),
+        _ => unreachable!("designs::estimators lists only these"),
+    };
+    let estimates: Vec<(&'static str, [Estimate; K])> = designs::estimators(tally.randomized)
+        .iter()
+        .map(|&name| (name, std::array::from_fn(|k| estimate(name, k))))
+        .collect();
+
+    let mut row = |metric: &'static str, group: &'static str, k: usize, value: f64| {
+        let month = Some(EFFECT_MONTHS[k] as u32);
+        out(
+            MetricKey {
+                metric,
+                group,
+                month,
+            },
+            value,
+        )
+    };
+    for (name, values) in &truths {
+        for (k, v) in values.iter().enumerate() {
+            row("effect_ratio", name, k, *v);
+        }
+    }
+    for (metric, field) in [
+        ("effect_ratio", 0),
+        ("effect_ratio_lower", 1),
+        ("effect_ratio_upper", 2),
+    ] {
+        for (name, values) in &estimates {
+            for (k, e) in values.iter().enumerate() {
+                row(metric, name, k, [e.ratio, e.lower, e.upper][field]);
+            }
+        }
+    }
+}
+
+/// Kaplan-Meier survival from a first rearrest, with Greenwood log-scale
+/// 95% bounds, for every realized group by follow-up month; then the
+/// piecewise hazard ratio of each comparison by 6-month interval.
+fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey, f64)) {
+    let realized: Vec<Group> = groups
+        .iter()
+        .copied()
+        .filter(|&g| g != Group::MediatedUntreated)
+        .collect();
+    let curves: Vec<_> = realized
+        .iter()
+        .map(|&g| kaplan_meier(&tally.rearrest[g as usize], tally.youths[g as usize]))
+        .collect();
+    for (metric, field) in [("km_survival", 0), ("km_lower", 1), ("km_upper", 2)] {
+        for (&g, curve) in realized.iter().zip(&curves) {
+            for (m, point) in curve.iter().enumerate() {
+                let month = Some(m as u32 + 1);
+                let value = [point.survival, point.lower, point.upper][field];
+                out(
+                    MetricKey {
+                        metric,
+                        group: g.name(),
+                        month,
+                    },
+                    value,
+                );
+            }
+        }
+    }
+    let hazard = |g: Group, k: usize| {
+        let g = g as usize;
+        let start = k * HAZARD_INTERVAL_MONTHS;
+        let events: u64 = tally.rearrest[g][start..start + HAZARD_INTERVAL_MONTHS]
+            .iter()
+            .sum();
+        ratio(events as f64, tally.person_months[g][k])
+    };
+    for (name, treated, comparison) in [
+        ("true_att", Group::Mediated, Group::MediatedUntreated),
+        ("naive", Group::Mediated, Group::NotMediated),
+        ("vors_design", Group::Mediated, Group::VictimDeclined),
+    ] {
+        for k in 0..INTERVALS {
+            let month = Some(((k + 1) * HAZARD_INTERVAL_MONTHS) as u32);
+            let value = ratio(hazard(treated, k), hazard(comparison, k));
             out(
                 MetricKey {
-                    metric: "effect_ratio",
+                    metric: "hazard_ratio",
                     group: name,
-                    month: Some(month as u32),
+                    month,
                 },
-                ratio(treated[month - 1], comparison[month - 1]),
+                value,
             );
         }
     }
-    emit_caseload(tally, out);
 }
 
 /// The monthly caseload, group `program`, month = program month.
@@ -377,11 +560,11 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     series("returned_wait", &|m| c.returned[m] as f64);
 }
 
-/// The metric catalog for `months` program months: every key a replication
-/// reports, in order.
-pub fn catalog(months: usize) -> Vec<MetricKey> {
+/// The metric catalog for `months` program months, with or without the
+/// randomized design: every key a replication reports, in order.
+pub fn catalog(months: usize, randomized: bool) -> Vec<MetricKey> {
     let mut keys = Vec::new();
-    emit(&Tally::new(months), &mut |k, _| keys.push(k));
+    emit(&Tally::new(months, randomized), &mut |k, _| keys.push(k));
     keys
 }
 
@@ -398,18 +581,26 @@ mod tests {
 
     #[test]
     fn catalog_and_values_align() {
-        let keys = catalog(3);
-        assert_eq!(keys.len(), values(&Tally::new(3)).len());
+        let keys = catalog(3, false);
+        assert_eq!(keys.len(), values(&Tally::new(3, false)).len());
         let caseload = keys.iter().filter(|k| k.group == "program").count();
         assert_eq!(caseload, 12 * 3);
         assert_eq!(keys[0].metric, "referrals");
         let effects = keys.iter().filter(|k| k.metric == "effect_ratio").count();
-        assert_eq!(effects, 4 * EFFECT_MONTHS.len());
+        assert_eq!(effects, 5 * EFFECT_MONTHS.len());
+        let randomized = catalog(3, true);
+        let effects = randomized
+            .iter()
+            .filter(|k| k.metric == "effect_ratio")
+            .count();
+        assert_eq!(effects, 8 * EFFECT_MONTHS.len());
+        assert!(randomized.iter().any(|k| k.group == "rct_control"));
+        assert!(!keys.iter().any(|k| k.group == "rct_control"));
     }
 
     #[test]
     fn undefined_ratios_are_nan() {
-        let v = values(&Tally::new(2));
+        let v = values(&Tally::new(2, false));
         assert_eq!(v[0], 0.0);
         assert!(v[1].is_nan(), "share of nobody is undefined");
     }

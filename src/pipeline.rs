@@ -6,7 +6,7 @@
 //! restitution and recidivism. They live only as long as the replication.
 
 use crate::consent::Consent;
-use crate::draws::{self, YouthDraws};
+use crate::draws::{self, YouthDraws, slot};
 use crate::mediation::Agreement;
 use crate::mediators::{CaseFate, run_queue};
 use crate::metrics::{Disposition, Tally};
@@ -70,14 +70,26 @@ pub(crate) fn simulate(
     mut agents: Option<&mut Vec<AgentRecord>>,
 ) -> Tally {
     let months = scenario.program_months();
-    let mut tally = Tally::new(months);
+    let mut tally = Tally::new(months, scenario.randomized());
     let (mut cases, order) = referrals(scenario, replication_key);
 
-    // Consent, then the queue of cases both parties agreed to, in arrival
-    // order.
+    // Randomization (a youth in the control arm is never offered mediation,
+    // so nobody is asked), consent, then the queue of cases both parties
+    // agreed to, in arrival order.
+    let control: Vec<bool> = cases
+        .iter()
+        .map(|(_, youth_draws)| youth_draws.u[slot::ARM] < scenario.rct_control_share)
+        .collect();
     let consents: Vec<Consent> = cases
         .iter()
-        .map(|(youth, youth_draws)| scenario.consent.decide(youth, youth_draws))
+        .zip(&control)
+        .map(|((youth, youth_draws), &control)| {
+            if control {
+                Consent::NOT_ASKED
+            } else {
+                scenario.consent.decide(youth, youth_draws)
+            }
+        })
         .collect();
     let mut queue_cases = Vec::with_capacity(cases.len());
     for &i in &order {
@@ -100,7 +112,9 @@ pub(crate) fn simulate(
         let (youth, youth_draws) = &mut cases[i as usize];
         let consent = consents[i as usize];
         let referral_day = youth.referral_day;
-        let (disposition, disposition_day, wait_days) = if !consent.offender {
+        let (disposition, disposition_day, wait_days) = if control[i as usize] {
+            (Disposition::Control, referral_day, None)
+        } else if !consent.offender {
             (Disposition::OffenderDeclined, referral_day, None)
         } else if !consent.victim {
             (Disposition::VictimDeclined, referral_day, None)
@@ -156,7 +170,7 @@ pub(crate) fn simulate(
             .recidivism
             .potential_outcomes(youth, modifier, youth_draws);
 
-        tally.add(disposition, &restitution, &outcomes, wait_days);
+        tally.add(youth, disposition, &restitution, &outcomes, wait_days);
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
                 youth: *youth,

@@ -50,6 +50,61 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
     sorted[low] + (position - low as f64) * (sorted[high] - sorted[low])
 }
 
+/// One point of a Kaplan-Meier curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurvivalPoint {
+    pub survival: f64,
+    /// Greenwood 95% bounds on the log scale (R's `survfit` default,
+    /// `conf.type = "log"`); NaN where undefined (survival 0, or no one).
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// Kaplan-Meier survival at the end of each month from first events by
+/// month, for `youths` followed to the end (censored only after the last
+/// month: vomsim follows every youth 30 months). Within a month without
+/// censoring, the product over event times telescopes to the monthly
+/// product, so this equals the product-limit estimate at each month's end,
+/// and the Greenwood sum likewise.
+pub fn kaplan_meier<const N: usize>(events: &[u64; N], youths: u64) -> [SurvivalPoint; N] {
+    let z = 1.959_963_984_540_054;
+    let mut at_risk = youths as f64;
+    let (mut survival, mut greenwood) = (1.0, 0.0);
+    std::array::from_fn(|m| {
+        let d = events[m] as f64;
+        if at_risk > 0.0 {
+            survival *= 1.0 - d / at_risk;
+            greenwood += if at_risk > d {
+                d / (at_risk * (at_risk - d))
+            } else {
+                f64::INFINITY
+            };
+        }
+        at_risk -= d;
+        if youths == 0 {
+            return SurvivalPoint {
+                survival: f64::NAN,
+                lower: f64::NAN,
+                upper: f64::NAN,
+            };
+        }
+        let (lower, upper) = if survival > 0.0 && greenwood.is_finite() {
+            let se = greenwood.sqrt();
+            (
+                survival * (-z * se).exp(),
+                (survival * (z * se).exp()).min(1.0),
+            )
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        SurvivalPoint {
+            survival,
+            lower,
+            upper,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +119,30 @@ mod tests {
         assert!((s.q500 - 3.5).abs() < 1e-12);
         assert!((s.q975 - 8.475).abs() < 1e-12);
         assert_eq!(s.reps, 8);
+    }
+
+    #[test]
+    fn kaplan_meier_matches_r_survfit() {
+        // Ten youths; events 2, 1, 3, 0 in months 1-4; four censored after
+        // month 4. By hand: S = 0.8, 0.7, 0.4, 0.4; Greenwood sums 2/80,
+        // + 1/56, + 3/28; lower = S exp(-1.96 sqrt(sum)). R gives the same:
+        // summary(survfit(Surv(c(1,1,2,3,3,3,5,5,5,5), c(1,1,1,1,1,1,0,0,0,0)) ~ 1), times = 1:4)
+        let km = kaplan_meier(&[2, 1, 3, 0], 10);
+        let expected = [
+            (0.8, 0.58682),
+            (0.7, 0.46653),
+            (0.4, 0.18724),
+            (0.4, 0.18724),
+        ];
+        for (point, (s, lower)) in km.iter().zip(expected) {
+            assert!((point.survival - s).abs() < 1e-12);
+            assert!((point.lower - lower).abs() < 1e-4, "{point:?}");
+        }
+        assert!(kaplan_meier(&[0, 0], 0)[0].survival.is_nan());
+        assert!(
+            kaplan_meier(&[3, 0], 3)[1].lower.is_nan(),
+            "no survivors: no interval"
+        );
     }
 
     #[test]

@@ -119,6 +119,7 @@ fn run_writes_the_contract_files() {
         entries(&out),
         [
             "agents.csv",
+            "diagnosis.csv",
             "manifest.json",
             "replications.csv",
             "summary.csv"

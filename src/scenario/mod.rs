@@ -39,6 +39,8 @@ pub struct Scenario {
     pub(crate) mediation: MediationParams,
     pub(crate) restitution: RestitutionParams,
     pub(crate) recidivism: RecidivismParams,
+    /// Share of referrals randomized to the control arm (0: none).
+    pub(crate) rct_control_share: f64,
 }
 
 impl Scenario {
@@ -104,6 +106,11 @@ impl Scenario {
     /// Program months in which referrals arrive.
     pub fn intake_months(&self) -> u32 {
         self.raw.simulation.intake_months
+    }
+
+    /// Whether referrals are randomized to a control arm.
+    pub fn randomized(&self) -> bool {
+        self.rct_control_share > 0.0
     }
 
     /// Program months of caseload reported: the intake period and a tail

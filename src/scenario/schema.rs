@@ -27,6 +27,24 @@ pub struct RawScenario {
     pub restitution: RawRestitution,
     pub recidivism: RawRecidivism,
     pub treatment: RawTreatment,
+    pub design: RawDesign,
+}
+
+/// The research design layered on the program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawDesign {
+    /// Share of referrals randomized to a control arm never offered
+    /// mediation, in [0, 1); 0 means no randomization.
+    pub rct_control_share: f64,
+}
+
+impl Default for RawDesign {
+    fn default() -> Self {
+        RawDesign {
+            rct_control_share: 0.0,
+        }
+    }
 }
 
 /// How much to simulate.
@@ -365,6 +383,7 @@ impl Default for RawScenario {
             restitution: RawRestitution::default(),
             recidivism: RawRecidivism::default(),
             treatment: RawTreatment::default(),
+            design: RawDesign::default(),
         }
     }
 }

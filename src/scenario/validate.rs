@@ -549,7 +549,17 @@ pub(super) fn validate(
         )?,
     };
 
+    let rct_control_share = raw.design.rct_control_share;
+    if !(rct_control_share.is_finite() && (0.0..1.0).contains(&rct_control_share)) {
+        return Err(c.fail(
+            "design.rct_control_share",
+            rct_control_share,
+            "must lie in [0, 1)",
+        ));
+    }
+
     Ok(Scenario {
+        rct_control_share,
         raw,
         source_sha256,
         referral,

@@ -1,0 +1,406 @@
+//! Study designs: what each design would have estimated, with the 95%
+//! interval its study would have reported, and what it should have found.
+//!
+//! The estimand of every observational design, and of the randomized
+//! complier effect, is the true effect on the treated (`true_att`: the
+//! mediated youths' cumulative rearrest over their own untreated
+//! counterfactual); the randomized intention-to-treat contrast estimates the
+//! true ITT effect (`true_itt`: the offered arm's rearrest over the same
+//! youths' untreated counterfactual). Effects are ratios of cumulative
+//! incidence at follow-up months 6, 12, 18, 24 and 30.
+//!
+//! - `naive`: mediated vs everyone not mediated; Katz log risk-ratio interval.
+//! - `vors_design`: mediated vs victim declined (the VORS evaluation's
+//!   comparison; seed 003); Katz interval.
+//! - `stratified`: the same comparison, Mantel-Haenszel risk ratio across
+//!   strata of the observed covariates (offense, first or second arrest,
+//!   sex, age band 13-15 or 16-17); Greenland-Robins (1985) variance.
+//! - `rct_itt`: offered arm vs control arm, when the scenario randomizes;
+//!   Katz interval.
+//! - `rct_cace`: the effect on those who took part, from the randomized
+//!   arms: the untreated risk of participants is the control arm's risk less
+//!   the non-participants' share, divided by the participation rate
+//!   (DESIGN.md); delta-method interval on the log scale.
+
+use crate::metrics::{EFFECT_MONTHS, MetricKey};
+use crate::referral::Youth;
+
+/// Mantel-Haenszel strata: 6 offenses x 2 arrests x 2 sexes x 2 age bands.
+pub const STRATA: usize = 48;
+
+/// 1.96: the normal quantile of a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Youths and first rearrests (by each effect month) of one set of youths.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
+    pub youths: u64,
+    pub events: [u64; EFFECT_MONTHS.len()],
+}
+
+impl Counts {
+    /// Adds a youth whose first rearrest came at `time` months (if any).
+    pub fn add(&mut self, time: Option<f64>) {
+        self.youths += 1;
+        if let Some(t) = time {
+            for (events, month) in self.events.iter_mut().zip(EFFECT_MONTHS) {
+                *events += u64::from(t <= month as f64);
+            }
+        }
+    }
+}
+
+/// The counts every design needs, for one replication.
+#[derive(Debug, Clone)]
+pub(crate) struct DesignTally {
+    /// By stratum: the mediated (0) and the victim-declined comparison (1).
+    pub strata: [[Counts; 2]; STRATA],
+    /// The randomized arms (all zero when the scenario does not randomize).
+    pub offered: Counts,
+    /// The offered arm's untreated counterfactual (for `true_itt`).
+    pub offered_untreated: Counts,
+    pub participants: Counts,
+    pub nonparticipants: Counts,
+    pub control: Counts,
+}
+
+impl Default for DesignTally {
+    fn default() -> Self {
+        DesignTally {
+            strata: [[Counts::default(); 2]; STRATA],
+            offered: Counts::default(),
+            offered_untreated: Counts::default(),
+            participants: Counts::default(),
+            nonparticipants: Counts::default(),
+            control: Counts::default(),
+        }
+    }
+}
+
+/// A youth's stratum of observed covariates.
+pub fn stratum(youth: &Youth) -> usize {
+    let age_band = usize::from(youth.age >= 16);
+    ((youth.offense as usize * 2 + usize::from(youth.second_arrest)) * 2 + usize::from(youth.male))
+        * 2
+        + age_band
+}
+
+/// An estimate with its nominal 95% interval; NaN where undefined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub ratio: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl Estimate {
+    pub const UNDEFINED: Estimate = Estimate {
+        ratio: f64::NAN,
+        lower: f64::NAN,
+        upper: f64::NAN,
+    };
+
+    /// A ratio with a standard error of its log (NaN bounds if the error
+    /// is not finite).
+    fn with_log_se(ratio: f64, se: f64) -> Estimate {
+        if !(ratio.is_finite() && ratio > 0.0 && se.is_finite()) {
+            return Estimate {
+                ratio,
+                lower: f64::NAN,
+                upper: f64::NAN,
+            };
+        }
+        Estimate {
+            ratio,
+            lower: ratio * (-Z95 * se).exp(),
+            upper: ratio * (Z95 * se).exp(),
+        }
+    }
+}
+
+/// Risk ratio of two groups with Katz's interval:
+/// `se(log RR) = sqrt(1/a - 1/n1 + 1/c - 1/n0)`.
+pub fn katz(a: u64, n1: u64, c: u64, n0: u64) -> Estimate {
+    if n1 == 0 || n0 == 0 || c == 0 {
+        return Estimate::UNDEFINED;
+    }
+    let (a, n1, c, n0) = (a as f64, n1 as f64, c as f64, n0 as f64);
+    let ratio = (a / n1) / (c / n0);
+    let se = (1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n0).sqrt();
+    Estimate::with_log_se(ratio, if a > 0.0 { se } else { f64::NAN })
+}
+
+/// Mantel-Haenszel risk ratio across strata with the Greenland-Robins
+/// variance of its log. Each stratum: (events, youths) treated, then
+/// comparison; strata lacking either group carry no information.
+pub fn mantel_haenszel(strata: impl Iterator<Item = (u64, u64, u64, u64)>) -> Estimate {
+    let (mut r, mut s, mut v) = (0.0, 0.0, 0.0);
+    for (a, n1, c, n0) in strata {
+        if n1 == 0 || n0 == 0 {
+            continue;
+        }
+        let (a, n1, c, n0) = (a as f64, n1 as f64, c as f64, n0 as f64);
+        let n = n1 + n0;
+        r += a * n0 / n;
+        s += c * n1 / n;
+        v += (n1 * n0 * (a + c) - a * c * n) / (n * n);
+    }
+    if s <= 0.0 {
+        return Estimate::UNDEFINED;
+    }
+    let ratio = r / s;
+    let se = if r > 0.0 {
+        (v / (r * s)).sqrt()
+    } else {
+        f64::NAN
+    };
+    Estimate::with_log_se(ratio, se)
+}
+
+/// The complier effect ratio from the randomized arms, with a delta-method
+/// interval on the log scale (arms and proportions taken as independent
+/// binomials).
+pub fn cace(
+    participants: (u64, u64),
+    nonparticipants: (u64, u64),
+    control: (u64, u64),
+) -> Estimate {
+    let (a_p, n_p) = participants;
+    let (a_n, n_n) = nonparticipants;
+    let (a_c, n_c) = control;
+    let offered = n_p + n_n;
+    if n_p == 0 || n_c == 0 {
+        return Estimate::UNDEFINED;
+    }
+    let pi = n_p as f64 / offered as f64;
+    let p1 = a_p as f64 / n_p as f64;
+    let p_n = if n_n > 0 {
+        a_n as f64 / n_n as f64
+    } else {
+        0.0
+    };
+    let p_c = a_c as f64 / n_c as f64;
+    // Untreated risk of participants, times the participation rate.
+    let d = p_c - (1.0 - pi) * p_n;
+    if d <= 0.0 {
+        return Estimate::UNDEFINED;
+    }
+    let ratio = pi * p1 / d;
+    let var_pi = pi * (1.0 - pi) / offered as f64;
+    let var_pn = if n_n > 0 {
+        p_n * (1.0 - p_n) / n_n as f64
+    } else {
+        0.0
+    };
+    let var = (1.0 / pi - p_n / d).powi(2) * var_pi
+        + if p1 > 0.0 {
+            (1.0 - p1) / (p1 * n_p as f64)
+        } else {
+            f64::NAN
+        }
+        + p_c * (1.0 - p_c) / (n_c as f64 * d * d)
+        + ((1.0 - pi) / d).powi(2) * var_pn;
+    Estimate::with_log_se(ratio, var.sqrt())
+}
+
+/// Which true effect each design estimator aims at.
+pub fn estimand_of(estimator: &str) -> &'static str {
+    if estimator == "rct_itt" {
+        "true_itt"
+    } else {
+        "true_att"
+    }
+}
+
+/// The design estimators, in output order; the randomized ones only when
+/// the scenario randomizes.
+pub fn estimators(randomized: bool) -> &'static [&'static str] {
+    if randomized {
+        &["naive", "vors_design", "stratified", "rct_itt", "rct_cace"]
+    } else {
+        &["naive", "vors_design", "stratified"]
+    }
+}
+
+/// One row of `diagnosis.csv`: how a design's estimator fared against its
+/// estimand across replications (as DeclareDesign diagnoses a design).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagnosisRow {
+    pub estimator: &'static str,
+    pub month: u32,
+    /// Mean over replications of the estimand (`true_att`, or `true_itt`
+    /// for `rct_itt`).
+    pub estimand: f64,
+    /// Mean estimate.
+    pub mean: f64,
+    /// Mean of estimate minus estimand, replication by replication.
+    pub bias: f64,
+    pub rmse: f64,
+    /// Share of replications whose nominal 95% interval holds that
+    /// replication's estimand; `None` if no interval was defined.
+    pub coverage: Option<f64>,
+    /// Share of replications whose interval excludes 1 (significant at 5%).
+    pub power: Option<f64>,
+    /// Replications where the estimate and the estimand were defined.
+    pub reps: usize,
+}
+
+/// Diagnoses every design estimator at every effect month from the
+/// replications' values (aligned with `catalog`). Bias and RMSE use the
+/// replications where both estimate and estimand are defined; coverage and
+/// power those of them where the interval is defined too.
+pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>], randomized: bool) -> Vec<DiagnosisRow> {
+    let find = |metric: &str, group: &str, month: u32| {
+        catalog
+            .iter()
+            .position(|k| k.metric == metric && k.group == group && k.month == Some(month))
+    };
+    let mut rows = Vec::new();
+    for &estimator in estimators(randomized) {
+        for month in EFFECT_MONTHS.map(|m| m as u32) {
+            let (Some(e), Some(lo), Some(hi), Some(t)) = (
+                find("effect_ratio", estimator, month),
+                find("effect_ratio_lower", estimator, month),
+                find("effect_ratio_upper", estimator, month),
+                find("effect_ratio", estimand_of(estimator), month),
+            ) else {
+                continue;
+            };
+            let (mut n, mut sum_truth, mut sum_estimate, mut sum_error, mut sum_squared) =
+                (0, 0.0, 0.0, 0.0, 0.0);
+            let (mut with_interval, mut covered, mut significant) = (0, 0, 0);
+            for rep in values {
+                let (estimate, truth) = (rep[e], rep[t]);
+                if !(estimate.is_finite() && truth.is_finite()) {
+                    continue;
+                }
+                n += 1;
+                sum_truth += truth;
+                sum_estimate += estimate;
+                sum_error += estimate - truth;
+                sum_squared += (estimate - truth).powi(2);
+                let (lower, upper) = (rep[lo], rep[hi]);
+                if lower.is_finite() && upper.is_finite() {
+                    with_interval += 1;
+                    covered += usize::from(lower <= truth && truth <= upper);
+                    significant += usize::from(upper < 1.0 || lower > 1.0);
+                }
+            }
+            if n == 0 {
+                continue;
+            }
+            let share = |k: usize| (with_interval > 0).then(|| k as f64 / with_interval as f64);
+            let n_f = n as f64;
+            rows.push(DiagnosisRow {
+                estimator,
+                month,
+                estimand: sum_truth / n_f,
+                mean: sum_estimate / n_f,
+                bias: sum_error / n_f,
+                rmse: (sum_squared / n_f).sqrt(),
+                coverage: share(covered),
+                power: share(significant),
+                reps: n,
+            });
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn katz_matches_a_hand_computation() {
+        // 10/100 vs 20/100: RR 0.5, se = sqrt(1/10 - 1/100 + 1/20 - 1/100) = 0.3742.
+        let e = katz(10, 100, 20, 100);
+        assert!((e.ratio - 0.5).abs() < 1e-12);
+        let se = (0.1f64 - 0.01 + 0.05 - 0.01).sqrt();
+        assert!((e.lower - 0.5 * (-Z95 * se).exp()).abs() < 1e-12);
+        assert!((e.upper - 0.5 * (Z95 * se).exp()).abs() < 1e-12);
+        assert!(katz(0, 100, 20, 100).lower.is_nan());
+        assert!(katz(3, 100, 0, 100).ratio.is_nan());
+    }
+
+    #[test]
+    fn mantel_haenszel_of_one_stratum_is_the_crude_ratio() {
+        let one = mantel_haenszel([(10, 100, 20, 100)].into_iter());
+        assert!((one.ratio - 0.5).abs() < 1e-12);
+        // With one stratum the Greenland-Robins variance equals Katz's.
+        let k = katz(10, 100, 20, 100);
+        assert!((one.lower - k.lower).abs() < 1e-9);
+        // Homogeneous strata give their common ratio; empty strata are ignored.
+        let two = mantel_haenszel([(5, 50, 20, 100), (12, 40, 6, 10), (3, 0, 4, 9)].into_iter());
+        assert!((two.ratio - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cace_without_noncompliance_is_the_itt_ratio() {
+        let c = cace((15, 100), (0, 0), (30, 100));
+        assert!((c.ratio - 0.5).abs() < 1e-12);
+        // Half take part; non-participants' risk 0.4, control 0.3:
+        // untreated risk of participants = (0.3 - 0.5 * 0.4) / 0.5 = 0.2.
+        let c = cace((10, 100), (40, 100), (60, 200));
+        assert!((c.ratio - 0.5).abs() < 1e-12);
+        assert!(c.lower < 0.5 && c.upper > 0.5);
+        assert!(
+            cace((10, 100), (90, 100), (20, 200)).ratio.is_nan(),
+            "negative untreated risk"
+        );
+    }
+
+    #[test]
+    fn diagnosis_measures_bias_coverage_and_power() {
+        let key = |metric, group| MetricKey {
+            metric,
+            group,
+            month: Some(6),
+        };
+        let catalog = vec![
+            key("effect_ratio", "true_att"),
+            key("effect_ratio", "naive"),
+            key("effect_ratio_lower", "naive"),
+            key("effect_ratio_upper", "naive"),
+        ];
+        // Two replications: truth 0.8; estimates 0.6 (interval misses the
+        // truth, excludes 1) and 0.8 (covers it, includes 1).
+        let values = vec![vec![0.8, 0.6, 0.5, 0.7], vec![0.8, 0.8, 0.6, 1.1]];
+        let rows = diagnose(&catalog, &values, false);
+        assert_eq!(rows.len(), 1, "only the rows the catalog holds");
+        let r = &rows[0];
+        assert_eq!((r.estimator, r.month, r.reps), ("naive", 6, 2));
+        assert!((r.bias + 0.1).abs() < 1e-12);
+        assert!((r.rmse - 0.02f64.sqrt()).abs() < 1e-12);
+        assert_eq!((r.coverage, r.power), (Some(0.5), Some(0.5)));
+    }
+
+    #[test]
+    fn strata_are_distinct() {
+        use crate::referral::{Offense, Race};
+        let mut seen = std::collections::HashSet::new();
+        for offense in Offense::ALL {
+            for second_arrest in [false, true] {
+                for male in [false, true] {
+                    for age in [13, 17] {
+                        let y = Youth {
+                            month: 0,
+                            index: 0,
+                            referral_day: 0.0,
+                            age,
+                            male,
+                            race: Race::Hispanic,
+                            offense,
+                            second_arrest,
+                            risk: 0.0,
+                            motivation: 0.0,
+                        };
+                        assert!(stratum(&y) < STRATA);
+                        seen.insert(stratum(&y));
+                    }
+                }
+            }
+        }
+        assert_eq!(seen.len(), STRATA);
+    }
+}
