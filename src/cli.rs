@@ -23,6 +23,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Find the smallest mediator pool whose waits meet a target; writes size.csv.
     Size(SizeArgs),
+    /// Fit scenario parameters to published figures; writes the calibrated
+    /// scenario and calibration.csv.
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +108,46 @@ pub struct SizeArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The scenario file (TOML) to start from.
+    pub scenario: PathBuf,
+    /// Targets: a CSV with columns metric,group,month,target,tolerance,source.
+    #[arg(long, value_name = "TARGETS.csv")]
+    pub targets: PathBuf,
+    /// A parameter to fit and its bounds, e.g. recidivism.baseline_rearrest_12m=0.05..0.4.
+    #[arg(long = "fit", value_name = "KEY=LOW..HIGH", required = true)]
+    pub fit: Vec<String>,
+    /// Replications per evaluation of the objective (the same seeds each time).
+    #[arg(long, value_parser = at_least_one, default_value_t = 200)]
+    pub reps: u64,
+    /// Replications of the verification run at fresh seeds (default: 4 x --reps).
+    #[arg(long, value_parser = at_least_one)]
+    pub verify_reps: Option<u64>,
+    /// Objective evaluations at most.
+    #[arg(long, value_parser = at_least_one, default_value_t = 400)]
+    pub max_evaluations: u64,
+    /// Master seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// The calibrated scenario file to write; calibration.csv goes beside it
+    /// (default: output/<name>_calibrated/<name>.toml).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace the output files if they exist.
     #[arg(long)]
     pub force: bool,
     /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.

@@ -2,10 +2,12 @@
 //! validate it, simulate, summarize, export. The binary only parses
 //! arguments and maps the result to an exit code.
 
+use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, RunArgs, SizeArgs, ValidateArgs};
+use crate::calibration::{self, CalibrationOptions};
+use crate::cli::{CalibrateArgs, Cli, Command, RunArgs, SizeArgs, ValidateArgs};
 use crate::designs;
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
@@ -14,13 +16,158 @@ use crate::scenario::Scenario;
 use crate::sizing::{self, SizeOptions};
 use crate::stats::summarize;
 
+/// Text for stdout, gathered and written at once by [`print_out`].
+#[derive(Default)]
+struct Report(String);
+
+impl Report {
+    fn line(&mut self, args: fmt::Arguments) {
+        use fmt::Write as _;
+        // Writing into a String cannot fail.
+        let _ = writeln!(self.0, "{args}");
+    }
+}
+
+/// Writes to stdout; a reader that went away (`vomsim ... | head`) is not
+/// an error.
+fn print_out(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Runs one command line.
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate(args) => validate(&args),
         Command::Size(args) => size(&args),
+        Command::Calibrate(args) => calibrate(&args),
     }
+}
+
+/// `vomsim calibrate`: fit parameters to targets, verify, write the
+/// calibrated scenario and calibration.csv.
+fn calibrate(args: &CalibrateArgs) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario, &args.set)?;
+    let text = std::fs::read_to_string(&args.scenario).map_err(|source| Error::ReadScenario {
+        path: args.scenario.clone(),
+        source,
+    })?;
+    let targets = calibration::read_targets(&args.targets)?;
+    let parameters = args
+        .fit
+        .iter()
+        .map(|f| calibration::parse_fit(f))
+        .collect::<Result<Vec<_>>>()?;
+    let file = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output")
+            .join(format!("{}_calibrated", scenario.name()))
+            .join(format!("{}.toml", scenario.name()))
+    });
+    let folder = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let table = folder.join("calibration.csv");
+    for path in [&file, &table] {
+        if path.exists() && !args.force {
+            return Err(Error::OutputExists { path: path.clone() });
+        }
+    }
+    std::fs::create_dir_all(&folder).map_err(|e| Error::OutputUnusable {
+        path: folder.clone(),
+        reason: e.to_string(),
+    })?;
+    let options = CalibrationOptions {
+        seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
+        reps: args.reps,
+        verify_reps: args.verify_reps.unwrap_or(4 * args.reps),
+        threads: args
+            .threads
+            .map_or_else(default_threads, |t| t.min(4096) as usize),
+        max_evaluations: args.max_evaluations as usize,
+        progress: !args.quiet,
+    };
+    let origin = args.scenario.display().to_string();
+    let started = std::time::Instant::now();
+    let result =
+        calibration::calibrate(&text, &origin, &args.set, &parameters, &targets, &options)?;
+    let targets_name = args.targets.file_name().map_or_else(
+        || args.targets.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let calibrated =
+        calibration::calibrated_scenario(&text, &result, &targets_name, &calibration::today());
+    export::write_atomically(&file, |w| w.write_all(calibrated.as_bytes()))?;
+    export::write_atomically(&table, |w| calibration::write_calibration(w, &result))?;
+
+    let mut report = Report::default();
+    report.line(format_args!(
+        "{}: {} evaluations of {} replications, objective {:.3}, {:.1} s; verified with {} replications at fresh seeds",
+        scenario.name(),
+        result.evaluations,
+        options.reps,
+        result.objective,
+        started.elapsed().as_secs_f64(),
+        options.verify_reps
+    ));
+    report.line(format_args!(
+        "{:<38} {:>9} {:>9} {:>11} {:>11}",
+        "parameter", "start", "fitted", "bounds", "+- (1 tol)"
+    ));
+    for p in &result.parameters {
+        report.line(format_args!(
+            "{:<38} {:>9.4} {:>9.4} {:>11} {:>11.4}{}",
+            p.parameter.key,
+            p.start,
+            p.fitted,
+            format!("{}..{}", p.parameter.low, p.parameter.high),
+            p.half_width,
+            if p.flat {
+                "  flat: the targets barely pin it down"
+            } else {
+                ""
+            }
+        ));
+    }
+    report.line(format_args!(
+        "{:<34} {:>8} {:>8} {:>19} {:>12}",
+        "target", "target", "achieved", "95% interval", "status"
+    ));
+    for r in &result.targets {
+        let t = &r.target;
+        let name = format!("{} {} {}", t.metric, t.group, t.month);
+        let status = match r.status {
+            calibration::TargetStatus::Unreachable => {
+                format!("unreachable (closest {:.4})", r.closest)
+            }
+            other => other.name().to_string(),
+        };
+        report.line(format_args!(
+            "{:<34} {:>8.4} {:>8.4} [{:>8.4}, {:>8.4}] {:>12}",
+            name.trim(),
+            t.target,
+            r.achieved,
+            r.lower,
+            r.upper,
+            status
+        ));
+    }
+    report.line(format_args!(
+        "wrote {} and {}",
+        file.display(),
+        table.display()
+    ));
+    print_out(&report.0)
 }
 
 /// `vomsim size`: the smallest pool meeting a wait target.
@@ -91,7 +238,8 @@ fn size(args: &SizeArgs) -> Result<()> {
     output.write_file("size.csv", |w| sizing::write_size(w, &rows))?;
     let written = output.commit()?;
 
-    println!(
+    let mut report = Report::default();
+    report.line(format_args!(
         "{}: {} by {}, {} replications each; target: {:.0}% of waits within {} days in {:.0}% of replications{}",
         scenario.name(),
         args.lever,
@@ -105,8 +253,8 @@ fn size(args: &SizeArgs) -> Result<()> {
                 ", at most {:.1}% returned",
                 r * 100.0
             ))
-    );
-    println!(
+    ));
+    report.line(format_args!(
         "{:>8} {:>17} {:>14} {:>9} {:>13} {:>6}",
         "value",
         "active mediators",
@@ -114,9 +262,9 @@ fn size(args: &SizeArgs) -> Result<()> {
         "returned",
         "reps meeting",
         "meets"
-    );
+    ));
     for r in &rows {
-        println!(
+        report.line(format_args!(
             "{:>8} {:>17.1} {:>14.1} {:>8.1}% {:>12.0}% {:>6}",
             r.value,
             r.active_mediators_mean,
@@ -124,22 +272,22 @@ fn size(args: &SizeArgs) -> Result<()> {
             r.returned_share * 100.0,
             r.share_meeting * 100.0,
             if r.meets_target { "yes" } else { "no" }
-        );
+        ));
     }
     match sizing::smallest_meeting(&rows) {
-        Some(r) => println!(
+        Some(r) => report.line(format_args!(
             "smallest {} meeting the target: {} (about {:.1} active mediators on average) -> {}",
             args.lever,
             r.value,
             r.active_mediators_mean,
             written.join("size.csv").display()
-        ),
-        None => println!(
+        )),
+        None => report.line(format_args!(
             "no value tried meets the target; try a larger --to -> {}",
             written.join("size.csv").display()
-        ),
+        )),
     }
-    Ok(())
+    print_out(&report.0)
 }
 
 /// The scenario's current value of a whole-number key.
@@ -166,8 +314,7 @@ fn lever_value(scenario: &Scenario, lever: &str) -> Result<u64> {
 /// `vomsim validate`: print the resolved scenario.
 fn validate(args: &ValidateArgs) -> Result<()> {
     let scenario = Scenario::load(&args.scenario, &args.set)?;
-    print!("{}", scenario.to_toml());
-    Ok(())
+    print_out(&scenario.to_toml())
 }
 
 /// `vomsim run`.
@@ -190,10 +337,10 @@ fn run(args: &RunArgs) -> Result<()> {
     let result = engine::run(&scenario, &options)?;
     write_run(&output, &scenario, &args.scenario, &options, &result)?;
     let written = output.commit()?;
-    if !args.quiet {
-        print_highlights(&scenario, &options, &result, &written);
+    if args.quiet {
+        return Ok(());
     }
-    Ok(())
+    print_out(&highlights(&scenario, &options, &result, &written))
 }
 
 fn default_threads() -> usize {
@@ -238,12 +385,13 @@ fn write_run(
 
 /// A short table of the headline numbers, with 95% intervals across
 /// replications.
-fn print_highlights(
+fn highlights(
     scenario: &Scenario,
     options: &RunOptions,
     result: &RunResult,
     written: &std::path::Path,
-) {
+) -> String {
+    let mut report = Report::default();
     let find = |metric: &str, group: &str, month: Option<u32>| {
         result
             .catalog
@@ -251,15 +399,18 @@ fn print_highlights(
             .position(|k| k.metric == metric && k.group == group && k.month == month)
             .and_then(|i| summarize(result.values.iter().map(|rep| rep[i])))
     };
-    println!(
+    report.line(format_args!(
         "{}: {} replications in {:.1} s on {} threads -> {}",
         scenario.name(),
         options.reps,
         result.wall_seconds,
         options.threads,
         written.display()
-    );
-    println!("{:<34} {:>8}  {:>17}", "metric", "mean", "95% interval");
+    ));
+    report.line(format_args!(
+        "{:<34} {:>8}  {:>17}",
+        "metric", "mean", "95% interval"
+    ));
     let rows: [(&str, &str, &str, Option<u32>); 9] = [
         ("referrals per replication", "referrals", "referred", None),
         ("share mediated", "share", "mediated", None),
@@ -303,10 +454,11 @@ fn print_highlights(
     ];
     for (label, metric, group, month) in rows {
         if let Some(s) = find(metric, group, month) {
-            println!(
+            report.line(format_args!(
                 "{label:<34} {:>8.3}  [{:>7.3}, {:>7.3}]",
                 s.mean, s.q025, s.q975
-            );
+            ));
         }
     }
+    report.0
 }

@@ -178,6 +178,33 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
     Ok(())
 }
 
+/// Writes one file atomically: into a temporary file beside it, then renamed
+/// over the final name, so the final name never holds half a file.
+pub fn write_atomically(
+    path: &Path,
+    contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+) -> Result<()> {
+    let failed = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let result = (|| {
+        let mut writer = BufWriter::new(fs::File::create(&temporary)?);
+        contents(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result.map_err(failed)
+}
+
 /// An output folder being assembled: files go into a hidden staging folder
 /// beside the final one, which [`OutputDir::commit`] renames into place.
 /// Dropped without a commit, the staging folder is removed.

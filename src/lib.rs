@@ -8,7 +8,8 @@
 //! validation, [`engine`] runs replications in parallel, [`metrics`] and
 //! [`stats`] turn counts into the reported numbers, [`designs`] holds
 //! the study designs' estimators, and [`export`] writes
-//! them. [`sizing`] answers the planner's `size` question, and
+//! them. [`sizing`] answers the planner's `size` question, [`calibration`]
+//! fits scenarios to published figures, and
 //! [`commands`] is what the binary calls.
 //!
 //! # Reproducibility
@@ -20,6 +21,7 @@
 //! byte-identical for any thread count. A change to the order of draws is a
 //! reproducibility break and is logged in `CHANGELOG.md`.
 
+pub mod calibration;
 pub mod cli;
 pub mod commands;
 pub mod consent;
