@@ -555,7 +555,6 @@ pub fn calibrate(
         Some(inverse) => (0..d).map(|i| (2.0 * inverse[i][i]).sqrt()).collect(),
         None => vec![f64::INFINITY; d],
     };
-    drop(objective);
     evaluator.bar.finish_and_clear();
 
     // Verification at fresh seeds, with more replications.
