@@ -11,7 +11,7 @@ use crate::cli::{CalibrateArgs, Cli, Command, RunArgs, SizeArgs, ValidateArgs};
 use crate::designs;
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
-use crate::export::{self, OutputDir};
+use crate::export::{self, OutputDir, RowPrefix};
 use crate::scenario::Scenario;
 use crate::sizing::{self, SizeOptions};
 use crate::stats::summarize;
@@ -356,13 +356,15 @@ fn write_run(
     result: &RunResult,
 ) -> Result<()> {
     output.write_file("summary.csv", |w| {
-        export::write_summary(w, 0, &result.catalog, &result.values)
+        export::write_summary(w, &RowPrefix::run(), true, &result.catalog, &result.values)
     })?;
     output.write_file("replications.csv", |w| {
-        export::write_replications(w, 0, &result.catalog, &result.values)
+        export::write_replications(w, &RowPrefix::run(), true, &result.catalog, &result.values)
     })?;
     let diagnosis = designs::diagnose(&result.catalog, &result.values, scenario.randomized());
-    output.write_file("diagnosis.csv", |w| export::write_diagnosis(w, &diagnosis))?;
+    output.write_file("diagnosis.csv", |w| {
+        export::write_diagnosis(w, None, true, &diagnosis)
+    })?;
     if let Some(agents) = &result.agents {
         output.write_file("agents.csv", |w| export::write_agents(w, agents))?;
     }

@@ -19,31 +19,73 @@ use crate::pipeline::AgentRecord;
 use crate::recidivism::FOLLOW_UP_MONTHS;
 use crate::stats::summarize;
 
-/// Header of `summary.csv` (for a run: no swept parameters).
+/// Header of `summary.csv` of a run (a sweep adds its parameters after
+/// `point`).
 pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q975,reps";
-/// Header of `replications.csv`.
+/// Header of `replications.csv` of a run.
 pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
+/// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
+pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps";
+
+/// The leading columns of a row: which point it belongs to. A run has the
+/// single column `point` = 0; a sweep adds one column per swept parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowPrefix {
+    /// Header names, comma-separated (e.g. `point,mediators.initial_active`).
+    pub columns: String,
+    /// This point's values, comma-separated (e.g. `3,20`).
+    pub values: String,
+}
+
+impl RowPrefix {
+    /// The prefix of a run's rows.
+    pub fn run() -> RowPrefix {
+        RowPrefix {
+            columns: "point".to_string(),
+            values: "0".to_string(),
+        }
+    }
+
+    pub fn summary_header(&self) -> String {
+        format!(
+            "{},metric,group,month,mean,sd,q025,q500,q975,reps",
+            self.columns
+        )
+    }
+
+    pub fn replications_header(&self) -> String {
+        format!("{},rep,metric,group,month,value", self.columns)
+    }
+}
 
 fn month_field(month: Option<u32>) -> String {
     month.map_or_else(String::new, |m| m.to_string())
 }
 
-/// Writes `summary.csv`: one row per metric defined in at least one
-/// replication, summarized over the replications where it was defined.
+/// Writes `summary.csv` rows (with the header if `header`): one row per
+/// metric defined in at least one replication, summarized over the
+/// replications where it was defined.
 pub fn write_summary(
     out: &mut impl Write,
-    point: usize,
+    prefix: &RowPrefix,
+    header: bool,
     catalog: &[MetricKey],
     values: &[Vec<f64>],
 ) -> io::Result<()> {
-    writeln!(out, "{SUMMARY_HEADER}")?;
+    if header {
+        writeln!(out, "{}", prefix.summary_header())?;
+    }
+    let mut column = Vec::with_capacity(values.len());
     for (i, key) in catalog.iter().enumerate() {
-        let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+        column.clear();
+        column.extend(values.iter().map(|rep| rep[i]));
+        let Some(s) = summarize(column.iter().copied()) else {
             continue;
         };
         writeln!(
             out,
-            "{point},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
+            prefix.values,
             key.metric,
             key.group,
             month_field(key.month),
@@ -58,20 +100,25 @@ pub fn write_summary(
     Ok(())
 }
 
-/// Writes `replications.csv`: every defined value of every replication.
+/// Writes `replications.csv` rows (with the header if `header`): every
+/// defined value of every replication.
 pub fn write_replications(
     out: &mut impl Write,
-    point: usize,
+    prefix: &RowPrefix,
+    header: bool,
     catalog: &[MetricKey],
     values: &[Vec<f64>],
 ) -> io::Result<()> {
-    writeln!(out, "{REPLICATIONS_HEADER}")?;
+    if header {
+        writeln!(out, "{}", prefix.replications_header())?;
+    }
     for (rep, row) in values.iter().enumerate() {
         for (key, v) in catalog.iter().zip(row) {
             if v.is_finite() {
                 writeln!(
                     out,
-                    "{point},{rep},{},{},{},{v}",
+                    "{},{rep},{},{},{},{v}",
+                    prefix.values,
                     key.metric,
                     key.group,
                     month_field(key.month)
@@ -82,17 +129,26 @@ pub fn write_replications(
     Ok(())
 }
 
-/// Header of `diagnosis.csv`.
-pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps";
-
-/// Writes `diagnosis.csv`; an undefined coverage or power is left empty.
-pub fn write_diagnosis(out: &mut impl Write, rows: &[DiagnosisRow]) -> io::Result<()> {
-    writeln!(out, "{DIAGNOSIS_HEADER}")?;
+/// Writes `diagnosis.csv` rows; an undefined coverage or power is left
+/// empty. With a prefix (a sweep), its columns lead each row.
+pub fn write_diagnosis(
+    out: &mut impl Write,
+    prefix: Option<&RowPrefix>,
+    header: bool,
+    rows: &[DiagnosisRow],
+) -> io::Result<()> {
+    let (lead_columns, lead) = match prefix {
+        Some(p) => (format!("{},", p.columns), format!("{},", p.values)),
+        None => (String::new(), String::new()),
+    };
+    if header {
+        writeln!(out, "{lead_columns}{DIAGNOSIS_HEADER}")?;
+    }
     let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
     for r in rows {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{}",
+            "{lead}{},{},{},{},{},{},{},{},{}",
             r.estimator,
             r.month,
             r.estimand,
@@ -371,7 +427,7 @@ mod tests {
         ];
         let values = vec![vec![0.5, 0.1, f64::NAN], vec![0.7, 0.3, f64::NAN]];
         let mut out = Vec::new();
-        write_summary(&mut out, 0, &catalog, &values).unwrap();
+        write_summary(&mut out, &RowPrefix::run(), true, &catalog, &values).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], SUMMARY_HEADER);
@@ -394,7 +450,7 @@ mod tests {
         let catalog = [key("share", None), key("effect_ratio", Some(6))];
         let values = vec![vec![0.5, f64::NAN]];
         let mut out = Vec::new();
-        write_replications(&mut out, 0, &catalog, &values).unwrap();
+        write_replications(&mut out, &RowPrefix::run(), true, &catalog, &values).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("{REPLICATIONS_HEADER}\n0,0,share,mediated,,0.5\n")

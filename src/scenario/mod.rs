@@ -48,10 +48,20 @@ impl Scenario {
     /// scenario given as text. `origin` names the text in error messages
     /// (usually its path).
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Scenario> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Syntax {
-            origin: origin.to_string(),
-            message: one_paragraph(&e.to_string()),
-        })?;
+        let table = parse_table(text, origin)?;
+        Scenario::from_table(table, Some(text), origin, overrides, hash_text(text))
+    }
+
+    /// Validates a parsed scenario table (`--set` overrides applied in
+    /// order). `text`, when given and without overrides, is deserialized
+    /// instead so that a type error carries its line and column.
+    pub fn from_table(
+        mut table: toml::Table,
+        text: Option<&str>,
+        origin: &str,
+        overrides: &[String],
+        source_sha256: String,
+    ) -> Result<Scenario> {
         let defaults = keys::default_tree();
         keys::check_known(&table, &defaults, origin, "")?;
         let mut overridden = Vec::new();
@@ -59,14 +69,11 @@ impl Scenario {
             let key = keys::apply_override(&mut table, &defaults, arg)?;
             overridden.push(key);
         }
-        // Without overrides, deserialize from the text so that a type error
-        // carries its line and column; with them, from the merged table.
-        let raw: RawScenario = if overrides.is_empty() {
-            toml::from_str(text)
-        } else {
-            table.try_into()
-        }
-        .map_err(|e| Error::Syntax {
+        let raw: std::result::Result<RawScenario, toml::de::Error> = match text {
+            Some(text) if overrides.is_empty() => toml::from_str(text),
+            _ => table.try_into(),
+        };
+        let raw = raw.map_err(|e| Error::Syntax {
             origin: if overrides.is_empty() {
                 origin.to_string()
             } else {
@@ -74,7 +81,6 @@ impl Scenario {
             },
             message: one_paragraph(&e.to_string()),
         })?;
-        let source_sha256 = hex(&Sha256::digest(text.as_bytes()));
         validate::validate(raw, origin, &overridden, source_sha256)
     }
 
@@ -118,6 +124,19 @@ impl Scenario {
     pub fn program_months(&self) -> usize {
         (self.intake_months() + self.mediators.tail_months()) as usize
     }
+}
+
+/// Parses TOML text into a table, with the parser's line and column on error.
+pub fn parse_table(text: &str, origin: &str) -> Result<toml::Table> {
+    text.parse().map_err(|e: toml::de::Error| Error::Syntax {
+        origin: origin.to_string(),
+        message: one_paragraph(&e.to_string()),
+    })
+}
+
+/// SHA-256 of a text, hex.
+pub fn hash_text(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Folds a multi-line parser message into one paragraph. TOML's message is
