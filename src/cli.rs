@@ -26,6 +26,10 @@ pub enum Command {
     /// Fit scenario parameters to published figures; writes the calibrated
     /// scenario and calibration.csv.
     Calibrate(CalibrateArgs),
+    /// Run every point of a sweep file (a scenario with a [sweep] table).
+    Sweep(SweepArgs),
+    /// Merge the shard folders of one sweep into one result.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +160,52 @@ pub struct CalibrateArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The sweep file: a scenario with a [sweep] table.
+    pub sweep: PathBuf,
+    /// Replications per point (default: the scenario's simulation.replications).
+    #[arg(long, value_parser = at_least_one)]
+    pub reps: Option<u64>,
+    /// Master seed, the same for every point (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// Output folder (default: output/<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N: the points whose index is K-1 modulo N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Continue an interrupted sweep in --out, skipping finished points.
+    #[arg(long)]
+    pub resume: bool,
+    /// Replace the output folder if it exists (vomsim's own output only).
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
+    /// Override a scenario key for every point, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard folders of one sweep (written by sweep --shard K/N).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// The merged output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace the output folder if it exists (vomsim's own output only).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// A whole number of at least 1 (for `--reps`, `--threads`).

@@ -7,7 +7,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::calibration::{self, CalibrationOptions};
-use crate::cli::{CalibrateArgs, Cli, Command, RunArgs, SizeArgs, ValidateArgs};
+use crate::cli::{
+    CalibrateArgs, Cli, Command, MergeArgs, RunArgs, SizeArgs, SweepArgs, ValidateArgs,
+};
 use crate::designs;
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
@@ -15,6 +17,7 @@ use crate::export::{self, OutputDir, RowPrefix};
 use crate::scenario::Scenario;
 use crate::sizing::{self, SizeOptions};
 use crate::stats::summarize;
+use crate::sweep::{self, Sweep};
 
 /// Text for stdout, gathered and written at once by [`print_out`].
 #[derive(Default)]
@@ -51,7 +54,67 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate(&args),
         Command::Size(args) => size(&args),
         Command::Calibrate(args) => calibrate(&args),
+        Command::Sweep(args) => run_sweep(&args),
+        Command::Merge(args) => merge(&args),
     }
+}
+
+/// `vomsim sweep`.
+fn run_sweep(args: &SweepArgs) -> Result<()> {
+    let sweep = Sweep::load(&args.sweep, &args.set)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(sweep::run::parse_shard)
+        .transpose()?;
+    let options = sweep::run::SweepOptions {
+        seed: args.seed.unwrap_or(sweep.base_scenario.raw.simulation.seed),
+        reps: args
+            .reps
+            .unwrap_or(sweep.base_scenario.raw.simulation.replications),
+        threads: args
+            .threads
+            .map_or_else(default_threads, |t| t.min(4096) as usize),
+        progress: !args.quiet,
+        shard,
+        resume: args.resume,
+        force: args.force,
+    };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(sweep.base_scenario.name()));
+    let report = sweep::run::run(&sweep, &dir, &options)?;
+    if args.quiet {
+        return Ok(());
+    }
+    let mut out = Report::default();
+    out.line(format_args!(
+        "{}: {} points{} x {} replications ({} computed, {} already finished) in {:.1} s -> {}",
+        sweep.base_scenario.name(),
+        report.points,
+        shard.map_or_else(String::new, |(k, n)| format!(" of shard {k}/{n}")),
+        options.reps,
+        report.computed,
+        report.skipped,
+        report.wall_seconds,
+        dir.display()
+    ));
+    out.line(format_args!("{}", sweep::run::describe(&sweep).trim_end()));
+    print_out(&out.0)
+}
+
+/// `vomsim merge`.
+fn merge(args: &MergeArgs) -> Result<()> {
+    let points = sweep::run::merge(&args.dirs, &args.out, args.force, default_threads())?;
+    let mut out = Report::default();
+    out.line(format_args!(
+        "merged {} points from {} folders -> {}",
+        points,
+        args.dirs.len(),
+        args.out.display()
+    ));
+    print_out(&out.0)
 }
 
 /// `vomsim calibrate`: fit parameters to targets, verify, write the

@@ -40,6 +40,7 @@ pub mod restitution;
 pub mod scenario;
 pub mod sizing;
 pub mod stats;
+pub mod sweep;
 
 pub use commands::execute;
 pub use error::{Error, Result};

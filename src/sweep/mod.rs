@@ -1,0 +1,593 @@
+//! Scenario sweeps: a scenario file with a `[sweep]` table naming the
+//! parameters to vary, by dotted key, and how.
+//!
+//! ```toml
+//! [sweep]
+//! design = "grid"                    # grid (default), lhs or sobol
+//! [sweep.parameters]
+//! "mediators.initial_active" = [10, 20, 40]                          # a list
+//! "consent.victim_probability" = { start = 0.3, stop = 0.7, steps = 5 }  # a range
+//! ```
+//!
+//! A grid is the cartesian product of the lists and ranges (the first
+//! parameter varies slowest). With `design = "lhs"` every parameter takes
+//! bounds `{ low = .., high = .. }` and `points` Latin hypercube points are
+//! drawn; with `design = "sobol"`, `base_samples` N gives Saltelli's N(d+2)
+//! points for first-order and total Sobol indices of the chosen `outputs`
+//! (see [`sobol`]). Each combination is a point, validated as a scenario.
+//! Every point runs the same replications (common random numbers), so
+//! differences between points are not swamped by noise.
+
+pub mod run;
+pub mod sobol;
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use toml::Value;
+
+use crate::draws::open01;
+use crate::error::{Error, Result};
+use crate::export::RowPrefix;
+use crate::scenario::{self, Scenario};
+
+/// How the points are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Design {
+    Grid,
+    Lhs,
+    Sobol,
+}
+
+/// An output whose variance the Sobol indices apportion: one row of
+/// `summary.csv` (its mean over replications, at each point).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub metric: String,
+    pub group: String,
+    /// Empty for metrics without a month.
+    pub month: String,
+}
+
+impl Output {
+    pub fn name(&self) -> String {
+        format!("{},{},{}", self.metric, self.group, self.month)
+    }
+}
+
+/// A validated sweep: the base scenario and every point.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// The sweep file's text (copied into the output folder).
+    pub text: String,
+    pub origin: String,
+    pub sha256: String,
+    /// The scenario part of the file, without `[sweep]`.
+    base: toml::Table,
+    /// The user's `--set`s, applied to every point before the swept values.
+    pub overrides: Vec<String>,
+    pub design: Design,
+    /// The swept keys, in the file's order.
+    pub parameters: Vec<String>,
+    /// Each point's values, in `parameters` order.
+    pub points: Vec<Vec<Value>>,
+    /// Sobol: the outputs and bootstrap resamples.
+    pub outputs: Vec<Output>,
+    pub bootstrap: usize,
+    /// Sobol: base samples N.
+    pub base_samples: usize,
+    /// The validated base scenario (for its name and defaults).
+    pub base_scenario: Scenario,
+}
+
+fn bad(origin: &str, key: &str, value: impl std::fmt::Display, requirement: &str) -> Error {
+    Error::Invalid {
+        origin: origin.to_string(),
+        key: key.to_string(),
+        value: value.to_string(),
+        requirement: requirement.to_string(),
+    }
+}
+
+/// A swept value as a CSV field: numbers as numbers, strings bare.
+pub fn field(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Sweep {
+    /// Reads and validates a sweep file.
+    pub fn load(path: &std::path::Path, overrides: &[String]) -> Result<Sweep> {
+        if path.is_dir() {
+            return Err(Error::ReadScenario {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("this is a directory, not a sweep file"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Sweep::from_toml_str(&text, &path.display().to_string(), overrides)
+    }
+
+    /// Parses and validates a sweep given as text.
+    pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Sweep> {
+        let mut base = scenario::parse_table(text, origin)?;
+        let spec = match base.remove("sweep") {
+            Some(Value::Table(t)) => t,
+            Some(_) => return Err(bad(origin, "sweep", "a value", "must be a table, [sweep]")),
+            None => {
+                return Err(bad(
+                    origin,
+                    "sweep",
+                    "(missing)",
+                    "is required in a sweep file: a [sweep] table with [sweep.parameters]",
+                ));
+            }
+        };
+        let sha256 = scenario::hash_text(text);
+        let base_scenario =
+            Scenario::from_table(base.clone(), None, origin, overrides, sha256.clone())?;
+        let defaults =
+            toml::Value::try_from(&base_scenario.raw).expect("a scenario serializes to TOML");
+
+        let known = [
+            "design",
+            "parameters",
+            "points",
+            "base_samples",
+            "outputs",
+            "bootstrap",
+            "sampling_seed",
+        ];
+        for key in spec.keys() {
+            if !known.contains(&key.as_str()) {
+                return Err(Error::UnknownKey {
+                    origin: origin.to_string(),
+                    key: format!("sweep.{key}"),
+                    suggestion: None,
+                });
+            }
+        }
+        let design = match spec.get("design").map(|v| v.as_str()) {
+            None | Some(Some("grid")) => Design::Grid,
+            Some(Some("lhs")) => Design::Lhs,
+            Some(Some("sobol")) => Design::Sobol,
+            Some(_) => {
+                return Err(bad(
+                    origin,
+                    "sweep.design",
+                    spec["design"].clone(),
+                    "must be \"grid\", \"lhs\" or \"sobol\"",
+                ));
+            }
+        };
+        let count = |key: &str, default: i64, low: i64, high: i64| -> Result<usize> {
+            match spec.get(key) {
+                None => Ok(default as usize),
+                Some(Value::Integer(n)) if (low..=high).contains(n) => Ok(*n as usize),
+                Some(v) => Err(bad(
+                    origin,
+                    &format!("sweep.{key}"),
+                    v,
+                    &format!("must be a whole number in [{low}, {high}]"),
+                )),
+            }
+        };
+        let sampling_seed = count("sampling_seed", 1, 0, i64::MAX)? as u64;
+        let bootstrap = count("bootstrap", 1000, 10, 100_000)?;
+
+        let Some(Value::Table(parameter_specs)) = spec.get("parameters") else {
+            return Err(bad(
+                origin,
+                "sweep.parameters",
+                "(missing)",
+                "is required: a table of dotted keys and their values",
+            ));
+        };
+        if parameter_specs.is_empty() {
+            return Err(bad(
+                origin,
+                "sweep.parameters",
+                "{}",
+                "must name at least one parameter",
+            ));
+        }
+        let mut parameters = Vec::new();
+        let mut choices: Vec<Vec<Value>> = Vec::new();
+        let mut bounds: Vec<(f64, f64, bool)> = Vec::new();
+        for (key, value) in parameter_specs {
+            let current = key
+                .split('.')
+                .try_fold(&defaults, |node, part| node.get(part));
+            let integer = match current {
+                Some(Value::Table(_)) | None => {
+                    // Let the scenario's own check name the unknown key.
+                    let mut probe = base.clone();
+                    let probe_value = format!("{key}=0");
+                    Scenario::from_table(
+                        std::mem::take(&mut probe),
+                        None,
+                        origin,
+                        &[probe_value],
+                        String::new(),
+                    )?;
+                    return Err(bad(
+                        origin,
+                        &format!("sweep.parameters.\"{key}\""),
+                        key,
+                        "is not a scenario value",
+                    ));
+                }
+                Some(Value::Integer(_)) => true,
+                Some(_) => false,
+            };
+            let name = format!("sweep.parameters.\"{key}\"");
+            match (design, value) {
+                (Design::Grid, Value::Array(list)) if !list.is_empty() => {
+                    choices.push(list.clone())
+                }
+                (Design::Grid, Value::Table(t)) if t.contains_key("start") => {
+                    let number = |k: &str| {
+                        t.get(k)
+                            .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                    };
+                    let steps = t.get("steps").and_then(Value::as_integer);
+                    match (number("start"), number("stop"), steps) {
+                        (Some(start), Some(stop), Some(steps)) if (1..=10_000).contains(&steps) => {
+                            let steps = steps as usize;
+                            choices.push(
+                                (0..steps)
+                                    .map(|k| {
+                                        let x = if steps == 1 {
+                                            start
+                                        } else {
+                                            start + (stop - start) * k as f64 / (steps - 1) as f64
+                                        };
+                                        number_value(x, integer)
+                                    })
+                                    .collect(),
+                            );
+                        }
+                        _ => {
+                            return Err(bad(
+                                origin,
+                                &name,
+                                value,
+                                "a range needs numbers start, stop and a whole number of steps in [1, 10000]",
+                            ));
+                        }
+                    }
+                }
+                (Design::Lhs | Design::Sobol, Value::Table(t)) if t.contains_key("low") => {
+                    let number = |k: &str| {
+                        t.get(k)
+                            .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+                    };
+                    match (number("low"), number("high")) {
+                        (Some(low), Some(high))
+                            if low < high && low.is_finite() && high.is_finite() =>
+                        {
+                            bounds.push((low, high, integer))
+                        }
+                        _ => {
+                            return Err(bad(origin, &name, value, "bounds need numbers low < high"));
+                        }
+                    }
+                }
+                (Design::Grid, _) => {
+                    return Err(bad(
+                        origin,
+                        &name,
+                        value,
+                        "must be a non-empty list of values or a range { start, stop, steps }",
+                    ));
+                }
+                _ => {
+                    return Err(bad(
+                        origin,
+                        &name,
+                        value,
+                        "must give bounds { low, high } for design lhs or sobol",
+                    ));
+                }
+            }
+            parameters.push(key.clone());
+        }
+
+        let mut outputs = Vec::new();
+        let mut base_samples = 0;
+        let points: Vec<Vec<Value>> = match design {
+            Design::Grid => {
+                let total: usize = choices.iter().map(Vec::len).product();
+                if total > 1_000_000 {
+                    return Err(bad(
+                        origin,
+                        "sweep.parameters",
+                        format!("{total} points"),
+                        "give at most 1000000 points",
+                    ));
+                }
+                (0..total)
+                    .map(|mut index| {
+                        let mut point = vec![Value::Integer(0); choices.len()];
+                        for (slot, options) in point.iter_mut().zip(&choices).rev() {
+                            *slot = options[index % options.len()].clone();
+                            index /= options.len();
+                        }
+                        point
+                    })
+                    .collect()
+            }
+            Design::Lhs => {
+                let n = count("points", 0, 2, 1_000_000)?;
+                if n < 2 {
+                    return Err(bad(
+                        origin,
+                        "sweep.points",
+                        "(missing)",
+                        "design lhs needs points, a whole number of at least 2",
+                    ));
+                }
+                latin_hypercube(n, &bounds, sampling_seed)
+            }
+            Design::Sobol => {
+                base_samples = count("base_samples", 0, 2, 100_000)?;
+                if base_samples < 2 {
+                    return Err(bad(
+                        origin,
+                        "sweep.base_samples",
+                        "(missing)",
+                        "design sobol needs base_samples, a whole number of at least 2",
+                    ));
+                }
+                let Some(Value::Array(list)) = spec.get("outputs") else {
+                    return Err(bad(
+                        origin,
+                        "sweep.outputs",
+                        "(missing)",
+                        "design sobol needs outputs, a list of \"metric,group,month\"",
+                    ));
+                };
+                for item in list {
+                    let parsed = item.as_str().and_then(|s| {
+                        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+                        (parts.len() == 3).then(|| Output {
+                            metric: parts[0].to_string(),
+                            group: parts[1].to_string(),
+                            month: parts[2].to_string(),
+                        })
+                    });
+                    match parsed {
+                        Some(o) => outputs.push(o),
+                        None => {
+                            return Err(bad(
+                                origin,
+                                "sweep.outputs",
+                                item,
+                                "each output is \"metric,group,month\" (month may be empty)",
+                            ));
+                        }
+                    }
+                }
+                sobol::saltelli_points(base_samples, &bounds, sampling_seed)
+            }
+        };
+
+        let sweep = Sweep {
+            text: text.to_string(),
+            origin: origin.to_string(),
+            sha256,
+            base,
+            overrides: overrides.to_vec(),
+            design,
+            parameters,
+            points,
+            outputs,
+            bootstrap,
+            base_samples,
+            base_scenario,
+        };
+        // Validate every point now: a bad combination costs seconds, not a run.
+        for point in 0..sweep.points.len() {
+            sweep.scenario(point)?;
+        }
+        if design == Design::Sobol {
+            let catalog = crate::metrics::catalog(
+                sweep.base_scenario.program_months(),
+                sweep.base_scenario.randomized(),
+            );
+            for o in &sweep.outputs {
+                let month: Option<u32> = if o.month.is_empty() {
+                    None
+                } else {
+                    o.month.parse().ok()
+                };
+                if !catalog
+                    .iter()
+                    .any(|k| k.metric == o.metric && k.group == o.group && k.month == month)
+                {
+                    return Err(bad(
+                        origin,
+                        "sweep.outputs",
+                        o.name(),
+                        "is not a row of this scenario's summary.csv",
+                    ));
+                }
+            }
+        }
+        Ok(sweep)
+    }
+
+    /// The scenario of one point: the base, the user's `--set`s, then the
+    /// point's values.
+    pub fn scenario(&self, point: usize) -> Result<Scenario> {
+        let mut all = self.overrides.clone();
+        for (key, value) in self.parameters.iter().zip(&self.points[point]) {
+            all.push(format!("{key}={value}"));
+        }
+        Scenario::from_table(
+            self.base.clone(),
+            None,
+            &format!("{} (point {point})", self.origin),
+            &all,
+            self.sha256.clone(),
+        )
+    }
+
+    /// The leading columns of a point's rows.
+    pub fn prefix(&self, point: usize) -> RowPrefix {
+        let mut columns = String::from("point");
+        let mut values = point.to_string();
+        for (key, value) in self.parameters.iter().zip(&self.points[point]) {
+            columns.push(',');
+            columns.push_str(key);
+            values.push(',');
+            values.push_str(&field(value));
+        }
+        RowPrefix { columns, values }
+    }
+
+    /// The order in which points run: bit-reversed indices, so that an
+    /// interrupted sweep has covered the whole grid evenly, not its first
+    /// rows.
+    pub fn run_order(&self) -> Vec<usize> {
+        spread_order(self.points.len())
+    }
+}
+
+/// 0..n in bit-reversed (van der Corput) order.
+pub fn spread_order(n: usize) -> Vec<usize> {
+    let bits = usize::BITS - n.saturating_sub(1).leading_zeros();
+    let mut order: Vec<usize> = (0..(1usize << bits))
+        .map(|i| {
+            if bits == 0 {
+                0
+            } else {
+                i.reverse_bits() >> (usize::BITS - bits)
+            }
+        })
+        .filter(|&i| i < n)
+        .collect();
+    order.dedup();
+    order
+}
+
+fn number_value(x: f64, integer: bool) -> Value {
+    if integer {
+        Value::Integer(x.round() as i64)
+    } else {
+        Value::Float(x)
+    }
+}
+
+/// `n` Latin hypercube points within `bounds`: each parameter's range cut
+/// into `n` equal strata, one point per stratum, strata paired at random.
+fn latin_hypercube(n: usize, bounds: &[(f64, f64, bool)], seed: u64) -> Vec<Vec<Value>> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let columns: Vec<Vec<f64>> = bounds
+        .iter()
+        .map(|&(low, high, _)| {
+            let mut strata: Vec<usize> = (0..n).collect();
+            // Fisher-Yates with the project's generator.
+            for i in (1..n).rev() {
+                let j = (open01(&mut rng) * (i + 1) as f64) as usize;
+                strata.swap(i, j.min(i));
+            }
+            strata
+                .into_iter()
+                .map(|s| low + (high - low) * (s as f64 + open01(&mut rng)) / n as f64)
+                .collect()
+        })
+        .collect();
+    (0..n)
+        .map(|i| {
+            columns
+                .iter()
+                .zip(bounds)
+                .map(|(c, &(_, _, integer))| number_value(c[i], integer))
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(spec: &str) -> Result<Sweep> {
+        Sweep::from_toml_str(&format!("name = \"s\"\n{spec}"), "s.toml", &[])
+    }
+
+    #[test]
+    fn grid_is_the_cartesian_product() {
+        let s = sweep(
+            "[sweep.parameters]\n\"mediators.initial_active\" = [10, 20]\n\"consent.victim_probability\" = { start = 0.3, stop = 0.7, steps = 3 }\n",
+        )
+        .unwrap();
+        assert_eq!(s.points.len(), 6);
+        assert_eq!(s.points[0], vec![Value::Integer(10), Value::Float(0.3)]);
+        assert_eq!(s.points[5], vec![Value::Integer(20), Value::Float(0.7)]);
+        assert_eq!(s.prefix(1).values, "1,10,0.5");
+        assert_eq!(
+            s.prefix(1).columns,
+            "point,mediators.initial_active,consent.victim_probability"
+        );
+        assert_eq!(s.scenario(4).unwrap().raw.mediators.initial_active, 20);
+    }
+
+    #[test]
+    fn bad_sweeps_are_explained() {
+        let err = sweep("[sweep.parameters]\n\"mediators.initial_activ\" = [1]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mediators.initial_activ"), "{err}");
+        let err = sweep("[sweep.parameters]\n\"consent.victim_probability\" = [0.5, 1.5]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("point 1") && err.contains("consent.victim_probability = 1.5"),
+            "{err}"
+        );
+        let err = sweep("[sweep]\ndesign = \"lhs\"\npoints = 4\n[sweep.parameters]\n\"referrals.per_month\" = [1, 2]\n").unwrap_err().to_string();
+        assert!(err.contains("bounds"), "{err}");
+        let err = sweep("[sweep]\ndesgn = \"grid\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sweep.desgn"), "{err}");
+        assert!(sweep("").unwrap_err().to_string().contains("[sweep]"));
+    }
+
+    #[test]
+    fn latin_hypercube_fills_every_stratum() {
+        let s = sweep(
+            "[sweep]\ndesign = \"lhs\"\npoints = 10\n[sweep.parameters]\n\"referrals.per_month\" = { low = 0.0, high = 100.0 }\n\"mediators.initial_active\" = { low = 0, high = 50 }\n",
+        )
+        .unwrap();
+        assert_eq!(s.points.len(), 10);
+        let mut strata: Vec<usize> = s
+            .points
+            .iter()
+            .map(|p| (p[0].as_float().unwrap() / 10.0) as usize)
+            .collect();
+        strata.sort();
+        assert_eq!(strata, (0..10).collect::<Vec<_>>());
+        assert!(
+            s.points.iter().all(|p| p[1].as_integer().is_some()),
+            "integer keys stay integers"
+        );
+    }
+
+    #[test]
+    fn spread_order_visits_every_point_once_evenly() {
+        assert_eq!(spread_order(8), vec![0, 4, 2, 6, 1, 5, 3, 7]);
+        let mut order = spread_order(10);
+        assert_eq!(order[..2], [0, 8]);
+        order.sort();
+        assert_eq!(order, (0..10).collect::<Vec<_>>());
+        assert_eq!(spread_order(1), vec![0]);
+        assert!(spread_order(0).is_empty());
+    }
+}
