@@ -234,10 +234,23 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
     Ok(())
 }
 
-/// Writes one file atomically: into a temporary file beside it, then renamed
-/// over the final name, so the final name never holds half a file.
+/// Writes one file atomically: into a temporary file beside it, flushed to
+/// disk, then renamed over the final name, so the final name never holds
+/// half a file.
 pub fn write_atomically(
     path: &Path,
+    contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+) -> Result<()> {
+    write_atomically_with(path, true, contents)
+}
+
+/// [`write_atomically`], choosing whether to flush to disk before the
+/// rename. Without the flush, the rename still guarantees that a killed
+/// process leaves either the whole file or none; only a machine crash could
+/// lose it, which suits fragments that are recomputed if missing.
+pub fn write_atomically_with(
+    path: &Path,
+    durable: bool,
     contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
 ) -> Result<()> {
     let failed = |source| Error::Write {
@@ -249,10 +262,12 @@ pub fn write_atomically(
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let temporary = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let result = (|| {
-        let mut writer = BufWriter::new(fs::File::create(&temporary)?);
+        let mut writer = BufWriter::with_capacity(1 << 16, fs::File::create(&temporary)?);
         contents(&mut writer)?;
         let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         fs::rename(&temporary, path)
     })();
     if result.is_err() {

@@ -114,11 +114,7 @@ fn killed_sweep_resumes_to_identical_files() {
         let finished = fs::read_dir(killed.join("points"))
             .map(|d| {
                 d.flatten()
-                    .filter(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .ends_with(".replications.csv")
-                    })
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".done"))
                     .count()
             })
             .unwrap_or(0);
@@ -266,7 +262,7 @@ fn latin_hypercube_and_sobol_designs_run() {
     let mut reader = csv::Reader::from_path(out.join("sensitivity.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2);
-    let total = |i: usize| rows[i][5].parse::<f64>().unwrap();
+    let total = |i: usize| rows[i][7].parse::<f64>().unwrap();
     // The baseline hazard drives 12-month rearrest; pre-meeting hours
     // (volunteer time) cannot touch it.
     assert!(total(0) > 0.5, "{:?}", rows[0]);

@@ -15,6 +15,8 @@
 //! drawn; with `design = "sobol"`, `base_samples` N gives Saltelli's N(d+2)
 //! points for first-order and total Sobol indices of the chosen `outputs`
 //! (see [`sobol`]). Each combination is a point, validated as a scenario.
+//! `replications_file = false` skips `replications.csv`, which holds over a
+//! thousand rows per replication (summary.csv and diagnosis.csv remain).
 //! Every point runs the same replications (common random numbers), so
 //! differences between points are not swamped by noise.
 
@@ -75,6 +77,9 @@ pub struct Sweep {
     pub bootstrap: usize,
     /// Sobol: base samples N.
     pub base_samples: usize,
+    /// Whether to write `replications.csv` (a large sweep may skip it: over
+    /// a thousand rows per replication).
+    pub replications_file: bool,
     /// The validated base scenario (for its name and defaults).
     pub base_scenario: Scenario,
 }
@@ -141,6 +146,7 @@ impl Sweep {
             "outputs",
             "bootstrap",
             "sampling_seed",
+            "replications_file",
         ];
         for key in spec.keys() {
             if !known.contains(&key.as_str()) {
@@ -177,6 +183,18 @@ impl Sweep {
             }
         };
         let sampling_seed = count("sampling_seed", 1, 0, i64::MAX)? as u64;
+        let replications_file = match spec.get("replications_file") {
+            None => true,
+            Some(Value::Boolean(b)) => *b,
+            Some(v) => {
+                return Err(bad(
+                    origin,
+                    "sweep.replications_file",
+                    v,
+                    "must be true or false",
+                ));
+            }
+        };
         let bootstrap = count("bootstrap", 1000, 10, 100_000)?;
 
         let Some(Value::Table(parameter_specs)) = spec.get("parameters") else {
@@ -273,7 +291,12 @@ impl Sweep {
                             bounds.push((low, high, integer))
                         }
                         _ => {
-                            return Err(bad(origin, &name, value, "bounds need numbers low < high"));
+                            return Err(bad(
+                                origin,
+                                &name,
+                                value,
+                                "bounds need numbers low < high",
+                            ));
                         }
                     }
                 }
@@ -388,6 +411,7 @@ impl Sweep {
             outputs,
             bootstrap,
             base_samples,
+            replications_file,
             base_scenario,
         };
         // Validate every point now: a bad combination costs seconds, not a run.

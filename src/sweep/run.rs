@@ -8,8 +8,9 @@
 //!   file's hash, `--set`s, seed, replications, points, shard), so that
 //!   `--resume` and `merge` can check they continue the same sweep;
 //! - `points/point-NNNNNN.{summary,diagnosis,replications}.csv`: one point's
-//!   rows, each written to a temporary file and renamed; the replications
-//!   fragment is renamed last and marks the point finished;
+//!   rows, each written to a temporary file and renamed, then an empty
+//!   `point-NNNNNN.done` that marks the point finished (the folder is only
+//!   needed to resume or merge: delete it once a sweep is complete);
 //! - `points.csv`, `summary.csv`, `replications.csv`, `diagnosis.csv`,
 //!   `manifest.json`, and for a Sobol sweep `sensitivity.csv`, assembled
 //!   once every point of the run is finished.
@@ -78,8 +79,13 @@ fn fragment(dir: &Path, point: usize, kind: &str) -> PathBuf {
         .join(format!("point-{point:06}.{kind}.csv"))
 }
 
+/// A point is finished when its marker exists (written after its fragments).
 fn is_finished(dir: &Path, point: usize) -> bool {
-    fragment(dir, point, "replications").is_file()
+    done_marker(dir, point).is_file()
+}
+
+fn done_marker(dir: &Path, point: usize) -> PathBuf {
+    dir.join("points").join(format!("point-{point:06}.done"))
 }
 
 fn read_fingerprint(dir: &Path) -> Option<Fingerprint> {
@@ -230,16 +236,19 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             let catalog = metrics::catalog(scenario.program_months(), scenario.randomized());
             let prefix = sweep.prefix(point);
             let diagnosis = designs::diagnose(&catalog, point_values, scenario.randomized());
-            export::write_atomically(&fragment(dir, point, "summary"), |w| {
+            export::write_atomically_with(&fragment(dir, point, "summary"), false, |w| {
                 export::write_summary(w, &prefix, false, &catalog, point_values)
             })?;
-            export::write_atomically(&fragment(dir, point, "diagnosis"), |w| {
+            export::write_atomically_with(&fragment(dir, point, "diagnosis"), false, |w| {
                 export::write_diagnosis(w, Some(&prefix), false, &diagnosis)
             })?;
+            if sweep.replications_file {
+                export::write_atomically_with(&fragment(dir, point, "replications"), false, |w| {
+                    export::write_replications(w, &prefix, false, &catalog, point_values)
+                })?;
+            }
             // Last: its presence marks the point finished.
-            export::write_atomically(&fragment(dir, point, "replications"), |w| {
-                export::write_replications(w, &prefix, false, &catalog, point_values)
-            })?;
+            export::write_atomically_with(&done_marker(dir, point), false, |_| Ok(()))?;
         }
     }
     bar.finish_and_clear();
@@ -280,12 +289,16 @@ fn assemble(
         }
         Ok(())
     })?;
+    // File-to-file copies, which the kernel does without passing the bytes
+    // through this process.
     let concatenate = |name: &str, kind: &str, header: String| {
         export::write_atomically(&dir.join(name), |w| {
             writeln!(w, "{header}")?;
+            w.flush()?;
+            let file = w.get_mut();
             for &p in points {
-                let mut file = fs::File::open(fragment(dir, p, kind))?;
-                std::io::copy(&mut file, w)?;
+                let mut fragment_file = fs::File::open(fragment(dir, p, kind))?;
+                std::io::copy(&mut fragment_file, file)?;
             }
             Ok(())
         })
@@ -300,11 +313,13 @@ fn assemble(
         "diagnosis",
         format!("{columns},{DIAGNOSIS_HEADER}"),
     )?;
-    concatenate(
-        "replications.csv",
-        "replications",
-        prefix.replications_header(),
-    )?;
+    if sweep.replications_file {
+        concatenate(
+            "replications.csv",
+            "replications",
+            prefix.replications_header(),
+        )?;
+    }
 
     if sweep.design == Design::Sobol && complete {
         let indices = sensitivity(sweep, dir, options.seed)?;
@@ -472,12 +487,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
     prepare(out, &sweep, &whole, false, force)?;
     for (p, dir) in source.iter().enumerate() {
         let dir = dir.as_ref().expect("checked above");
-        for kind in ["summary", "diagnosis", "replications"] {
+        let kinds: &[&str] = if sweep.replications_file {
+            &["summary", "diagnosis", "replications"]
+        } else {
+            &["summary", "diagnosis"]
+        };
+        for kind in kinds {
             let (from, to) = (fragment(dir, p, kind), fragment(out, p, kind));
-            export::write_atomically(&to, |w| {
-                std::io::copy(&mut fs::File::open(&from)?, w).map(|_| ())
+            export::write_atomically_with(&to, false, |w| {
+                w.flush()?;
+                std::io::copy(&mut fs::File::open(&from)?, w.get_mut()).map(|_| ())
             })?;
         }
+        export::write_atomically_with(&done_marker(out, p), false, |_| Ok(()))?;
     }
     let points: Vec<usize> = (0..sweep.points.len()).collect();
     assemble(

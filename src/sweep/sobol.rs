@@ -156,10 +156,10 @@ pub fn indices(
 }
 
 /// Header of `sensitivity.csv`.
-pub const SENSITIVITY_HEADER: &str =
-    "output,parameter,first_order,first_lower,first_upper,total,total_lower,total_upper";
+pub const SENSITIVITY_HEADER: &str = "metric,group,month,parameter,first_order,first_lower,first_upper,total,total_lower,total_upper";
 
-/// Writes `sensitivity.csv`; an undefined index (no variance) is left empty.
+/// Writes `sensitivity.csv` (`output` is `metric,group,month`); an undefined
+/// index (no variance) is left empty.
 pub fn write_sensitivity(out: &mut impl Write, rows: &[Indices]) -> io::Result<()> {
     writeln!(out, "{SENSITIVITY_HEADER}")?;
     let number = |v: f64| {
@@ -172,7 +172,7 @@ pub fn write_sensitivity(out: &mut impl Write, rows: &[Indices]) -> io::Result<(
     for r in rows {
         writeln!(
             out,
-            "\"{}\",{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{}",
             r.output,
             r.parameter,
             number(r.first_order),
