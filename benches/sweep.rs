@@ -13,6 +13,7 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vomsim::Scenario;
+use vomsim::cancel::Cancel;
 use vomsim::engine::{self, RunOptions};
 use vomsim::export::{self, OutputDir, RowPrefix};
 use vomsim::sweep::Sweep;
@@ -43,6 +44,7 @@ fn bench(c: &mut Criterion) {
                 threads: 1,
                 progress: false,
                 agents: false,
+                cancel: Cancel::never(),
             };
             let result = engine::run(&scenario, &options).unwrap();
             let output = OutputDir::prepare(&tmp.path().join("run"), true).unwrap();
@@ -91,6 +93,7 @@ fn bench(c: &mut Criterion) {
                 shard: None,
                 resume: false,
                 force: true,
+                cancel: Cancel::never(),
             };
             black_box(sweep_run::run(&sweep, &tmp.path().join("sweep"), &options).unwrap())
         })

@@ -21,6 +21,7 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 
+use crate::cancel::Cancel;
 use crate::engine::{self, RunOptions, progress_bar};
 use crate::error::{Error, Result};
 use crate::metrics::MetricKey;
@@ -57,6 +58,8 @@ pub struct CalibrationOptions {
     /// Objective evaluations at most, over all restarts.
     pub max_evaluations: usize,
     pub progress: bool,
+    /// Stops between replications when requested.
+    pub cancel: Cancel,
 }
 
 /// How a target came out.
@@ -202,6 +205,7 @@ struct Evaluator<'a> {
     parameters: &'a [FitParameter],
     targets: &'a [Target],
     threads: usize,
+    cancel: Cancel,
     evaluations: usize,
     /// Closest value seen per target.
     closest: Vec<f64>,
@@ -227,6 +231,7 @@ impl Evaluator<'_> {
             threads: self.threads,
             progress: false,
             agents: false,
+            cancel: self.cancel.clone(),
         };
         let run = engine::run(&scenario, &options)?;
         self.targets
@@ -486,6 +491,7 @@ pub fn calibrate(
         parameters,
         targets,
         threads: options.threads,
+        cancel: options.cancel.clone(),
         evaluations: 0,
         closest: vec![f64::NAN; targets.len()],
         bar,

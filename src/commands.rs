@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::calibration::{self, CalibrationOptions};
+use crate::cancel::Cancel;
 use crate::cli::{
     CalibrateArgs, Cli, Command, MergeArgs, RunArgs, SizeArgs, SweepArgs, ValidateArgs,
 };
@@ -47,20 +48,20 @@ fn print_out(text: &str) -> Result<()> {
     }
 }
 
-/// Runs one command line.
-pub fn execute(cli: Cli) -> Result<()> {
+/// Runs one command line; `cancel` stops long runs between replications.
+pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run(&args),
+        Command::Run(args) => run(&args, cancel),
         Command::Validate(args) => validate(&args),
-        Command::Size(args) => size(&args),
-        Command::Calibrate(args) => calibrate(&args),
-        Command::Sweep(args) => run_sweep(&args),
+        Command::Size(args) => size(&args, cancel),
+        Command::Calibrate(args) => calibrate(&args, cancel),
+        Command::Sweep(args) => run_sweep(&args, cancel),
         Command::Merge(args) => merge(&args),
     }
 }
 
 /// `vomsim sweep`.
-fn run_sweep(args: &SweepArgs) -> Result<()> {
+fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
     let sweep = Sweep::load(&args.sweep, &args.set)?;
     let shard = args
         .shard
@@ -79,6 +80,7 @@ fn run_sweep(args: &SweepArgs) -> Result<()> {
         shard,
         resume: args.resume,
         force: args.force,
+        cancel: cancel.clone(),
     };
     let dir = args
         .out
@@ -119,12 +121,9 @@ fn merge(args: &MergeArgs) -> Result<()> {
 
 /// `vomsim calibrate`: fit parameters to targets, verify, write the
 /// calibrated scenario and calibration.csv.
-fn calibrate(args: &CalibrateArgs) -> Result<()> {
+fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::load(&args.scenario, &args.set)?;
-    let text = std::fs::read_to_string(&args.scenario).map_err(|source| Error::ReadScenario {
-        path: args.scenario.clone(),
-        source,
-    })?;
+    let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
     let targets = calibration::read_targets(&args.targets)?;
     let parameters = args
         .fit
@@ -159,6 +158,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<()> {
             .map_or_else(default_threads, |t| t.min(4096) as usize),
         max_evaluations: args.max_evaluations as usize,
         progress: !args.quiet,
+        cancel: cancel.clone(),
     };
     let origin = args.scenario.display().to_string();
     let started = std::time::Instant::now();
@@ -234,7 +234,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<()> {
 }
 
 /// `vomsim size`: the smallest pool meeting a wait target.
-fn size(args: &SizeArgs) -> Result<()> {
+fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::load(&args.scenario, &args.set)?;
     let bad = |option: &str, value: f64, requirement: &str| Error::BadArgument {
         option: option.to_string(),
@@ -291,6 +291,7 @@ fn size(args: &SizeArgs) -> Result<()> {
             .threads
             .map_or_else(default_threads, |t| t.min(4096) as usize),
         progress: !args.quiet,
+        cancel: cancel.clone(),
     };
     let target = args
         .out
@@ -381,7 +382,7 @@ fn validate(args: &ValidateArgs) -> Result<()> {
 }
 
 /// `vomsim run`.
-fn run(args: &RunArgs) -> Result<()> {
+fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::load(&args.scenario, &args.set)?;
     let options = RunOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
@@ -391,6 +392,7 @@ fn run(args: &RunArgs) -> Result<()> {
             .map_or_else(default_threads, |t| t.min(4096) as usize),
         progress: !args.quiet,
         agents: args.agents,
+        cancel: cancel.clone(),
     };
     let target = args
         .out

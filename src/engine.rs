@@ -13,6 +13,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::draws::replication_key;
 use crate::error::{Error, Result};
 use crate::metrics::{self, MetricKey};
@@ -30,6 +31,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Record replication 0's youths.
     pub agents: bool,
+    /// Stops the run between replications when requested.
+    pub cancel: Cancel,
 }
 
 /// Everything a run produced.
@@ -72,6 +75,9 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
         (0..options.reps)
             .into_par_iter()
             .map(|rep| {
+                if options.cancel.requested() {
+                    return Vec::new();
+                }
                 let tally = pipeline::simulate(scenario, replication_key(options.seed, rep), None);
                 bar.inc(1);
                 metrics::values(&tally)
@@ -79,6 +85,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
             .collect()
     });
     bar.finish_and_clear();
+    options.cancel.check()?;
     let agents = options.agents.then(|| {
         let mut records = Vec::new();
         pipeline::simulate(

@@ -66,6 +66,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Stopped by a signal.
+    #[error(
+        "interrupted by {signal}: partial output was removed; a sweep keeps its finished points for --resume"
+    )]
+    Interrupted { signal: &'static str, code: u8 },
+
     /// The thread pool could not be built.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
@@ -82,13 +88,20 @@ impl Error {
     /// Whether the error is the user's input (a bad file, key, value or
     /// argument) rather than a failure while running.
     pub fn is_input_error(&self) -> bool {
-        !matches!(self, Error::Write { .. } | Error::Threads { .. })
+        !matches!(
+            self,
+            Error::Write { .. } | Error::Threads { .. } | Error::Interrupted { .. }
+        )
     }
 
     /// The process exit code: 2 for bad input or usage, 1 for a failure
-    /// while running.
+    /// while running, 130 or 143 when stopped by SIGINT or SIGTERM.
     pub fn exit_code(&self) -> u8 {
-        if self.is_input_error() { 2 } else { 1 }
+        match self {
+            Error::Interrupted { code, .. } => *code,
+            _ if self.is_input_error() => 2,
+            _ => 1,
+        }
     }
 }
 

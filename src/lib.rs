@@ -22,6 +22,7 @@
 //! reproducibility break and is logged in `CHANGELOG.md`.
 
 pub mod calibration;
+pub mod cancel;
 pub mod cli;
 pub mod commands;
 pub mod consent;

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::cancel::Cancel;
 use crate::draws::replication_key;
 use crate::engine::progress_bar;
 use crate::error::{Error, Result};
@@ -40,6 +41,8 @@ pub struct SizeOptions {
     pub reps: u64,
     pub threads: usize,
     pub progress: bool,
+    /// Stops between replications when requested.
+    pub cancel: Cancel,
 }
 
 /// One pool size tried (a row of `size.csv`).
@@ -91,21 +94,25 @@ pub fn size(path: &Path, overrides: &[String], options: &SizeOptions) -> Result<
         .iter()
         .zip(&options.values)
         .map(|(scenario, &value)| {
-            let stats: Vec<QueueStats> = pool.install(|| {
+            let stats: Option<Vec<QueueStats>> = pool.install(|| {
                 (0..options.reps)
                     .into_par_iter()
                     .map(|rep| {
+                        if options.cancel.requested() {
+                            return None;
+                        }
                         let stats = replication_stats(scenario, options, rep);
                         bar.inc(1);
-                        stats
+                        Some(stats)
                     })
-                    .collect()
+                    .collect::<Option<Vec<_>>>()
             });
-            summarize_size(value, &stats, options)
+            options.cancel.check()?;
+            Ok(summarize_size(value, &stats.unwrap_or_default(), options))
         })
-        .collect();
+        .collect::<Result<Vec<_>>>();
     bar.finish_and_clear();
-    Ok(rows)
+    rows
 }
 
 fn replication_stats(scenario: &Scenario, options: &SizeOptions, rep: u64) -> QueueStats {

@@ -86,16 +86,7 @@ impl Scenario {
 
     /// Reads a scenario file and validates it (see [`Scenario::from_toml_str`]).
     pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario> {
-        if path.is_dir() {
-            return Err(Error::ReadScenario {
-                path: path.to_path_buf(),
-                source: std::io::Error::other("this is a directory, not a scenario file"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text_file(path, "scenario")?;
         Scenario::from_toml_str(&text, &path.display().to_string(), overrides)
     }
 
@@ -124,6 +115,38 @@ impl Scenario {
     pub fn program_months(&self) -> usize {
         (self.intake_months() + self.mediators.tail_months()) as usize
     }
+}
+
+/// Reads a scenario or sweep file: a text file with at least one key.
+/// A directory, a binary (non-UTF-8) file and an empty file (or one with
+/// only comments) get their own messages.
+pub fn read_text_file(path: &Path, what: &str) -> Result<String> {
+    let fail = |message: String| Error::ReadScenario {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(message),
+    };
+    if path.is_dir() {
+        return Err(fail(format!("this is a directory, not a {what} file")));
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::ReadScenario {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "this is not a text file: byte {} is not UTF-8 (is it a binary file?)",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let has_content = text
+        .lines()
+        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if !has_content {
+        return Err(fail(format!(
+            "the file is empty; a {what} file needs at least `name = \"...\"` (see `vomsim validate` on scenarios/vors_la.toml)"
+        )));
+    }
+    Ok(text)
 }
 
 /// Parses TOML text into a table, with the parser's line and column on error.

@@ -104,16 +104,7 @@ pub fn field(value: &Value) -> String {
 impl Sweep {
     /// Reads and validates a sweep file.
     pub fn load(path: &std::path::Path, overrides: &[String]) -> Result<Sweep> {
-        if path.is_dir() {
-            return Err(Error::ReadScenario {
-                path: path.to_path_buf(),
-                source: std::io::Error::other("this is a directory, not a sweep file"),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = scenario::read_text_file(path, "sweep")?;
         Sweep::from_toml_str(&text, &path.display().to_string(), overrides)
     }
 

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
+use crate::cancel::Cancel;
 use crate::designs;
 use crate::engine::{progress_bar, simulate_replication};
 use crate::error::{Error, Result};
@@ -49,6 +50,8 @@ pub struct SweepOptions {
     pub shard: Option<(usize, usize)>,
     pub resume: bool,
     pub force: bool,
+    /// Stops between replications when requested; finished points stay.
+    pub cancel: Cancel,
 }
 
 /// What identifies a sweep's results (`sweep.json`).
@@ -224,12 +227,18 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             pairs
                 .par_iter()
                 .map(|&(i, rep)| {
+                    if options.cancel.requested() {
+                        return Vec::new();
+                    }
                     let (values, _) = simulate_replication(&scenarios[i], options.seed, rep);
                     bar.inc(1);
                     values
                 })
                 .collect()
         });
+        // A stop in mid-batch: the batch's points are incomplete, the
+        // earlier ones are written and kept.
+        options.cancel.check()?;
         for (i, (&point, scenario)) in points.iter().zip(&scenarios).enumerate() {
             let reps = options.reps as usize;
             let point_values = &values[i * reps..(i + 1) * reps];
@@ -482,6 +491,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
         shard: None,
         resume: false,
         force,
+        cancel: Cancel::never(),
     };
     let whole = fingerprint(&sweep, &options);
     prepare(out, &sweep, &whole, false, force)?;
