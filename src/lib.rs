@@ -31,6 +31,8 @@ pub(crate) mod draws;
 pub mod engine;
 pub mod error;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mediation;
 pub mod mediators;
 pub mod metrics;

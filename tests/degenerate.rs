@@ -12,14 +12,31 @@ use common::{repo, vomsim};
 fn run(name: &str, sets: &[&str], reps: &str, dir: &Path) {
     let mut command = vomsim();
     command
-        .args(["run", repo("scenarios/vors_la.toml").to_str().unwrap(), "--reps", reps, "--agents", "--quiet", "--out"])
+        .args([
+            "run",
+            repo("scenarios/vors_la.toml").to_str().unwrap(),
+            "--reps",
+            reps,
+            "--agents",
+            "--quiet",
+            "--out",
+        ])
         .arg(dir);
     for set in sets {
         command.args(["--set", set]);
     }
     let output = command.output().unwrap();
-    assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
-    for file in ["summary.csv", "replications.csv", "agents.csv", "diagnosis.csv"] {
+    assert!(
+        output.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in [
+        "summary.csv",
+        "replications.csv",
+        "agents.csv",
+        "diagnosis.csv",
+    ] {
         let text = fs::read_to_string(dir.join(file)).unwrap();
         for (i, line) in text.lines().enumerate() {
             for cell in line.split(',') {
@@ -57,18 +74,47 @@ fn value(dir: &Path, metric: &str, group: &str, month: &str) -> Option<f64> {
 fn degenerate_scenarios_report_well_defined_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     let cases: [(&str, &[&str], &str); 8] = [
-        ("no referrals in some months", &["referrals.monthly_multipliers=[1.0, 0.0, 0.0, 1.0]"], "20"),
-        ("no referrals at all", &["referrals.per_month=0"], "5"),
-        ("nobody consents", &["consent.offender_probability=0.0"], "10"),
-        ("everybody consents", &["consent.offender_mode=court_ordered", "consent.victim_probability=1.0"], "10"),
         (
-            "no mediators",
-            &["mediators.initial_active=0", "mediators.cohort_size=0", "mediators.comediation_share=0.0"],
+            "no referrals in some months",
+            &["referrals.monthly_multipliers=[1.0, 0.0, 0.0, 1.0]"],
+            "20",
+        ),
+        ("no referrals at all", &["referrals.per_month=0"], "5"),
+        (
+            "nobody consents",
+            &["consent.offender_probability=0.0"],
             "10",
         ),
-        ("zero hazard", &["recidivism.baseline_monthly_hazard=[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]"], "10"),
+        (
+            "everybody consents",
+            &[
+                "consent.offender_mode=court_ordered",
+                "consent.victim_probability=1.0",
+            ],
+            "10",
+        ),
+        (
+            "no mediators",
+            &[
+                "mediators.initial_active=0",
+                "mediators.cohort_size=0",
+                "mediators.comediation_share=0.0",
+            ],
+            "10",
+        ),
+        (
+            "zero hazard",
+            &[
+                "recidivism.baseline_monthly_hazard=[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]",
+            ],
+            "10",
+        ),
         ("one replication", &[], "1"),
-        ("everything randomized away", &["design.rct_control_share=0.999"], "5"),
+        (
+            "everything randomized away",
+            &["design.rct_control_share=0.999"],
+            "5",
+        ),
     ];
     for (i, (name, sets, reps)) in cases.iter().enumerate() {
         let dir = tmp.path().join(format!("case-{i}"));
@@ -76,11 +122,23 @@ fn degenerate_scenarios_report_well_defined_numbers() {
     }
     let dir = |i: usize| tmp.path().join(format!("case-{i}"));
     assert_eq!(value(&dir(1), "referrals", "referred", ""), Some(0.0));
-    assert_eq!(value(&dir(1), "share", "mediated", ""), None, "no referrals: no shares");
+    assert_eq!(
+        value(&dir(1), "share", "mediated", ""),
+        None,
+        "no referrals: no shares"
+    );
     assert_eq!(value(&dir(2), "share", "mediated", ""), Some(0.0));
     assert_eq!(value(&dir(3), "share", "offender_declined", ""), Some(0.0));
-    assert_eq!(value(&dir(4), "share", "mediated", ""), Some(0.0), "no mediators: nobody is mediated");
+    assert_eq!(
+        value(&dir(4), "share", "mediated", ""),
+        Some(0.0),
+        "no mediators: nobody is mediated"
+    );
     assert!(value(&dir(4), "share", "returned_wait", "").unwrap() > 0.3);
     assert_eq!(value(&dir(5), "rearrest", "referred", "30"), Some(0.0));
-    assert_eq!(value(&dir(5), "effect_ratio", "true_att", "12"), None, "0/0 is left out");
+    assert_eq!(
+        value(&dir(5), "effect_ratio", "true_att", "12"),
+        None,
+        "0/0 is left out"
+    );
 }

@@ -34,9 +34,29 @@ struct Knobs {
 
 fn knobs() -> impl Strategy<Value = Knobs> {
     (
-        (0.0..80.0f64, 1u32..5, 0.0..=1.0f64, 0.0..=1.0f64, -2.0..2.0f64, 0u32..30),
-        (1u32..4, 0.0..=1.0f64, 1.0..200.0f64, 0.01..0.9f64, 0.3..2.0f64, -1.0..2.0f64),
-        (0.05..=1.0f64, 0.5..30.0f64, 0.0..0.5f64, 0.0..=1.0f64, 0.0..0.9f64),
+        (
+            0.0..80.0f64,
+            1u32..5,
+            0.0..=1.0f64,
+            0.0..=1.0f64,
+            -2.0..2.0f64,
+            0u32..30,
+        ),
+        (
+            1u32..4,
+            0.0..=1.0f64,
+            1.0..200.0f64,
+            0.01..0.9f64,
+            0.3..2.0f64,
+            -1.0..2.0f64,
+        ),
+        (
+            0.05..=1.0f64,
+            0.5..30.0f64,
+            0.0..0.5f64,
+            0.0..=1.0f64,
+            0.0..0.9f64,
+        ),
     )
         .prop_map(|(a, b, c)| Knobs {
             per_month: a.0,
@@ -61,7 +81,11 @@ fn knobs() -> impl Strategy<Value = Knobs> {
 
 fn scenario(k: &Knobs) -> Scenario {
     // A pool that can never hold two mediators cannot co-mediate.
-    let comediation = if k.initial_active + 8 < 2 { 0.0 } else { k.comediation };
+    let comediation = if k.initial_active + 8 < 2 {
+        0.0
+    } else {
+        k.comediation
+    };
     let text = format!(
         r#"
 name = "prop"
