@@ -266,12 +266,12 @@ fn out_of_range_value_names_key_value_and_range() {
 #[test]
 fn bad_set_is_rejected() {
     rejects(
-        "",
+        "name = \"x\"\n",
         &["--set", "referals.per_month=3"],
         &["did you mean `referrals`"],
     );
     rejects(
-        "",
+        "name = \"x\"\n",
         &["--set", "referrals.per_month=-3"],
         &["referrals.per_month = -3"],
     );
@@ -279,8 +279,8 @@ fn bad_set_is_rejected() {
 
 #[test]
 fn zero_replications_is_a_usage_error() {
-    rejects("", &["--reps", "0"], &["--reps", "at least 1"]);
-    rejects("", &["--threads", "0"], &["--threads", "at least 1"]);
+    rejects("name = \"x\"\n", &["--reps", "0"], &["--reps", "at least 1"]);
+    rejects("name = \"x\"\n", &["--threads", "0"], &["--threads", "at least 1"]);
 }
 
 #[test]
