@@ -279,8 +279,16 @@ fn bad_set_is_rejected() {
 
 #[test]
 fn zero_replications_is_a_usage_error() {
-    rejects("name = \"x\"\n", &["--reps", "0"], &["--reps", "at least 1"]);
-    rejects("name = \"x\"\n", &["--threads", "0"], &["--threads", "at least 1"]);
+    rejects(
+        "name = \"x\"\n",
+        &["--reps", "0"],
+        &["--reps", "at least 1"],
+    );
+    rejects(
+        "name = \"x\"\n",
+        &["--threads", "0"],
+        &["--threads", "at least 1"],
+    );
 }
 
 #[test]
