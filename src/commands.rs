@@ -375,9 +375,25 @@ fn lever_value(scenario: &Scenario, lever: &str) -> Result<u64> {
     }
 }
 
-/// `vomsim validate`: print the resolved scenario.
+/// `vomsim validate`: print the resolved scenario; for a sweep file, check
+/// every point and list them.
 fn validate(args: &ValidateArgs) -> Result<()> {
-    let scenario = Scenario::load(&args.scenario, &args.set)?;
+    let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
+    let origin = args.scenario.display().to_string();
+    if crate::scenario::parse_table(&text, &origin)?.contains_key("sweep") {
+        let sweep = Sweep::from_toml_str(&text, &origin, &args.set)?;
+        let mut out = Report::default();
+        out.line(format_args!(
+            "# a sweep of {} points over {}; every point is a valid scenario",
+            sweep.points.len(),
+            sweep.parameters.join(", ")
+        ));
+        out.line(format_args!("{}", sweep::run::describe(&sweep).trim_end()));
+        out.line(format_args!("# the base scenario, resolved:"));
+        out.line(format_args!("{}", sweep.base_scenario.to_toml()));
+        return print_out(&out.0);
+    }
+    let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     print_out(&scenario.to_toml())
 }
 

@@ -26,6 +26,7 @@ pub mod cancel;
 pub mod cli;
 pub mod commands;
 pub mod consent;
+pub(crate) mod costs;
 pub mod designs;
 pub(crate) mod draws;
 pub mod engine;

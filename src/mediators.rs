@@ -152,6 +152,9 @@ pub(crate) struct Caseload {
     /// Queue waits of the cases assigned in each month.
     pub waits: Vec<Vec<f64>>,
     pub returned: Vec<u64>,
+    /// Volunteers who started training (or joined the initial pool) in each
+    /// month, for the training costs.
+    pub trained: Vec<u64>,
 }
 
 impl Caseload {
@@ -166,6 +169,7 @@ impl Caseload {
             available_slot_days: vec![0.0; months],
             waits: vec![Vec::new(); months],
             returned: vec![0; months],
+            trained: vec![0; months],
         }
     }
 }
@@ -277,6 +281,9 @@ impl Queue<'_> {
     }
 
     fn add_mediator(&mut self, active_from: f64) {
+        if let Some(m) = month_of(self.clock, self.months) {
+            self.caseload.trained[m] += 1;
+        }
         let id = self.mediators.len() as u32;
         self.mediators.push(Mediator {
             active_from,

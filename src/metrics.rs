@@ -8,6 +8,7 @@
 //! here and is left out of that replication's rows downstream.
 
 use crate::consent::Consent;
+use crate::costs::{CostTally, Costs};
 use crate::designs::{self, Counts, DesignTally, Estimate};
 use crate::mediators::Caseload;
 use crate::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
@@ -147,11 +148,14 @@ pub(crate) struct Tally {
     pub caseload: Caseload,
     /// Every queued case's wait (until assignment or return), in days.
     pub waits: Vec<f64>,
+    /// This replication's costs (drawn once) and the money sums.
+    pub costs: Costs,
+    pub money: CostTally,
 }
 
 impl Tally {
     /// An empty tally reporting `months` program months of caseload.
-    pub fn new(months: usize, randomized: bool) -> Tally {
+    pub fn new(months: usize, randomized: bool, costs: Costs) -> Tally {
         Tally {
             randomized,
             youths: [0; GROUPS],
@@ -166,6 +170,8 @@ impl Tally {
             victim_consents: vec![0; months],
             caseload: Caseload::new(months),
             waits: Vec::new(),
+            costs,
+            money: CostTally::default(),
         }
     }
 
@@ -208,6 +214,34 @@ impl Tally {
         }
     }
 
+    /// Adds one youth's money: agency cases with and without the program,
+    /// rearrests averted (untreated against realized), restitution paid.
+    fn add_money(
+        &mut self,
+        youth: &Youth,
+        disposition: Disposition,
+        restitution: &Restitution,
+        outcomes: &PotentialOutcomes,
+        disposition_day: f64,
+    ) {
+        let (costs, money) = (&self.costs, &mut self.money);
+        money.agency_cases_without += costs.discount_day(youth.referral_day);
+        let mediated = disposition == Disposition::Mediated;
+        if !mediated {
+            money.agency_cases_with += costs.discount_day(disposition_day);
+        }
+        let realized = outcomes.rearrest[usize::from(mediated)];
+        let untreated = outcomes.rearrest[0];
+        for (averted, month) in money.averted.iter_mut().zip([12.0, 30.0]) {
+            let by = |t: Option<f64>| i64::from(t.is_some_and(|t| t <= month));
+            *averted += by(untreated) - by(realized);
+        }
+        let start = disposition_day / DAYS_PER_MONTH;
+        let discounted = |t: Option<f64>| t.map_or(0.0, |t| costs.discount(start + t));
+        money.averted_discounted += discounted(untreated) - discounted(realized);
+        money.paid += restitution.paid;
+    }
+
     /// Adds one youth.
     pub fn add(
         &mut self,
@@ -216,10 +250,12 @@ impl Tally {
         restitution: &Restitution,
         outcomes: &PotentialOutcomes,
         wait_days: Option<f64>,
+        disposition_day: f64,
     ) {
         if let Some(w) = wait_days {
             self.waits.push(w);
         }
+        self.add_money(youth, disposition, restitution, outcomes, disposition_day);
         let mediated = disposition == Disposition::Mediated;
         let world = usize::from(mediated);
         let (rearrest, reconviction) = (outcomes.rearrest[world], outcomes.reconviction[world]);
@@ -359,6 +395,46 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     emit_effects(tally, &incidence[0], out);
     emit_survival(tally, groups, out);
     emit_caseload(tally, out);
+    emit_policy(tally, out);
+}
+
+/// Costs and benefits of the replication, group `program` (see
+/// [`crate::costs`]). Rearrests averted and the cost per rearrest averted
+/// are given at follow-up months 12 and 30; the rest has no month.
+fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
+    let c = &tally.costs;
+    let m = &tally.money;
+    let caseload = &tally.caseload;
+    let referrals = tally.youths[Group::Referred as usize] as f64;
+    let mut program = c.implementation_package + c.case_database;
+    for month in 0..tally.months() {
+        let mid = c.discount(month as f64 + 0.5);
+        program += c.discount(month as f64) * c.training_per_mediator * caseload.trained[month] as f64;
+        program += mid * (c.coordinator_per_month + c.per_mediation_case * caseload.sessions[month] as f64);
+    }
+    // Benefits: rearrests averted, and the agency's cases it no longer
+    // handles (WSIPP's convention: avoided costs are benefits; costs are
+    // the program's own spending).
+    let agency_saved = c.agency_per_case * (m.agency_cases_without - m.agency_cases_with);
+    let benefits = (c.justice_per_rearrest + c.victim_per_rearrest) * m.averted_discounted + agency_saved;
+    let key = |metric, month| MetricKey {
+        metric,
+        group: "program",
+        month,
+    };
+    out(key("cost_per_referral", None), ratio(program, referrals));
+    out(key("restitution_paid_per_referral", None), ratio(m.paid, referrals));
+    for (averted, month) in m.averted.iter().zip([12, 30]) {
+        out(key("rearrests_averted_per_100", Some(month)), ratio(100.0 * *averted as f64, referrals));
+    }
+    for (averted, month) in m.averted.iter().zip([12, 30]) {
+        let per = if *averted > 0 { program / *averted as f64 } else { f64::NAN };
+        out(key("cost_per_rearrest_averted", Some(month)), per);
+    }
+    out(key("net_benefit_per_referral", None), ratio(benefits - program, referrals));
+    out(key("benefit_cost_ratio", None), ratio(benefits, program));
+    let exceed = if referrals > 0.0 { f64::from(u8::from(benefits > program)) } else { f64::NAN };
+    out(key("p_benefits_exceed_costs", None), exceed);
 }
 
 /// Effect ratios at the effect months: the true effects, then each design's
@@ -564,7 +640,7 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
 /// randomized design: every key a replication reports, in order.
 pub fn catalog(months: usize, randomized: bool) -> Vec<MetricKey> {
     let mut keys = Vec::new();
-    emit(&Tally::new(months, randomized), &mut |k, _| keys.push(k));
+    emit(&Tally::new(months, randomized, Costs::default()), &mut |k, _| keys.push(k));
     keys
 }
 
@@ -582,9 +658,9 @@ mod tests {
     #[test]
     fn catalog_and_values_align() {
         let keys = catalog(3, false);
-        assert_eq!(keys.len(), values(&Tally::new(3, false)).len());
-        let caseload = keys.iter().filter(|k| k.group == "program").count();
-        assert_eq!(caseload, 12 * 3);
+        assert_eq!(keys.len(), values(&Tally::new(3, false, Costs::default())).len());
+        let program = keys.iter().filter(|k| k.group == "program").count();
+        assert_eq!(program, 12 * 3 + 9, "caseload by month, then the policy rows");
         assert_eq!(keys[0].metric, "referrals");
         let effects = keys.iter().filter(|k| k.metric == "effect_ratio").count();
         assert_eq!(effects, 5 * EFFECT_MONTHS.len());
@@ -600,7 +676,7 @@ mod tests {
 
     #[test]
     fn undefined_ratios_are_nan() {
-        let v = values(&Tally::new(2, false));
+        let v = values(&Tally::new(2, false, Costs::default()));
         assert_eq!(v[0], 0.0);
         assert!(v[1].is_nan(), "share of nobody is undefined");
     }

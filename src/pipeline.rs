@@ -70,7 +70,8 @@ pub(crate) fn simulate(
     mut agents: Option<&mut Vec<AgentRecord>>,
 ) -> Tally {
     let months = scenario.program_months();
-    let mut tally = Tally::new(months, scenario.randomized());
+    let costs = scenario.costs.draw(replication_key);
+    let mut tally = Tally::new(months, scenario.randomized(), costs);
     let (mut cases, order) = referrals(scenario, replication_key);
 
     // Randomization (a youth in the control arm is never offered mediation,
@@ -170,7 +171,7 @@ pub(crate) fn simulate(
             .recidivism
             .potential_outcomes(youth, modifier, youth_draws);
 
-        tally.add(youth, disposition, &restitution, &outcomes, wait_days);
+        tally.add(youth, disposition, &restitution, &outcomes, wait_days, disposition_day);
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
                 youth: *youth,

@@ -41,6 +41,7 @@ pub struct Scenario {
     pub(crate) recidivism: RecidivismParams,
     /// Share of referrals randomized to the control arm (0: none).
     pub(crate) rct_control_share: f64,
+    pub(crate) costs: crate::costs::CostParams,
 }
 
 impl Scenario {
@@ -226,6 +227,8 @@ mod tests {
                     {
                         keys.push(format!("{path}.<"))
                     }
+                    // A cost given as { low, high } is one value.
+                    toml::Value::Table(t) if t.contains_key("low") => keys.push(path),
                     toml::Value::Table(t) => walk(t, &path, keys),
                     _ => keys.push(path),
                 }

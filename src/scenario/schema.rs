@@ -28,6 +28,64 @@ pub struct RawScenario {
     pub recidivism: RawRecidivism,
     pub treatment: RawTreatment,
     pub design: RawDesign,
+    pub costs: RawCosts,
+}
+
+/// Costs and benefits, in dollars. Any cost may be given as
+/// `{ low = .., high = .. }`: drawn uniformly once per replication
+/// (parameter uncertainty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawCosts {
+    /// The implementation package, once, dollars, >= 0.
+    pub implementation_package: CostValue,
+    /// The case-management database, once, dollars, >= 0.
+    pub case_database: CostValue,
+    /// Training one volunteer mediator (initial pool and every cohort), dollars, >= 0.
+    pub training_per_mediator: CostValue,
+    /// Program coordination staff per program month, dollars, >= 0.
+    pub coordinator_per_month: CostValue,
+    /// Direct cost of one mediated case, dollars, >= 0.
+    pub per_mediation_case: CostValue,
+    /// The referring agency's cost of handling one case (treatment as
+    /// usual), dollars, >= 0.
+    pub agency_per_case: CostValue,
+    /// Justice-system cost of one rearrest (arrest, court, supervision), dollars, >= 0.
+    pub justice_per_rearrest: CostValue,
+    /// Victims' cost of the offense behind one rearrest, dollars, >= 0.
+    pub victim_per_rearrest: CostValue,
+    /// Annual discount rate, in [0, 1).
+    pub discount_rate: CostValue,
+}
+
+/// A number, or bounds `{ low, high }` of a uniform draw per replication.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CostValue {
+    Fixed(f64),
+    Uniform { low: f64, high: f64 },
+}
+
+impl Default for RawCosts {
+    fn default() -> Self {
+        RawCosts {
+            implementation_package: CostValue::Fixed(4000.0),
+            case_database: CostValue::Fixed(7000.0),
+            training_per_mediator: CostValue::Fixed(2000.0),
+            coordinator_per_month: CostValue::Fixed(6000.0),
+            per_mediation_case: CostValue::Fixed(200.0),
+            agency_per_case: CostValue::Fixed(1500.0),
+            justice_per_rearrest: CostValue::Uniform {
+                low: 5000.0,
+                high: 15000.0,
+            },
+            victim_per_rearrest: CostValue::Uniform {
+                low: 2000.0,
+                high: 10000.0,
+            },
+            discount_rate: CostValue::Fixed(0.03),
+        }
+    }
 }
 
 /// The research design layered on the program.
@@ -384,6 +442,7 @@ impl Default for RawScenario {
             recidivism: RawRecidivism::default(),
             treatment: RawTreatment::default(),
             design: RawDesign::default(),
+            costs: RawCosts::default(),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! then the typed parameters of every stage, with tables precomputed.
 
 use super::Scenario;
-use super::schema::{DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario};
+use super::schema::{CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario};
+use crate::costs::{CostParams, Uncertain};
 use crate::consent::ConsentParams;
 use crate::draws::{cumulative, logit};
 use crate::error::{Error, Result};
@@ -558,7 +559,39 @@ pub(super) fn validate(
         ));
     }
 
+    let k = &raw.costs;
+    let cost = |key: &str, value: CostValue, high: f64| -> Result<Uncertain> {
+        let key = format!("costs.{key}");
+        let (low, up) = match value {
+            CostValue::Fixed(v) => (v, v),
+            CostValue::Uniform { low, high } => (low, high),
+        };
+        let requirement = format!("must lie in [0, {high}]");
+        for v in [low, up] {
+            if !(v.is_finite() && v >= 0.0 && v <= high) {
+                return Err(c.fail(&key, v, &requirement));
+            }
+        }
+        if low > up {
+            return Err(c.fail(&key, format!("{{ low = {low}, high = {up} }}"), "needs low <= high"));
+        }
+        Ok(Uncertain { low, high: up })
+    };
+    let money = 1e9;
+    let costs = CostParams {
+        implementation_package: cost("implementation_package", k.implementation_package, money)?,
+        case_database: cost("case_database", k.case_database, money)?,
+        training_per_mediator: cost("training_per_mediator", k.training_per_mediator, money)?,
+        coordinator_per_month: cost("coordinator_per_month", k.coordinator_per_month, money)?,
+        per_mediation_case: cost("per_mediation_case", k.per_mediation_case, money)?,
+        agency_per_case: cost("agency_per_case", k.agency_per_case, money)?,
+        justice_per_rearrest: cost("justice_per_rearrest", k.justice_per_rearrest, money)?,
+        victim_per_rearrest: cost("victim_per_rearrest", k.victim_per_rearrest, money)?,
+        discount_rate: cost("discount_rate", k.discount_rate, 0.99)?,
+    };
+
     Ok(Scenario {
+        costs,
         rct_control_share,
         raw,
         source_sha256,
