@@ -30,6 +30,11 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Merge the shard folders of one sweep into one result.
     Merge(MergeArgs),
+    /// Compare two runs side by side; writes compare.csv.
+    Compare(CompareArgs),
+    /// Write report.html, a self-contained report, into a run's (or a
+    /// sweep's) output folder.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +211,26 @@ pub struct MergeArgs {
     /// Replace the output folder if it exists (vomsim's own output only).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Output folder of run A.
+    pub a: PathBuf,
+    /// Output folder of run B.
+    pub b: PathBuf,
+    /// Where to write compare.csv (default: output/compare_<A>_vs_<B>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output folder if it exists (vomsim's own output only).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A folder written by vomsim run or vomsim sweep.
+    pub dir: PathBuf,
 }
 
 /// A whole number of at least 1 (for `--reps`, `--threads`).

@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use crate::calibration::{self, CalibrationOptions};
 use crate::cancel::Cancel;
 use crate::cli::{
-    CalibrateArgs, Cli, Command, MergeArgs, RunArgs, SizeArgs, SweepArgs, ValidateArgs,
+    CalibrateArgs, Cli, Command, CompareArgs, MergeArgs, ReportArgs, RunArgs, SizeArgs, SweepArgs,
+    ValidateArgs,
 };
+use crate::compare;
 use crate::designs;
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
@@ -57,7 +59,75 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
         Command::Calibrate(args) => calibrate(&args, cancel),
         Command::Sweep(args) => run_sweep(&args, cancel),
         Command::Merge(args) => merge(&args),
+        Command::Compare(args) => run_compare(&args),
+        Command::Report(args) => report(&args),
     }
+}
+
+/// `vomsim compare`.
+fn run_compare(args: &CompareArgs) -> Result<()> {
+    let rows = compare::compare(&args.a, &args.b)?;
+    let name = |p: &std::path::Path| {
+        p.file_name()
+            .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned())
+    };
+    let target = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("compare_{}_vs_{}", name(&args.a), name(&args.b)))
+    });
+    let output = OutputDir::prepare(&target, args.force)?;
+    output.write_file("compare.csv", |w| compare::write_compare(w, &rows))?;
+    output.write_file("manifest.json", |w| {
+        let manifest = serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "a": args.a.display().to_string(),
+            "b": args.b.display().to_string(),
+            "paired": rows.first().is_some_and(|r| r.paired),
+        });
+        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    let written = output.commit()?;
+    let mut out = Report::default();
+    let paired = rows.first().is_some_and(|r| r.paired);
+    out.line(format_args!(
+        "A = {}, B = {}; {} (intervals: 95% of one program year's difference A - B)",
+        args.a.display(),
+        args.b.display(),
+        if paired {
+            "paired by replication (same seed and replications: common random numbers)"
+        } else {
+            "independent runs"
+        }
+    ));
+    out.line(format_args!(
+        "{:<30} {:<18} {:>3} {:>11} {:>11} {:>11} {:>25} {:>10}",
+        "metric", "group", "m", "A", "B", "A - B", "95% interval", "P(A better)"
+    ));
+    for r in &rows {
+        out.line(format_args!(
+            "{:<30} {:<18} {:>3} {:>11.4} {:>11.4} {:>+11.4} [{:>+11.4}, {:>+11.4}] {:>10}",
+            r.metric,
+            r.group,
+            r.month,
+            r.a_mean,
+            r.b_mean,
+            r.difference,
+            r.lower,
+            r.upper,
+            r.p_a_better
+                .map_or_else(|| "-".to_string(), |p| format!("{:.2}", p))
+        ));
+    }
+    out.line(format_args!("-> {}", written.join("compare.csv").display()));
+    print_out(&out.0)
+}
+
+/// `vomsim report`.
+fn report(args: &ReportArgs) -> Result<()> {
+    let path = crate::report::write(&args.dir)?;
+    let mut out = Report::default();
+    out.line(format_args!("wrote {}", path.display()));
+    print_out(&out.0)
 }
 
 /// `vomsim sweep`.

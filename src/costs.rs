@@ -71,7 +71,9 @@ pub(crate) struct Costs {
 impl CostParams {
     /// This replication's costs, from its own stream.
     pub fn draw(&self, replication_key: u64) -> Costs {
-        let mut rng = StreamRng::seed_from_u64(replication_key ^ STREAM_COSTS.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut rng = StreamRng::seed_from_u64(
+            replication_key ^ STREAM_COSTS.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
         Costs {
             implementation_package: self.implementation_package.draw(&mut rng),
             case_database: self.case_database.draw(&mut rng),
@@ -120,8 +122,14 @@ mod tests {
 
     #[test]
     fn fixed_costs_stay_fixed_and_ranges_vary_by_replication() {
-        let fixed = Uncertain { low: 5.0, high: 5.0 };
-        let range = Uncertain { low: 1.0, high: 2.0 };
+        let fixed = Uncertain {
+            low: 5.0,
+            high: 5.0,
+        };
+        let range = Uncertain {
+            low: 1.0,
+            high: 2.0,
+        };
         let params = CostParams {
             implementation_package: fixed,
             case_database: fixed,
@@ -131,13 +139,20 @@ mod tests {
             agency_per_case: fixed,
             justice_per_rearrest: range,
             victim_per_rearrest: fixed,
-            discount_rate: Uncertain { low: 0.03, high: 0.03 },
+            discount_rate: Uncertain {
+                low: 0.03,
+                high: 0.03,
+            },
         };
         let (a, b) = (params.draw(1), params.draw(2));
         assert_eq!(a.implementation_package, 5.0);
         assert_ne!(a.justice_per_rearrest, b.justice_per_rearrest);
         assert!((1.0..=2.0).contains(&a.justice_per_rearrest));
-        assert_eq!(params.draw(1), a, "the same replication draws the same costs");
+        assert_eq!(
+            params.draw(1),
+            a,
+            "the same replication draws the same costs"
+        );
         assert!((a.discount(12.0) - 1.0 / 1.03).abs() < 1e-12);
     }
 }

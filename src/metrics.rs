@@ -409,31 +409,51 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     let mut program = c.implementation_package + c.case_database;
     for month in 0..tally.months() {
         let mid = c.discount(month as f64 + 0.5);
-        program += c.discount(month as f64) * c.training_per_mediator * caseload.trained[month] as f64;
-        program += mid * (c.coordinator_per_month + c.per_mediation_case * caseload.sessions[month] as f64);
+        program +=
+            c.discount(month as f64) * c.training_per_mediator * caseload.trained[month] as f64;
+        program += mid
+            * (c.coordinator_per_month + c.per_mediation_case * caseload.sessions[month] as f64);
     }
     // Benefits: rearrests averted, and the agency's cases it no longer
     // handles (WSIPP's convention: avoided costs are benefits; costs are
     // the program's own spending).
     let agency_saved = c.agency_per_case * (m.agency_cases_without - m.agency_cases_with);
-    let benefits = (c.justice_per_rearrest + c.victim_per_rearrest) * m.averted_discounted + agency_saved;
+    let benefits =
+        (c.justice_per_rearrest + c.victim_per_rearrest) * m.averted_discounted + agency_saved;
     let key = |metric, month| MetricKey {
         metric,
         group: "program",
         month,
     };
     out(key("cost_per_referral", None), ratio(program, referrals));
-    out(key("restitution_paid_per_referral", None), ratio(m.paid, referrals));
+    out(
+        key("restitution_paid_per_referral", None),
+        ratio(m.paid, referrals),
+    );
     for (averted, month) in m.averted.iter().zip([12, 30]) {
-        out(key("rearrests_averted_per_100", Some(month)), ratio(100.0 * *averted as f64, referrals));
+        out(
+            key("rearrests_averted_per_100", Some(month)),
+            ratio(100.0 * *averted as f64, referrals),
+        );
     }
     for (averted, month) in m.averted.iter().zip([12, 30]) {
-        let per = if *averted > 0 { program / *averted as f64 } else { f64::NAN };
+        let per = if *averted > 0 {
+            program / *averted as f64
+        } else {
+            f64::NAN
+        };
         out(key("cost_per_rearrest_averted", Some(month)), per);
     }
-    out(key("net_benefit_per_referral", None), ratio(benefits - program, referrals));
+    out(
+        key("net_benefit_per_referral", None),
+        ratio(benefits - program, referrals),
+    );
     out(key("benefit_cost_ratio", None), ratio(benefits, program));
-    let exceed = if referrals > 0.0 { f64::from(u8::from(benefits > program)) } else { f64::NAN };
+    let exceed = if referrals > 0.0 {
+        f64::from(u8::from(benefits > program))
+    } else {
+        f64::NAN
+    };
     out(key("p_benefits_exceed_costs", None), exceed);
 }
 
@@ -640,7 +660,10 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
 /// randomized design: every key a replication reports, in order.
 pub fn catalog(months: usize, randomized: bool) -> Vec<MetricKey> {
     let mut keys = Vec::new();
-    emit(&Tally::new(months, randomized, Costs::default()), &mut |k, _| keys.push(k));
+    emit(
+        &Tally::new(months, randomized, Costs::default()),
+        &mut |k, _| keys.push(k),
+    );
     keys
 }
 
@@ -658,9 +681,16 @@ mod tests {
     #[test]
     fn catalog_and_values_align() {
         let keys = catalog(3, false);
-        assert_eq!(keys.len(), values(&Tally::new(3, false, Costs::default())).len());
+        assert_eq!(
+            keys.len(),
+            values(&Tally::new(3, false, Costs::default())).len()
+        );
         let program = keys.iter().filter(|k| k.group == "program").count();
-        assert_eq!(program, 12 * 3 + 9, "caseload by month, then the policy rows");
+        assert_eq!(
+            program,
+            12 * 3 + 9,
+            "caseload by month, then the policy rows"
+        );
         assert_eq!(keys[0].metric, "referrals");
         let effects = keys.iter().filter(|k| k.metric == "effect_ratio").count();
         assert_eq!(effects, 5 * EFFECT_MONTHS.len());

@@ -171,7 +171,14 @@ pub(crate) fn simulate(
             .recidivism
             .potential_outcomes(youth, modifier, youth_draws);
 
-        tally.add(youth, disposition, &restitution, &outcomes, wait_days, disposition_day);
+        tally.add(
+            youth,
+            disposition,
+            &restitution,
+            &outcomes,
+            wait_days,
+            disposition_day,
+        );
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
                 youth: *youth,

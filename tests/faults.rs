@@ -108,7 +108,7 @@ fn sigterm_stops_a_sweep_and_keeps_finished_points_for_resume() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(143));
     let kept = done(&stopped);
-    assert!(kept >= 1 && kept < 15, "{kept} points kept");
+    assert!((1..15).contains(&kept), "{kept} points kept");
     assert!(
         !entries(&stopped.join("points"))
             .iter()

@@ -3,9 +3,11 @@
 //! then the typed parameters of every stage, with tables precomputed.
 
 use super::Scenario;
-use super::schema::{CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario};
-use crate::costs::{CostParams, Uncertain};
+use super::schema::{
+    CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario,
+};
 use crate::consent::ConsentParams;
+use crate::costs::{CostParams, Uncertain};
 use crate::draws::{cumulative, logit};
 use crate::error::{Error, Result};
 use crate::mediation::{LogNormal, MediationParams};
@@ -573,7 +575,11 @@ pub(super) fn validate(
             }
         }
         if low > up {
-            return Err(c.fail(&key, format!("{{ low = {low}, high = {up} }}"), "needs low <= high"));
+            return Err(c.fail(
+                &key,
+                format!("{{ low = {low}, high = {up} }}"),
+                "needs low <= high",
+            ));
         }
         Ok(Uncertain { low, high: up })
     };

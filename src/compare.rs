@@ -1,0 +1,349 @@
+//! `vomsim compare DIR_A DIR_B`: two runs side by side, for policymakers
+//! weighing scenario A against scenario B.
+//!
+//! Compared: every metric without a month (shares, restitution, costs and
+//! benefits), rearrest and reconviction of every group at 12 and 30 months,
+//! and every effect ratio and policy metric given at 12 and 30 months. For
+//! each: both means, the difference A - B with a 95% interval, and the
+//! probability that A does better (where "better" has a direction: lower
+//! rearrest, higher restitution, ...).
+//!
+//! When the two runs share their seed and replication count, replication r
+//! of A and of B saw the same youths (common random numbers): differences
+//! are then paired replication by replication, the interval is the 2.5%
+//! and 97.5% quantiles of the paired differences, and the probability is
+//! the share of replications where A did better (ties count half).
+//! Otherwise the runs are independent: the interval is the difference of
+//! means +- 1.96 sqrt(sd_A^2 + sd_B^2) and the probability comes from the
+//! normal approximation. Either way the interval describes one program
+//! year's difference, as the quantiles in summary.csv do, not the precision
+//! of the mean.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::stats::quantile_sorted;
+
+/// Which way is better for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Lower,
+    Higher,
+}
+
+/// The direction of a metric (and group), if it has one.
+pub fn better(metric: &str, group: &str) -> Option<Better> {
+    match metric {
+        "rearrest"
+        | "reconviction"
+        | "effect_ratio"
+        | "cost_per_referral"
+        | "cost_per_rearrest_averted"
+        | "returned_wait"
+        | "wait_days_mean"
+        | "wait_days_p90"
+        | "backlog" => Some(Better::Lower),
+        "monetary_agreed"
+        | "monetary_completed"
+        | "dollars_paid_share"
+        | "service_agreed"
+        | "service_completed"
+        | "service_hours_share"
+        | "restitution_paid_per_referral"
+        | "rearrests_averted_per_100"
+        | "net_benefit_per_referral"
+        | "benefit_cost_ratio"
+        | "p_benefits_exceed_costs" => Some(Better::Higher),
+        "share" if group == "mediated" => Some(Better::Higher),
+        "share" if group == "returned_wait" => Some(Better::Lower),
+        _ => None,
+    }
+}
+
+/// One compared row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareRow {
+    pub metric: String,
+    pub group: String,
+    pub month: String,
+    pub a_mean: f64,
+    pub b_mean: f64,
+    pub difference: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub better: Option<Better>,
+    pub p_a_better: Option<f64>,
+    pub paired: bool,
+}
+
+type Key = (String, String, String);
+
+/// A run's summary rows: mean and sd by key, in file order.
+struct RunSummary {
+    keys: Vec<Key>,
+    rows: HashMap<Key, (f64, f64)>,
+    seed: Option<u64>,
+    reps: Option<u64>,
+}
+
+fn bad(dir: &Path, requirement: &str) -> Error {
+    Error::BadArgument {
+        option: "compare".to_string(),
+        value: dir.display().to_string(),
+        requirement: requirement.to_string(),
+    }
+}
+
+fn read_summary(dir: &Path) -> Result<RunSummary> {
+    let path = dir.join("summary.csv");
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| {
+        bad(
+            dir,
+            &format!("holds no readable summary.csv ({e}); give two folders written by vomsim run"),
+        )
+    })?;
+    let headers = reader
+        .headers()
+        .map_err(|e| bad(dir, &e.to_string()))?
+        .clone();
+    if headers.get(1) != Some("metric") {
+        return Err(bad(
+            dir,
+            "is a sweep's output: compare takes two runs (compare a sweep's points within its summary.csv)",
+        ));
+    }
+    let mut keys = Vec::new();
+    let mut rows = HashMap::new();
+    for record in reader.records() {
+        let r = record.map_err(|e| bad(dir, &e.to_string()))?;
+        let key = (r[1].to_string(), r[2].to_string(), r[3].to_string());
+        let mean: f64 = r[4].parse().unwrap_or(f64::NAN);
+        let sd: f64 = r[5].parse().unwrap_or(0.0);
+        keys.push(key.clone());
+        rows.insert(key, (mean, sd));
+    }
+    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let field = |name: &str| manifest.as_ref().and_then(|m| m[name].as_u64());
+    Ok(RunSummary {
+        keys,
+        rows,
+        seed: field("seed"),
+        reps: field("reps"),
+    })
+}
+
+/// Whether a row is compared.
+fn compared(key: &Key) -> bool {
+    let (metric, _, month) = key;
+    month.is_empty()
+        || ((month == "12" || month == "30")
+            && matches!(
+                metric.as_str(),
+                "rearrest"
+                    | "reconviction"
+                    | "effect_ratio"
+                    | "rearrests_averted_per_100"
+                    | "cost_per_rearrest_averted"
+            ))
+}
+
+/// Per-replication values of the compared keys: key -> value by replication.
+fn read_replications(dir: &Path, keys: &HashMap<Key, usize>, reps: usize) -> Result<Vec<Vec<f64>>> {
+    let mut values = vec![vec![f64::NAN; reps]; keys.len()];
+    let mut reader = csv::Reader::from_path(dir.join("replications.csv"))
+        .map_err(|e| bad(dir, &format!("holds no readable replications.csv ({e})")))?;
+    for record in reader.records() {
+        let r = record.map_err(|e| bad(dir, &e.to_string()))?;
+        let key = (r[2].to_string(), r[3].to_string(), r[4].to_string());
+        if let Some(&i) = keys.get(&key) {
+            let rep: usize = r[1]
+                .parse()
+                .map_err(|_| bad(dir, "replications.csv has a bad rep"))?;
+            if rep < reps {
+                values[i][rep] = r[5].parse().unwrap_or(f64::NAN);
+            }
+        }
+    }
+    Ok(values)
+}
+
+/// The standard normal CDF (Abramowitz-Stegun 7.1.26 via erf; error below
+/// 1.5e-7, plenty for a probability printed to two decimals).
+fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-z * z).exp();
+    if x >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
+}
+
+/// Compares two runs' folders.
+pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
+    let (a, b) = (read_summary(dir_a)?, read_summary(dir_b)?);
+    let keys: Vec<Key> = a
+        .keys
+        .iter()
+        .filter(|k| compared(k) && b.rows.contains_key(*k))
+        .cloned()
+        .collect();
+    let paired = a.seed.is_some()
+        && a.seed == b.seed
+        && a.reps == b.reps
+        && dir_a.join("replications.csv").is_file()
+        && dir_b.join("replications.csv").is_file();
+    let (values_a, values_b) = if paired {
+        let index: HashMap<Key, usize> = keys
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
+        let reps = a.reps.unwrap_or(0) as usize;
+        (
+            read_replications(dir_a, &index, reps)?,
+            read_replications(dir_b, &index, reps)?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let (metric, group, month) = key;
+            let ((a_mean, a_sd), (b_mean, b_sd)) = (a.rows[key], b.rows[key]);
+            let direction = better(metric, group);
+            let sign = |d: f64| match direction {
+                Some(Better::Lower) => -d,
+                _ => d,
+            };
+            let (difference, lower, upper, p) = if paired {
+                let mut differences: Vec<f64> = values_a[i]
+                    .iter()
+                    .zip(&values_b[i])
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|(x, y)| x - y)
+                    .collect();
+                differences.sort_by(f64::total_cmp);
+                if differences.is_empty() {
+                    (a_mean - b_mean, f64::NAN, f64::NAN, None)
+                } else {
+                    let n = differences.len() as f64;
+                    let wins: f64 = differences
+                        .iter()
+                        .map(|&d| {
+                            let s = sign(d);
+                            if s > 0.0 {
+                                1.0
+                            } else if s < 0.0 {
+                                0.0
+                            } else {
+                                0.5
+                            }
+                        })
+                        .sum();
+                    (
+                        differences.iter().sum::<f64>() / n,
+                        quantile_sorted(&differences, 0.025),
+                        quantile_sorted(&differences, 0.975),
+                        direction.map(|_| wins / n),
+                    )
+                }
+            } else {
+                let d = a_mean - b_mean;
+                let spread = (a_sd * a_sd + b_sd * b_sd).sqrt();
+                let p = direction.map(|_| match sign(d) {
+                    s if spread > 0.0 => normal_cdf(s / spread),
+                    s if s > 0.0 => 1.0,
+                    s if s < 0.0 => 0.0,
+                    _ => 0.5,
+                });
+                (d, d - 1.96 * spread, d + 1.96 * spread, p)
+            };
+            CompareRow {
+                metric: metric.clone(),
+                group: group.clone(),
+                month: month.clone(),
+                a_mean,
+                b_mean,
+                difference,
+                lower,
+                upper,
+                better: direction,
+                p_a_better: p,
+                paired,
+            }
+        })
+        .collect())
+}
+
+/// Header of `compare.csv`.
+pub const COMPARE_HEADER: &str =
+    "metric,group,month,a_mean,b_mean,difference,lower,upper,better,p_a_better,paired";
+
+/// Writes `compare.csv`; undefined numbers are left empty.
+pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()> {
+    writeln!(out, "{COMPARE_HEADER}")?;
+    let number = |v: f64| {
+        if v.is_finite() {
+            v.to_string()
+        } else {
+            String::new()
+        }
+    };
+    for r in rows {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            r.metric,
+            r.group,
+            r.month,
+            number(r.a_mean),
+            number(r.b_mean),
+            number(r.difference),
+            number(r.lower),
+            number(r.upper),
+            match r.better {
+                Some(Better::Lower) => "lower",
+                Some(Better::Higher) => "higher",
+                None => "",
+            },
+            r.p_a_better.map_or_else(String::new, |p| p.to_string()),
+            r.paired
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_cdf_matches_known_values() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_cdf(1.96) - 0.975).abs() < 1e-4);
+        assert!((normal_cdf(-1.0) - 0.158_655_3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn directions_cover_the_policy_metrics() {
+        assert_eq!(better("rearrest", "referred"), Some(Better::Lower));
+        assert_eq!(
+            better("net_benefit_per_referral", "program"),
+            Some(Better::Higher)
+        );
+        assert_eq!(better("share", "victim_declined"), None);
+    }
+}

@@ -1,0 +1,565 @@
+//! `vomsim report DIR`: one self-contained `report.html` (inline SVG, no
+//! network resources) that a policymaker can read: a summary in plain words,
+//! then the funnel from referral to completed restitution, rearrest by group
+//! over 30 months, the effect by study design as it fades, the program's
+//! caseload and volunteers month by month, costs and benefits, and for a
+//! sweep, each key metric against the swept parameters.
+
+pub mod svg;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter};
+
+use crate::error::{Error, Result};
+use crate::export;
+
+/// One summary row's numbers.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    mean: f64,
+    q025: f64,
+    q975: f64,
+}
+
+/// The rows of one point (a run has one).
+#[derive(Debug, Default)]
+struct Point {
+    /// Swept parameter values, in column order.
+    values: Vec<f64>,
+    rows: HashMap<(String, String, String), Stat>,
+}
+
+impl Point {
+    fn get(&self, metric: &str, group: &str, month: &str) -> Option<Stat> {
+        self.rows
+            .get(&(metric.to_string(), group.to_string(), month.to_string()))
+            .copied()
+    }
+
+    fn mean(&self, metric: &str, group: &str, month: &str) -> Option<f64> {
+        self.get(metric, group, month).map(|s| s.mean)
+    }
+
+    /// A metric by month as a line with its 95% band.
+    fn series(
+        &self,
+        metric: &str,
+        group: &str,
+        months: impl Iterator<Item = u32>,
+        name: &str,
+        color: &'static str,
+        dashed: bool,
+    ) -> Series {
+        let mut points = Vec::new();
+        let mut band = Vec::new();
+        for m in months {
+            if let Some(s) = self.get(metric, group, &m.to_string()) {
+                points.push((f64::from(m), s.mean));
+                band.push((f64::from(m), s.q025, s.q975));
+            }
+        }
+        Series {
+            name: name.to_string(),
+            color,
+            points,
+            band,
+            dashed,
+        }
+    }
+}
+
+/// What the report shows: the run's (or sweep's) points and manifest.
+struct Data {
+    name: String,
+    parameters: Vec<String>,
+    points: Vec<Point>,
+    reps: Option<u64>,
+}
+
+fn read(dir: &Path) -> Result<Data> {
+    let bad = |requirement: String| Error::BadArgument {
+        option: "report".to_string(),
+        value: dir.display().to_string(),
+        requirement,
+    };
+    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).map_err(|e| {
+        bad(format!(
+            "holds no readable summary.csv ({e}); give a folder written by vomsim run or sweep"
+        ))
+    })?;
+    let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let metric_column = headers
+        .iter()
+        .position(|h| h == "metric")
+        .ok_or_else(|| bad("summary.csv has no metric column".to_string()))?;
+    let parameters: Vec<String> = headers
+        .iter()
+        .skip(1)
+        .take(metric_column - 1)
+        .map(str::to_string)
+        .collect();
+    let mut points: Vec<Point> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for record in reader.records() {
+        let r = record.map_err(|e| bad(e.to_string()))?;
+        let id = r[0].to_string();
+        let slot = *index.entry(id).or_insert_with(|| {
+            points.push(Point {
+                values: (1..metric_column)
+                    .map(|i| r[i].parse().unwrap_or(f64::NAN))
+                    .collect(),
+                rows: HashMap::new(),
+            });
+            points.len() - 1
+        });
+        let number = |i: usize| r[i].parse::<f64>().unwrap_or(f64::NAN);
+        let (m, g, mo) = (metric_column, metric_column + 1, metric_column + 2);
+        points[slot].rows.insert(
+            (r[m].to_string(), r[g].to_string(), r[mo].to_string()),
+            Stat {
+                mean: number(mo + 1),
+                q025: number(mo + 3),
+                q975: number(mo + 5),
+            },
+        );
+    }
+    if points.is_empty() {
+        return Err(bad("summary.csv has no rows".to_string()));
+    }
+    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let name = manifest
+        .as_ref()
+        .and_then(|m| m["scenario"].as_str().map(str::to_string))
+        .unwrap_or_else(|| {
+            dir.file_name().map_or_else(
+                || "vomsim".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        });
+    Ok(Data {
+        name,
+        parameters,
+        points,
+        reps: manifest.as_ref().and_then(|m| m["reps"].as_u64()),
+    })
+}
+
+fn percent(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+/// The summary paragraph, in plain words.
+fn summary(p: &Point) -> String {
+    let mut text = String::new();
+    if let (Some(referrals), Some(mediated)) = (
+        p.mean("referrals", "referred", ""),
+        p.mean("share", "mediated", ""),
+    ) {
+        let _ = write!(
+            text,
+            "In each simulated program year about {:.0} youths are referred; {} of them meet their victims in mediation. ",
+            referrals,
+            percent(mediated)
+        );
+    }
+    if let (Some(m), Some(v)) = (
+        p.mean("rearrest", "mediated", "12"),
+        p.mean("rearrest", "victim_declined", "12"),
+    ) {
+        let _ = write!(
+            text,
+            "Within a year {} of mediated youths are rearrested, against {} of youths whose victims declined to meet. ",
+            percent(m),
+            percent(v)
+        );
+    }
+    if let (Some(att), Some(vors)) = (
+        p.mean("effect_ratio", "true_att", "12"),
+        p.mean("effect_ratio", "vors_design", "12"),
+    ) {
+        let _ = write!(
+            text,
+            "Part of that gap is who takes part, not what mediation does: the true effect on mediated youths is a {} cut in 12-month rearrest, where a study comparing them with the victim-declined group would report a {} cut. ",
+            percent(1.0 - att),
+            percent(1.0 - vors)
+        );
+    }
+    if let Some(att30) = p.mean("effect_ratio", "true_att", "30") {
+        let _ = write!(
+            text,
+            "The effect fades with time: a {} cut after 30 months. ",
+            percent(1.0 - att30)
+        );
+    }
+    if let (Some(cost), Some(net), Some(prob)) = (
+        p.mean("cost_per_referral", "program", ""),
+        p.mean("net_benefit_per_referral", "program", ""),
+        p.mean("p_benefits_exceed_costs", "program", ""),
+    ) {
+        let _ = write!(
+            text,
+            "The program costs about {} per referral; counting rearrests averted and cases the agency no longer handles, the net benefit is {} per referral, and benefits exceed costs in {} of simulations (costs are partly illustrative assumptions: see the scenario file).",
+            dollars(cost),
+            dollars(net),
+            percent(prob)
+        );
+    }
+    text
+}
+
+fn axes(title: &str, x_label: &str, y_label: &str, percent: bool) -> Axes {
+    Axes {
+        title: title.to_string(),
+        x_label: x_label.to_string(),
+        y_label: y_label.to_string(),
+        percent,
+        reference_y: None,
+        y_from_zero: true,
+        money: false,
+    }
+}
+
+/// The charts of one run (or one point of a sweep).
+fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
+    let mut sections = Vec::new();
+    // The funnel.
+    let share = |g: &str| p.mean("share", g, "").unwrap_or(0.0);
+    let mediated = share("mediated");
+    let youth_agreed = 1.0 - share("offender_declined") - share("rct_control");
+    let victim_agreed = mediated + share("returned_wait");
+    let agreed_money = mediated * p.mean("monetary_agreed", "mediated", "").unwrap_or(0.0);
+    let paid = agreed_money * p.mean("monetary_completed", "mediated", "").unwrap_or(0.0);
+    let funnel = [
+        ("referred".to_string(), 1.0, None),
+        ("youth agreed".to_string(), youth_agreed, None),
+        ("victim agreed".to_string(), victim_agreed, None),
+        (
+            "mediated".to_string(),
+            mediated,
+            p.get("share", "mediated", "").map(|s| (s.q025, s.q975)),
+        ),
+        ("agreed to pay".to_string(), agreed_money, None),
+        ("paid in full".to_string(), paid, None),
+    ];
+    sections.push((
+        "From referral to restitution".to_string(),
+        "Share of referred youths at each step: the youth agrees to meet, the victim agrees, the session takes place (a case waiting too long goes back to the agency), an agreement includes monetary restitution, and it is paid in full.".to_string(),
+        bar_chart(&axes("The funnel: share of referrals", "step", "share of referred youths", true), &funnel),
+    ));
+    // Rearrest by group.
+    let groups = [
+        ("mediated", "mediated", COLORS[0], false),
+        (
+            "mediated_untreated",
+            "mediated, had they not been",
+            COLORS[0],
+            true,
+        ),
+        ("victim_declined", "victim declined", COLORS[1], false),
+        ("not_mediated", "all not mediated", COLORS[2], false),
+    ];
+    let series: Vec<Series> = groups
+        .iter()
+        .map(|(g, name, color, dashed)| p.series("rearrest", g, 1..=30, name, color, *dashed))
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    sections.push((
+        "Rearrest over 30 months".to_string(),
+        "Share rearrested at least once, by months since the case was closed, with 95% intervals across simulated program years. The dashed line is what the mediated youths' rearrest would have been without mediation.".to_string(),
+        line_chart(&axes("Cumulative rearrest by group", "months of follow-up", "share rearrested", true), &series),
+    ));
+    // Effect by design.
+    let designs = [
+        ("true_att", "truth, on the mediated", COLORS[6], false),
+        ("vors_design", "VORS design", COLORS[1], false),
+        ("naive", "naive comparison", COLORS[2], false),
+        ("stratified", "stratified", COLORS[3], true),
+        ("rct_itt", "trial: offered", COLORS[4], false),
+        ("rct_cace", "trial: participants", COLORS[5], false),
+    ];
+    let series: Vec<Series> = designs
+        .iter()
+        .map(|(g, name, color, dashed)| {
+            let mut s = p.series(
+                "effect_ratio",
+                g,
+                [6, 12, 18, 24, 30].into_iter(),
+                name,
+                color,
+                *dashed,
+            );
+            // Bands for the truth and the VORS design only: more overlap.
+            if !matches!(*g, "true_att" | "vors_design") {
+                s.band.clear();
+            }
+            s
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    let mut effect_axes = axes(
+        "Rearrest ratio, mediated over comparison",
+        "months of follow-up",
+        "ratio (1 = no effect)",
+        false,
+    );
+    effect_axes.reference_y = Some(1.0);
+    sections.push((
+        "The effect as each study design would see it".to_string(),
+        "Ratio of cumulative rearrest, mediated over comparison (below 1 means fewer rearrests), at 6 to 30 months. The truth comes from each youth's two potential outcomes; the designs show what studies would have estimated (95% intervals across program years shown for the truth and the VORS design).".to_string(),
+        line_chart(&effect_axes, &series),
+    ));
+    // Operations.
+    let months: Vec<u32> = (1..=600)
+        .filter(|m| {
+            p.get("active_mediators", "program", &m.to_string())
+                .is_some()
+        })
+        .collect();
+    for (metric, title, y_label, text) in [
+        (
+            "backlog",
+            "Cases waiting for mediators",
+            "cases at month end",
+            "Cases consented by both parties but not yet assigned mediators, at the end of each program month.",
+        ),
+        (
+            "wait_days_p90",
+            "Waiting time (90th percentile)",
+            "days",
+            "Nine cases in ten are assigned mediators within this many days of referral.",
+        ),
+        (
+            "active_mediators",
+            "Volunteer mediators",
+            "mediators",
+            "Active volunteers (solid) and volunteers in training (dashed), averaged over each month.",
+        ),
+    ] {
+        let mut series = vec![p.series(
+            metric,
+            "program",
+            months.iter().copied(),
+            title,
+            COLORS[0],
+            false,
+        )];
+        if metric == "active_mediators" {
+            series[0].name = "active".to_string();
+            series.push(p.series(
+                "training_mediators",
+                "program",
+                months.iter().copied(),
+                "in training",
+                COLORS[1],
+                true,
+            ));
+        }
+        series.retain(|s| !s.points.is_empty());
+        sections.push((
+            title.to_string(),
+            text.to_string(),
+            line_chart(&axes(title, "program month", y_label, false), &series),
+        ));
+    }
+    // Costs and benefits.
+    let cost = p.get("cost_per_referral", "program", "");
+    let net = p.get("net_benefit_per_referral", "program", "");
+    if let (Some(cost), Some(net)) = (cost, net) {
+        let bars = vec![
+            ("cost".to_string(), cost.mean, Some((cost.q025, cost.q975))),
+            ("benefit".to_string(), cost.mean + net.mean, None),
+            (
+                "net benefit".to_string(),
+                net.mean,
+                Some((net.q025, net.q975)),
+            ),
+        ];
+        let ratio = p.get("benefit_cost_ratio", "program", "");
+        let prob = p.mean("p_benefits_exceed_costs", "program", "");
+        let averted = p.get("rearrests_averted_per_100", "program", "30");
+        let mut text = "Dollars per referral, discounted, with 95% intervals across simulated program years (which include the uncertainty of costs given as ranges).".to_string();
+        if let (Some(r), Some(prob), Some(a)) = (ratio, prob, averted) {
+            let _ = write!(
+                text,
+                " Benefit-cost ratio {:.2} ({:.2} to {:.2}); benefits exceed costs in {} of simulations; {:.1} rearrests averted per 100 referrals within 30 months.",
+                r.mean,
+                r.q025,
+                r.q975,
+                percent(prob),
+                a.mean
+            );
+        }
+        sections.push((
+            "Costs and benefits".to_string(),
+            text,
+            bar_chart(
+                &Axes {
+                    money: true,
+                    ..axes(
+                        "Costs and benefits per referral",
+                        "",
+                        "dollars per referral",
+                        false,
+                    )
+                },
+                &bars,
+            ),
+        ));
+    }
+    sections
+}
+
+/// For a sweep: each key metric against each swept parameter.
+fn sweep_sections(data: &Data) -> Vec<(String, String, Option<String>)> {
+    let metrics = [
+        ("share", "mediated", "", "Share mediated", true),
+        (
+            "rearrest",
+            "referred",
+            "12",
+            "12-month rearrest, all referred",
+            true,
+        ),
+        (
+            "effect_ratio",
+            "true_att",
+            "12",
+            "True effect ratio at 12 months",
+            false,
+        ),
+        (
+            "effect_ratio",
+            "vors_design",
+            "12",
+            "VORS-design ratio at 12 months",
+            false,
+        ),
+        (
+            "share",
+            "returned_wait",
+            "",
+            "Share returned for waiting",
+            true,
+        ),
+        (
+            "net_benefit_per_referral",
+            "program",
+            "",
+            "Net benefit per referral ($)",
+            false,
+        ),
+    ];
+    let mut sections = Vec::new();
+    for (i, parameter) in data.parameters.iter().enumerate() {
+        for (metric, group, month, title, pct) in metrics {
+            let points: Vec<(f64, f64)> = data
+                .points
+                .iter()
+                .filter_map(|p| Some((*p.values.get(i)?, p.mean(metric, group, month)?)))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            let chart = scatter(
+                &Axes {
+                    title: format!("{title} by {parameter}"),
+                    x_label: parameter.clone(),
+                    y_label: title.to_string(),
+                    percent: pct,
+                    reference_y: None,
+                    y_from_zero: pct,
+                    money: false,
+                },
+                &[("sweep points".to_string(), COLORS[0], points)],
+            );
+            sections.push((
+                format!("{title} by {parameter}"),
+                "One dot per sweep point (its mean over replications); with several swept parameters, dots at one value differ in the others.".to_string(),
+                chart,
+            ));
+        }
+    }
+    sections
+}
+
+/// Builds the report's HTML.
+fn html(data: &Data) -> String {
+    let is_sweep = !data.parameters.is_empty();
+    let first = &data.points[0];
+    let mut body = String::new();
+    let _ = write!(body, "<h1>vomsim report: {}</h1>", escape(&data.name));
+    let reps = data.reps.map_or_else(String::new, |r| {
+        format!(" over {r} simulated program years")
+    });
+    if is_sweep {
+        let _ = write!(
+            body,
+            "<p class=\"lead\">A sweep of {} points over {}{}. Each point is a version of the program; the charts below show how the key results move with the swept parameters, then the first point in detail.</p>",
+            data.points.len(),
+            escape(&data.parameters.join(", ")),
+            reps
+        );
+    } else {
+        let _ = write!(body, "<p class=\"lead\">{}</p>", escape(&summary(first)));
+        let _ = write!(
+            body,
+            "<p class=\"note\">Simulated with vomsim{reps}. Intervals are 95% ranges across simulated program years.</p>"
+        );
+    }
+    let mut sections = if is_sweep {
+        sweep_sections(data)
+    } else {
+        Vec::new()
+    };
+    sections.extend(run_sections(first));
+    for (title, text, chart) in sections {
+        let Some(chart) = chart else {
+            continue;
+        };
+        let _ = write!(
+            body,
+            "<section><h2>{}</h2><p>{}</p><figure>{chart}</figure></section>",
+            escape(&title),
+            escape(&text)
+        );
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>vomsim report: {}</title><style>{}</style></head><body>{}<footer>vomsim {} — a Monte Carlo simulation of youth victim-offender mediation; every number comes from the scenario's assumptions and sources.</footer></body></html>\n",
+        escape(&data.name),
+        STYLE,
+        body,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:760px;margin:24px auto;padding:0 16px;color:#111;line-height:1.45}\
+h1{font-size:24px;margin-bottom:8px}h2{font-size:18px;margin:28px 0 6px}\
+p.lead{font-size:16px;background:#f3f6fa;padding:12px 14px;border-left:4px solid #0072B2}\
+p.note{color:#555;font-size:13px}figure{margin:8px 0}svg{max-width:100%;height:auto}\
+footer{margin-top:32px;color:#666;font-size:12px;border-top:1px solid #ddd;padding-top:8px}";
+
+/// Writes `DIR/report.html` (atomically) and returns its path.
+pub fn write(dir: &Path) -> Result<PathBuf> {
+    let data = read(dir)?;
+    let path = dir.join("report.html");
+    let page = html(&data);
+    export::write_atomically(&path, |w| w.write_all(page.as_bytes()))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dollars_are_grouped() {
+        use super::svg::dollars;
+        assert_eq!(dollars(1234567.4), "$1,234,567");
+        assert_eq!(dollars(-950.0), "-$950");
+        assert_eq!(dollars(0.2), "$0");
+    }
+}

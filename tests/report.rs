@@ -1,0 +1,179 @@
+//! `vomsim report` writes a self-contained page, and a real browser renders
+//! its charts. The browser part runs headless Chromium (Debian's `chromium`;
+//! `.ci/run` installs it), takes a screenshot and checks that it is not
+//! blank and that the charts' colours are drawn. Without Chromium it is
+//! skipped with a note, except in CI (`CI` set), where it must run.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{repo, vomsim};
+
+fn report(args: &[&str], dir: &Path) -> String {
+    let mut run = vomsim();
+    run.args(args).args(["--quiet", "--out"]).arg(dir);
+    assert!(run.output().unwrap().status.success());
+    vomsim().arg("report").arg(dir).assert().success();
+    fs::read_to_string(dir.join("report.html")).unwrap()
+}
+
+fn assert_self_contained(html: &str) {
+    for needle in ["src=", "href=", "@import", "url(", "<script"] {
+        assert!(
+            !html.contains(needle),
+            "the report loads something: {needle}"
+        );
+    }
+}
+
+#[test]
+fn run_and_sweep_reports_are_self_contained_with_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = report(
+        &[
+            "run",
+            repo("scenarios/vors_la.toml").to_str().unwrap(),
+            "--reps",
+            "30",
+        ],
+        &tmp.path().join("run"),
+    );
+    assert_self_contained(&html);
+    assert!(
+        html.matches("<svg").count() >= 6,
+        "charts: {}",
+        html.matches("<svg").count()
+    );
+    for title in [
+        "From referral to restitution",
+        "Rearrest over 30 months",
+        "The effect as each study design would see it",
+        "Costs and benefits",
+    ] {
+        assert!(html.contains(title), "missing section {title}");
+    }
+    assert!(
+        html.contains("youths are referred"),
+        "the plain-words summary"
+    );
+
+    let html = report(
+        &[
+            "sweep",
+            repo("scenarios/sweeps/mediator_pool.toml")
+                .to_str()
+                .unwrap(),
+            "--reps",
+            "4",
+        ],
+        &tmp.path().join("sweep"),
+    );
+    assert_self_contained(&html);
+    assert!(
+        html.contains("by mediators.initial_active")
+            && html.contains("by consent.victim_probability")
+    );
+}
+
+/// Pixels of an RGBA or RGB image close to a colour.
+fn count_color(pixels: &[u8], channels: usize, (r, g, b): (i32, i32, i32)) -> usize {
+    pixels
+        .chunks(channels)
+        .filter(|p| {
+            (p[0] as i32 - r).abs() < 24
+                && (p[1] as i32 - g).abs() < 24
+                && (p[2] as i32 - b).abs() < 24
+        })
+        .count()
+}
+
+#[test]
+fn a_browser_renders_the_charts() {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: .ci/run installs chromium"
+        );
+        eprintln!("browser test not run: no chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    report(
+        &[
+            "run",
+            repo("scenarios/vors_la.toml").to_str().unwrap(),
+            "--reps",
+            "30",
+        ],
+        &dir,
+    );
+    let shot = tmp.path().join("report.png");
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=800,4200",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", dir.join("report.html").display()))
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = &pixels[..info.buffer_size()];
+    let total = pixels.len() / channels;
+    let white = count_color(pixels, channels, (255, 255, 255));
+    let drawn = total - white;
+    println!(
+        "{}x{}: {drawn} of {total} pixels drawn",
+        info.width, info.height
+    );
+    assert!(
+        drawn as f64 > 0.04 * total as f64,
+        "the page is nearly blank"
+    );
+    // The charts' first two colours (Okabe-Ito blue and vermillion) are
+    // drawn: a blank page, or one whose SVG failed to render, has none.
+    // Measured on vors_la at 800 px wide: about 4,800 blue and 1,500
+    // vermillion pixels; the floor of 500 each leaves room for font and
+    // antialiasing differences between Chromium versions.
+    let blue = count_color(pixels, channels, (0, 114, 178));
+    let vermillion = count_color(pixels, channels, (213, 94, 0));
+    println!("blue {blue}, vermillion {vermillion}");
+    assert!(
+        blue > 500 && vermillion > 500,
+        "chart colours missing: blue {blue}, vermillion {vermillion}"
+    );
+}
