@@ -177,3 +177,93 @@ fn a_browser_renders_the_charts() {
         "chart colours missing: blue {blue}, vermillion {vermillion}"
     );
 }
+
+#[test]
+fn compare_pairs_runs_that_share_their_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &str, extra: &[&str]| {
+        let mut command = vomsim();
+        command
+            .args([
+                "run",
+                repo("scenarios/vors_la.toml").to_str().unwrap(),
+                "--reps",
+                "40",
+                "--quiet",
+                "--out",
+            ])
+            .arg(tmp.path().join(dir))
+            .args(extra);
+        assert!(command.output().unwrap().status.success());
+    };
+    run("voluntary", &[]);
+    run("court", &["--set", "consent.offender_mode=court_ordered"]);
+    run(
+        "court-other-seed",
+        &[
+            "--set",
+            "consent.offender_mode=court_ordered",
+            "--seed",
+            "7",
+        ],
+    );
+    let compare = |b: &str, out: &str| -> Vec<csv::StringRecord> {
+        vomsim()
+            .arg("compare")
+            .arg(tmp.path().join("voluntary"))
+            .arg(tmp.path().join(b))
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .assert()
+            .success()
+            .stdout(predicates::str::contains("P(A better)"));
+        let mut reader = csv::Reader::from_path(tmp.path().join(out).join("compare.csv")).unwrap();
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            [
+                "metric",
+                "group",
+                "month",
+                "a_mean",
+                "b_mean",
+                "difference",
+                "lower",
+                "upper",
+                "better",
+                "p_a_better",
+                "paired"
+            ]
+        );
+        reader.records().map(|r| r.unwrap()).collect()
+    };
+    let row = |rows: &[csv::StringRecord], metric: &str, group: &str, month: &str| {
+        rows.iter()
+            .find(|r| &r[0] == metric && &r[1] == group && &r[2] == month)
+            .cloned()
+            .unwrap()
+    };
+    let paired = compare("court", "paired");
+    assert!(paired.iter().all(|r| &r[10] == "true"));
+    // The same youths in both: referrals are identical, replication by replication.
+    let referrals = row(&paired, "referrals", "referred", "");
+    assert_eq!(
+        (&referrals[5], &referrals[6], &referrals[7]),
+        ("0", "0", "0")
+    );
+    // Court-ordered participation mediates more youths: voluntary has the
+    // lower share in every paired replication.
+    let mediated = row(&paired, "share", "mediated", "");
+    assert!(mediated[5].parse::<f64>().unwrap() < 0.0);
+    assert_eq!(&mediated[9], "0");
+    assert!(paired.iter().any(|r| &r[0] == "net_benefit_per_referral"));
+    assert!(
+        paired
+            .iter()
+            .any(|r| &r[0] == "effect_ratio" && &r[2] == "30")
+    );
+
+    let unpaired = compare("court-other-seed", "unpaired");
+    assert!(unpaired.iter().all(|r| &r[10] == "false"));
+    let p: f64 = row(&unpaired, "share", "mediated", "")[9].parse().unwrap();
+    assert!(p < 0.05, "independent runs still tell the difference: {p}");
+}
