@@ -1,12 +1,18 @@
-//! Speed of the simulation, reported per youth: one replication of the
-//! shipped `vors_la` scenario (about 480 youths), and the same at 600
-//! referrals a month (about 7,200 youths), where per-replication overhead
-//! is amortized. Run: `cargo bench --bench pipeline`.
+//! Speed of the simulation, reported per youth. (a) The floor: the least
+//! work any youth's lifecycle needs (16 uniform draws, one exponential
+//! draw, and accumulating a 30-month piecewise hazard until it passes that
+//! draw) on the project's generator, Xoshiro256++. (b) The full pipeline
+//! per youth: one replication of `vors_la` at 600 referrals a month (about
+//! 7,200 youths, per-replication overhead amortized). (c) One replication
+//! of the shipped `vors_la` (about 480 youths). The 10-point sweep is in
+//! `benches/sweep.rs`. Run: `cargo bench --bench pipeline`.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use vomsim::Scenario;
 use vomsim::engine::simulate_replication;
 
@@ -36,5 +42,50 @@ fn replication(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, replication);
+/// A uniform in (0, 1) as the project draws it.
+#[inline]
+fn open01(rng: &mut Xoshiro256PlusPlus) -> f64 {
+    ((rng.next_u64() >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
+}
+
+fn floor(c: &mut Criterion) {
+    // A declining monthly hazard (vors_la's baseline shape), cumulated.
+    let mut cumulative = [0.0f64; 31];
+    for m in 1..=30 {
+        let h = |t: f64| 0.17 * (t / 12.0f64).powf(0.8);
+        cumulative[m] = h(m as f64);
+    }
+    let youths = 10_000u64;
+    let mut group = c.benchmark_group("per_youth");
+    group.throughput(Throughput::Elements(youths));
+    group.bench_function("floor", |b| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        b.iter(|| {
+            let mut total = 0.0;
+            for _ in 0..youths {
+                let mut sum = 0.0;
+                for _ in 0..16 {
+                    sum += open01(&mut rng);
+                }
+                let e = -open01(&mut rng).ln();
+                let month = cumulative[1..].iter().position(|&c| c >= e).unwrap_or(30);
+                total += sum + month as f64;
+            }
+            black_box(total)
+        })
+    });
+    let scenario = scenario(&["referrals.per_month=600"]);
+    let (_, pipeline_youths) = simulate_replication(&scenario, 1, 0);
+    group.throughput(Throughput::Elements(pipeline_youths));
+    let mut rep = 0;
+    group.bench_function("pipeline", |b| {
+        b.iter(|| {
+            rep += 1;
+            black_box(simulate_replication(&scenario, 1, rep % 64))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, floor, replication);
 criterion_main!(benches);

@@ -486,7 +486,15 @@ fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("output").join(scenario.name()));
     let output = OutputDir::prepare(&target, args.force)?;
     let result = engine::run(&scenario, &options)?;
-    write_run(&output, &scenario, &args.scenario, &options, &result)?;
+    // Output is formatted in parallel too, on the same number of threads.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads: options.threads,
+            message: e.to_string(),
+        })?;
+    pool.install(|| write_run(&output, &scenario, &args.scenario, &options, &result))?;
     let written = output.commit()?;
     if args.quiet {
         return Ok(());

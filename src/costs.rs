@@ -66,6 +66,9 @@ pub(crate) struct Costs {
     pub justice_per_rearrest: f64,
     pub victim_per_rearrest: f64,
     pub discount_rate: f64,
+    /// ln(1 + rate) / 12: discounting is exp(-months * this), computed once
+    /// (a power per youth would cost more than the rest of its money sums).
+    pub log_discount_per_month: f64,
 }
 
 impl CostParams {
@@ -74,7 +77,7 @@ impl CostParams {
         let mut rng = StreamRng::seed_from_u64(
             replication_key ^ STREAM_COSTS.wrapping_mul(0x9e37_79b9_7f4a_7c15),
         );
-        Costs {
+        let mut costs = Costs {
             implementation_package: self.implementation_package.draw(&mut rng),
             case_database: self.case_database.draw(&mut rng),
             training_per_mediator: self.training_per_mediator.draw(&mut rng),
@@ -84,14 +87,17 @@ impl CostParams {
             justice_per_rearrest: self.justice_per_rearrest.draw(&mut rng),
             victim_per_rearrest: self.victim_per_rearrest.draw(&mut rng),
             discount_rate: self.discount_rate.draw(&mut rng),
-        }
+            log_discount_per_month: 0.0,
+        };
+        costs.log_discount_per_month = costs.discount_rate.ln_1p() / 12.0;
+        costs
     }
 }
 
 impl Costs {
     /// Discount factor of a time `months` after the program's start.
     pub fn discount(&self, months: f64) -> f64 {
-        (1.0 + self.discount_rate).powf(-months / 12.0)
+        (-months * self.log_discount_per_month).exp()
     }
 
     /// Discount factor of a program day.

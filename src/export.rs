@@ -64,7 +64,9 @@ fn month_field(month: Option<u32>) -> String {
 
 /// Writes `summary.csv` rows (with the header if `header`): one row per
 /// metric defined in at least one replication, summarized over the
-/// replications where it was defined.
+/// replications where it was defined. Metrics are summarized in parallel
+/// (each one serially over replications, so the numbers do not depend on
+/// the threads) and written in catalog order.
 pub fn write_summary(
     out: &mut impl Write,
     prefix: &RowPrefix,
@@ -72,30 +74,41 @@ pub fn write_summary(
     catalog: &[MetricKey],
     values: &[Vec<f64>],
 ) -> io::Result<()> {
+    use rayon::prelude::*;
+    use std::fmt::Write as _;
     if header {
         writeln!(out, "{}", prefix.summary_header())?;
     }
-    let mut column = Vec::with_capacity(values.len());
-    for (i, key) in catalog.iter().enumerate() {
-        column.clear();
-        column.extend(values.iter().map(|rep| rep[i]));
-        let Some(s) = summarize(column.iter().copied()) else {
-            continue;
-        };
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{}",
-            prefix.values,
-            key.metric,
-            key.group,
-            month_field(key.month),
-            s.mean,
-            s.sd.map_or_else(String::new, |v| v.to_string()),
-            s.q025,
-            s.q500,
-            s.q975,
-            s.reps
-        )?;
+    let chunks: Vec<String> = catalog
+        .par_iter()
+        .enumerate()
+        .chunks(64)
+        .map(|keys| {
+            let mut text = String::new();
+            for (i, key) in keys {
+                let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    prefix.values,
+                    key.metric,
+                    key.group,
+                    month_field(key.month),
+                    s.mean,
+                    s.sd.map_or_else(String::new, |v| v.to_string()),
+                    s.q025,
+                    s.q500,
+                    s.q975,
+                    s.reps
+                );
+            }
+            text
+        })
+        .collect();
+    for chunk in chunks {
+        out.write_all(chunk.as_bytes())?;
     }
     Ok(())
 }
@@ -109,21 +122,39 @@ pub fn write_replications(
     catalog: &[MetricKey],
     values: &[Vec<f64>],
 ) -> io::Result<()> {
+    use rayon::prelude::*;
+    use std::fmt::Write as _;
     if header {
         writeln!(out, "{}", prefix.replications_header())?;
     }
-    for (rep, row) in values.iter().enumerate() {
-        for (key, v) in catalog.iter().zip(row) {
-            if v.is_finite() {
-                writeln!(
-                    out,
-                    "{},{rep},{},{},{},{v}",
-                    prefix.values,
-                    key.metric,
-                    key.group,
-                    month_field(key.month)
-                )?;
-            }
+    // Replications are formatted in parallel, a chunk at a time, and written
+    // in order: the same bytes for any thread count, less memory than
+    // formatting everything first.
+    const CHUNK: usize = 256;
+    for (first, block) in values.chunks(CHUNK).enumerate() {
+        let texts: Vec<String> = block
+            .par_iter()
+            .enumerate()
+            .map(|(offset, row)| {
+                let rep = first * CHUNK + offset;
+                let mut text = String::with_capacity(row.len() * 48);
+                for (key, v) in catalog.iter().zip(row) {
+                    if v.is_finite() {
+                        let _ = writeln!(
+                            text,
+                            "{},{rep},{},{},{},{v}",
+                            prefix.values,
+                            key.metric,
+                            key.group,
+                            month_field(key.month)
+                        );
+                    }
+                }
+                text
+            })
+            .collect();
+        for text in texts {
+            out.write_all(text.as_bytes())?;
         }
     }
     Ok(())
