@@ -50,11 +50,7 @@ fn open01(rng: &mut Xoshiro256PlusPlus) -> f64 {
 
 fn floor(c: &mut Criterion) {
     // A declining monthly hazard (vors_la's baseline shape), cumulated.
-    let mut cumulative = [0.0f64; 31];
-    for m in 1..=30 {
-        let h = |t: f64| 0.17 * (t / 12.0f64).powf(0.8);
-        cumulative[m] = h(m as f64);
-    }
+    let cumulative: [f64; 31] = std::array::from_fn(|m| 0.17 * (m as f64 / 12.0).powf(0.8));
     let youths = 10_000u64;
     let mut group = c.benchmark_group("per_youth");
     group.throughput(Throughput::Elements(youths));

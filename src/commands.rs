@@ -487,13 +487,7 @@ fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let output = OutputDir::prepare(&target, args.force)?;
     let result = engine::run(&scenario, &options)?;
     // Output is formatted in parallel too, on the same number of threads.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: options.threads,
-            message: e.to_string(),
-        })?;
+    let pool = engine::thread_pool(options.threads)?;
     pool.install(|| write_run(&output, &scenario, &args.scenario, &options, &result))?;
     let written = output.commit()?;
     if args.quiet {

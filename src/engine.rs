@@ -60,16 +60,22 @@ pub fn progress_bar(length: u64, show: bool, what: &str) -> ProgressBar {
     bar
 }
 
+/// A rayon pool of `threads` workers (every parallel command uses one, so
+/// `--threads` means the same everywhere).
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads,
+            message: e.to_string(),
+        })
+}
+
 /// Runs the replications of one scenario.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
     let started = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: options.threads,
-            message: e.to_string(),
-        })?;
+    let pool = thread_pool(options.threads)?;
     let bar = progress_bar(options.reps, options.progress, "replications");
     let values: Vec<Vec<f64>> = pool.install(|| {
         (0..options.reps)

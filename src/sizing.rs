@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::draws::replication_key;
-use crate::engine::progress_bar;
+use crate::engine::{self, progress_bar};
 use crate::error::{Error, Result};
 use crate::pipeline;
 use crate::referral::DAYS_PER_MONTH;
@@ -78,13 +78,7 @@ pub fn size(path: &Path, overrides: &[String], options: &SizeOptions) -> Result<
             Scenario::load(path, &all)
         })
         .collect::<Result<Vec<_>>>()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: options.threads,
-            message: e.to_string(),
-        })?;
+    let pool = engine::thread_pool(options.threads)?;
     let bar = progress_bar(
         options.reps * scenarios.len() as u64,
         options.progress,

@@ -34,7 +34,7 @@ use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
 use crate::designs;
-use crate::engine::{progress_bar, simulate_replication};
+use crate::engine::{self, progress_bar, simulate_replication};
 use crate::error::{Error, Result};
 use crate::export::{self, DIAGNOSIS_HEADER, RowPrefix};
 use crate::metrics;
@@ -200,13 +200,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
         .copied()
         .filter(|&p| !is_finished(dir, p))
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: options.threads,
-            message: e.to_string(),
-        })?;
+    let pool = engine::thread_pool(options.threads)?;
     let bar = progress_bar(
         todo.len() as u64 * options.reps,
         options.progress,
