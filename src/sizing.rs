@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::cancel::Cancel;
 use crate::draws::replication_key;
 use crate::engine::{self, progress_bar};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pipeline;
 use crate::referral::DAYS_PER_MONTH;
 use crate::scenario::Scenario;
