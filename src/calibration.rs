@@ -197,6 +197,81 @@ pub fn parse_fit(text: &str) -> Result<FitParameter> {
     }
 }
 
+/// Checks a calibration before it runs: every target is a row the scenario
+/// reports; every fitted key appears once, is a number (not a whole-number
+/// key: the search is continuous), and both its bounds validate.
+pub fn check(
+    text: &str,
+    origin: &str,
+    overrides: &[String],
+    parameters: &[FitParameter],
+    targets: &[Target],
+) -> Result<()> {
+    let bad = |option: &str, value: String, requirement: String| Error::BadArgument {
+        option: option.to_string(),
+        value,
+        requirement,
+    };
+    let base = Scenario::from_toml_str(text, origin, overrides)?;
+    let catalog = crate::metrics::catalog(base.program_months(), base.randomized());
+    for t in targets {
+        if find(&catalog, t).is_none() {
+            return Err(bad(
+                "--targets",
+                format!("{},{},{}", t.metric, t.group, t.month),
+                "is not a row this scenario reports (see its summary.csv)".to_string(),
+            ));
+        }
+    }
+    let tree = toml::Value::try_from(&base.raw).expect("a scenario serializes to TOML");
+    for (i, p) in parameters.iter().enumerate() {
+        if parameters[..i].iter().any(|q| q.key == p.key) {
+            return Err(bad("--fit", p.key.clone(), "is given twice".to_string()));
+        }
+        match p
+            .key
+            .split('.')
+            .try_fold(&tree, |node, part| node.get(part))
+        {
+            Some(toml::Value::Float(_)) => {}
+            Some(toml::Value::Integer(_)) => {
+                return Err(bad(
+                    "--fit",
+                    p.key.clone(),
+                    "is a whole-number key; calibrate fits continuous parameters (use vomsim size or a sweep for counts)"
+                        .to_string(),
+                ));
+            }
+            Some(_) => {
+                return Err(bad(
+                    "--fit",
+                    p.key.clone(),
+                    "must name a number key of the scenario".to_string(),
+                ));
+            }
+            None => {
+                return Err(bad(
+                    "--fit",
+                    p.key.clone(),
+                    "is not a scenario key (see `vomsim validate`)".to_string(),
+                ));
+            }
+        }
+        for bound in [p.low, p.high] {
+            let mut all = overrides.to_vec();
+            all.push(format!("{}={bound}", p.key));
+            Scenario::from_toml_str(text, origin, &all).map_err(|e| {
+                bad(
+                    "--fit",
+                    format!("{}={}..{}", p.key, p.low, p.high),
+                    format!("has a bound the scenario refuses: {e}"),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Evaluates targets' means for parameter values, over fixed seeds.
 struct Evaluator<'a> {
     text: &'a str,

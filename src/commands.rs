@@ -200,6 +200,14 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         .iter()
         .map(|f| calibration::parse_fit(f))
         .collect::<Result<Vec<_>>>()?;
+    // Everything checkable is checked before an output folder or a search.
+    calibration::check(
+        &text,
+        &args.scenario.display().to_string(),
+        &args.set,
+        &parameters,
+        &targets,
+    )?;
     let file = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output")
             .join(format!("{}_calibrated", scenario.name()))

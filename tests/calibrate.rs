@@ -172,6 +172,72 @@ fn re_derives_the_shipped_vors_la_calibration() {
     }
 }
 
+/// Checked before any folder or search: a target the scenario does not
+/// report, a key fitted twice, a whole-number key, a bound out of range.
+#[test]
+fn bad_calibrations_are_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let targets = tmp.path().join("t.csv");
+    fs::write(
+        &targets,
+        "metric,group,month,target,tolerance,source\nrearrest,mediated,12,0.15,0.02,x\n",
+    )
+    .unwrap();
+    let bad_target = tmp.path().join("bad.csv");
+    fs::write(
+        &bad_target,
+        "metric,group,month,target,tolerance,source\nnosuch,mediated,12,0.15,0.02,x\n",
+    )
+    .unwrap();
+    let cases: [(&std::path::Path, &[&str], &str); 4] = [
+        (
+            &bad_target,
+            &["--fit", FITS[0]],
+            "not a row this scenario reports",
+        ),
+        (
+            &targets,
+            &[
+                "--fit",
+                FITS[0],
+                "--fit",
+                "recidivism.baseline_rearrest_12m=0.1..0.2",
+            ],
+            "given twice",
+        ),
+        (
+            &targets,
+            &["--fit", "mediators.initial_active=1..50"],
+            "whole-number key",
+        ),
+        (
+            &targets,
+            &["--fit", "consent.victim_probability=0..2"],
+            "bound the scenario refuses",
+        ),
+    ];
+    for (targets, args, expected) in cases {
+        let out = tmp.path().join("out").join("x.toml");
+        let output = vomsim()
+            .args([
+                "calibrate",
+                repo(VORS).to_str().unwrap(),
+                "--quiet",
+                "--targets",
+            ])
+            .arg(targets)
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?}: {stderr}");
+        assert!(!tmp.path().join("out").exists(), "no folder is created");
+    }
+}
+
 #[test]
 fn bad_fit_arguments_are_usage_errors() {
     let tmp = tempfile::tempdir().unwrap();

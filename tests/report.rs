@@ -78,6 +78,35 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
     );
 }
 
+#[test]
+fn a_damaged_summary_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    report(
+        &[
+            "run",
+            repo("scenarios/vors_la.toml").to_str().unwrap(),
+            "--reps",
+            "3",
+        ],
+        &dir,
+    );
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    // The first data row's mean becomes text.
+    let mut lines: Vec<String> = summary.lines().map(str::to_string).collect();
+    let mut cells: Vec<&str> = lines[1].split(',').collect();
+    cells[4] = "abc";
+    lines[1] = cells.join(",");
+    let damaged = lines.join("\n") + "\n";
+    fs::write(dir.join("summary.csv"), damaged).unwrap();
+    vomsim()
+        .arg("report")
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("summary.csv row 2"));
+}
+
 /// Pixels of an RGBA or RGB image close to a colour.
 fn count_color(pixels: &[u8], channels: usize, (r, g, b): (i32, i32, i32)) -> usize {
     pixels

@@ -174,6 +174,28 @@ fn shards_merge_to_the_whole_sweep() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("missing"));
+    // Refused: a shard given twice, and a damaged fragment.
+    vomsim()
+        .arg("merge")
+        .args(&shards)
+        .arg(&shards[0])
+        .arg("--out")
+        .arg(tmp.path().join("twice"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("given twice"));
+    let fragment = shards[1].join("points").join("point-000001.summary.csv");
+    let text = fs::read_to_string(&fragment).unwrap();
+    fs::write(&fragment, &text[..text.len() / 2]).unwrap();
+    vomsim()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(tmp.path().join("damaged"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("damaged"));
+    fs::write(&fragment, text).unwrap();
     let other = tmp.path().join("other-seed");
     sweep(&other, &["--shard", "4/4", "--seed", "9"]);
     vomsim()

@@ -104,8 +104,27 @@ fn read(dir: &Path) -> Result<Data> {
         .collect();
     let mut points: Vec<Point> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for record in reader.records() {
+    for (line, record) in reader.records().enumerate() {
         let r = record.map_err(|e| bad(e.to_string()))?;
+        let row = line + 2;
+        if r.len() != headers.len() {
+            return Err(bad(format!(
+                "summary.csv row {row} has {} fields, not {}",
+                r.len(),
+                headers.len()
+            )));
+        }
+        for i in metric_column + 3..=metric_column + 8 {
+            if i == metric_column + 4 && r[i].is_empty() {
+                continue; // sd: empty with one replication
+            }
+            if !r[i].parse::<f64>().is_ok_and(f64::is_finite) {
+                return Err(bad(format!(
+                    "summary.csv row {row} holds {:?} where a number belongs",
+                    &r[i]
+                )));
+            }
+        }
         let id = r[0].to_string();
         let slot = *index.entry(id).or_insert_with(|| {
             points.push(Point {

@@ -416,6 +416,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
             .join(" "),
         requirement,
     };
+    let mut seen = Vec::new();
+    for dir in dirs {
+        let canonical = fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        if seen.contains(&canonical) {
+            return Err(bad(format!("{} is given twice", dir.display())));
+        }
+        seen.push(canonical);
+    }
     let mut fingerprints = Vec::new();
     for dir in dirs {
         let f = read_fingerprint(dir).ok_or_else(|| {
@@ -498,6 +506,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
         };
         for kind in kinds {
             let (from, to) = (fragment(dir, p, kind), fragment(out, p, kind));
+            check_fragment(&from, kind, sweep.parameters.len() + 1).map_err(|why| {
+                bad(format!(
+                    "{} is damaged ({why}); delete that point's .done marker and rerun its shard with --resume",
+                    from.display()
+                ))
+            })?;
             export::write_atomically_with(&to, false, |w| {
                 w.flush()?;
                 std::io::copy(&mut fs::File::open(&from)?, w.get_mut()).map(|_| ())
@@ -515,6 +529,31 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
         true,
     )?;
     Ok(points.len())
+}
+
+/// Checks a fragment before merging it: whole lines with the columns of
+/// its kind (vomsim writes fragments atomically, so damage means something
+/// else touched them).
+fn check_fragment(path: &Path, kind: &str, lead: usize) -> std::result::Result<(), String> {
+    let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err("its last line is cut".to_string());
+    }
+    let fields = lead + if kind == "replications" { 5 } else { 9 };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| e.to_string())?;
+        if record.len() != fields {
+            return Err(format!(
+                "line {} has {} fields, not {fields}",
+                i + 1,
+                record.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `K/N` of `--shard`.
