@@ -143,9 +143,7 @@ fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
         reps: args
             .reps
             .unwrap_or(sweep.base_scenario.raw.simulation.replications),
-        threads: args
-            .threads
-            .map_or_else(default_threads, |t| t.min(4096) as usize),
+        threads: threads(args.threads),
         progress: !args.quiet,
         shard,
         resume: args.resume,
@@ -231,9 +229,7 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps,
         verify_reps: args.verify_reps.unwrap_or(4 * args.reps),
-        threads: args
-            .threads
-            .map_or_else(default_threads, |t| t.min(4096) as usize),
+        threads: threads(args.threads),
         max_evaluations: args.max_evaluations as usize,
         progress: !args.quiet,
         cancel: cancel.clone(),
@@ -365,9 +361,7 @@ fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
         confidence: args.confidence,
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps.unwrap_or(scenario.raw.simulation.replications),
-        threads: args
-            .threads
-            .map_or_else(default_threads, |t| t.min(4096) as usize),
+        threads: threads(args.threads),
         progress: !args.quiet,
         cancel: cancel.clone(),
     };
@@ -481,9 +475,7 @@ fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let options = RunOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps.unwrap_or(scenario.raw.simulation.replications),
-        threads: args
-            .threads
-            .map_or_else(default_threads, |t| t.min(4096) as usize),
+        threads: threads(args.threads),
         progress: !args.quiet,
         agents: args.agents,
         cancel: cancel.clone(),
@@ -506,6 +498,11 @@ fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
 
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `--threads` as given (at most 4096), or every core.
+fn threads(requested: Option<u64>) -> usize {
+    requested.map_or_else(default_threads, |t| t.min(4096) as usize)
 }
 
 /// Writes every file of a run into the output folder.

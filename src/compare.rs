@@ -21,6 +21,8 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+
+use crate::export::{number_field, optional_field};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -295,13 +297,6 @@ pub const COMPARE_HEADER: &str =
 /// Writes `compare.csv`; undefined numbers are left empty.
 pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()> {
     writeln!(out, "{COMPARE_HEADER}")?;
-    let number = |v: f64| {
-        if v.is_finite() {
-            v.to_string()
-        } else {
-            String::new()
-        }
-    };
     for r in rows {
         writeln!(
             out,
@@ -309,17 +304,17 @@ pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()
             r.metric,
             r.group,
             r.month,
-            number(r.a_mean),
-            number(r.b_mean),
-            number(r.difference),
-            number(r.lower),
-            number(r.upper),
+            number_field(r.a_mean),
+            number_field(r.b_mean),
+            number_field(r.difference),
+            number_field(r.lower),
+            number_field(r.upper),
             match r.better {
                 Some(Better::Lower) => "lower",
                 Some(Better::Higher) => "higher",
                 None => "",
             },
-            r.p_a_better.map_or_else(String::new, |p| p.to_string()),
+            optional_field(r.p_a_better),
             r.paired
         )?;
     }

@@ -97,7 +97,7 @@ pub fn write_summary(
                     key.group,
                     month_field(key.month),
                     s.mean,
-                    s.sd.map_or_else(String::new, |v| v.to_string()),
+                    optional_field(s.sd),
                     s.q025,
                     s.q500,
                     s.q975,
@@ -175,7 +175,6 @@ pub fn write_diagnosis(
     if header {
         writeln!(out, "{lead_columns}{DIAGNOSIS_HEADER}")?;
     }
-    let optional = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
     for r in rows {
         writeln!(
             out,
@@ -186,8 +185,8 @@ pub fn write_diagnosis(
             r.mean,
             r.bias,
             r.rmse,
-            optional(r.coverage),
-            optional(r.power),
+            optional_field(r.coverage),
+            optional_field(r.power),
             r.reps
         )?;
     }
@@ -307,6 +306,33 @@ pub fn write_atomically_with(
     result.map_err(failed)
 }
 
+/// Why `--force` refuses a folder.
+pub(crate) const NOT_OURS: &str = "it exists and was not written by vomsim (no manifest.json, size.csv or \
+     sweep.json); --force replaces only vomsim's own output folders";
+
+/// Whether `--force` may replace a folder: one vomsim wrote (it holds
+/// `manifest.json`, `size.csv` or a sweep's `sweep.json`) or an empty one.
+pub(crate) fn replaceable(dir: &Path) -> bool {
+    let ours = ["manifest.json", "size.csv", "sweep.json"]
+        .iter()
+        .any(|f| dir.join(f).is_file());
+    ours || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+}
+
+/// A number as a CSV field: empty where it is undefined (never NaN or inf).
+pub fn number_field(v: f64) -> String {
+    if v.is_finite() {
+        v.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// An optional number as a CSV field (empty for `None`).
+pub fn optional_field(v: Option<f64>) -> String {
+    v.map_or_else(String::new, number_field)
+}
+
 /// An output folder being assembled: files go into a hidden staging folder
 /// beside the final one, which [`OutputDir::commit`] renames into place.
 /// Dropped without a commit, the staging folder is removed.
@@ -337,18 +363,8 @@ impl OutputDir {
                     path: target.to_path_buf(),
                 });
             }
-            let ours = ["manifest.json", "size.csv"]
-                .iter()
-                .any(|f| target.join(f).is_file());
-            let empty = fs::read_dir(target)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-            if !ours && !empty {
-                return Err(unusable(
-                    "it exists and was not written by vomsim (no manifest.json or size.csv); \
-                     --force replaces only vomsim's own output folders"
-                        .to_string(),
-                ));
+            if !replaceable(target) {
+                return Err(unusable(NOT_OURS.to_string()));
             }
         }
         let name = target

@@ -130,15 +130,8 @@ fn prepare(
                 }
             }
         } else if force {
-            let ours = existing.is_some() || dir.join("manifest.json").is_file();
-            let empty = fs::read_dir(dir)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-            if !ours && !empty {
-                return Err(unusable(
-                    "it exists and was not written by vomsim; --force replaces only vomsim's own output folders"
-                        .to_string(),
-                ));
+            if !export::replaceable(dir) {
+                return Err(unusable(export::NOT_OURS.to_string()));
             }
             fs::remove_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
         } else {

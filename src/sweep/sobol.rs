@@ -19,6 +19,8 @@
 
 use std::io::{self, Write};
 
+use crate::export::number_field;
+
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use toml::Value;
@@ -162,25 +164,18 @@ pub const SENSITIVITY_HEADER: &str = "metric,group,month,parameter,first_order,f
 /// index (no variance) is left empty.
 pub fn write_sensitivity(out: &mut impl Write, rows: &[Indices]) -> io::Result<()> {
     writeln!(out, "{SENSITIVITY_HEADER}")?;
-    let number = |v: f64| {
-        if v.is_finite() {
-            v.to_string()
-        } else {
-            String::new()
-        }
-    };
     for r in rows {
         writeln!(
             out,
             "{},{},{},{},{},{},{},{}",
             r.output,
             r.parameter,
-            number(r.first_order),
-            number(r.first_lower),
-            number(r.first_upper),
-            number(r.total),
-            number(r.total_lower),
-            number(r.total_upper)
+            number_field(r.first_order),
+            number_field(r.first_lower),
+            number_field(r.first_upper),
+            number_field(r.total),
+            number_field(r.total_lower),
+            number_field(r.total_upper)
         )?;
     }
     Ok(())
