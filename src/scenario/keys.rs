@@ -45,6 +45,40 @@ pub(super) fn check_known(
     Ok(())
 }
 
+/// Whether a default value is one value written as a table: a cost given as
+/// `{ low, high }`. Such a value is replaced whole, never merged key by key,
+/// so `{ low = 1 }` is an error rather than a range with the default `high`.
+fn is_leaf_table(default: &Table) -> bool {
+    default.contains_key("low") && default.contains_key("high") && default.len() == 2
+}
+
+/// The resolved scenario tree: the defaults, with every key that `given`
+/// names put in its place, recursively. A table given in part keeps every
+/// key it does not name at *that table's* default (a court completion key
+/// falls back to the court completion default, never the mediated one, and
+/// an offense map given one offense keeps the others' defaults), which is
+/// what serde's struct-level `default` cannot do: it would fill the rest of
+/// a nested table from its type's `Default`, shared by every table of that
+/// type. Keys are checked against the defaults before this runs.
+pub(super) fn merged_with_defaults(given: &Table, defaults: &Table) -> Table {
+    let mut resolved = defaults.clone();
+    merge_into(&mut resolved, given);
+    resolved
+}
+
+fn merge_into(resolved: &mut Table, given: &Table) {
+    for (key, value) in given {
+        match (resolved.get_mut(key), value) {
+            (Some(Value::Table(default)), Value::Table(sub)) if !is_leaf_table(default) => {
+                merge_into(default, sub)
+            }
+            _ => {
+                resolved.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
 /// Applies one `KEY=VALUE` to `table`; returns the key. VALUE is read as a
 /// TOML value, or as a string where it is not one.
 pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> Result<String> {
@@ -62,7 +96,12 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
     if parts.iter().any(|p| p.is_empty()) {
         return Err(bad(format!("`{key}` is not a dotted key path")));
     }
-    let value = parse_value(value_text.trim());
+    if value_text.contains(['\n', '\r']) {
+        return Err(bad(
+            "the value spans more than one line; give one value per --set".to_string(),
+        ));
+    }
+    let value = parse_value(value_text.trim()).map_err(bad)?;
 
     // The path must exist in the schema.
     let mut level = defaults;
@@ -111,13 +150,23 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
 }
 
 /// Reads VALUE as a TOML value (`3`, `0.5`, `true`, `[1, 2]`, `"x"`), or as a
-/// plain string where it is not one (`court_ordered`).
-fn parse_value(text: &str) -> Value {
+/// plain string where it is not one (`court_ordered`). Text that parses as
+/// more than one value (`1 foo=2` cannot, but `1\nfoo=2` could) is refused
+/// rather than cut to its first value.
+fn parse_value(text: &str) -> std::result::Result<Value, String> {
     match format!("v = {text}").parse::<Table>() {
-        Ok(mut t) => t
-            .remove("v")
-            .unwrap_or_else(|| Value::String(text.to_string())),
-        Err(_) => Value::String(text.to_string()),
+        Ok(mut t) => {
+            let value = t
+                .remove("v")
+                .unwrap_or_else(|| Value::String(text.to_string()));
+            if let Some(extra) = t.keys().next() {
+                return Err(format!(
+                    "the value holds more than one TOML value (`{extra}` after the first); give one value per --set"
+                ));
+            }
+            Ok(value)
+        }
+        Err(_) => Ok(Value::String(text.to_string())),
     }
 }
 
@@ -175,12 +224,46 @@ mod tests {
 
     #[test]
     fn values_parse_as_toml_or_string() {
-        assert_eq!(parse_value("3"), Value::Integer(3));
-        assert_eq!(parse_value("0.5"), Value::Float(0.5));
+        assert_eq!(parse_value("3"), Ok(Value::Integer(3)));
+        assert_eq!(parse_value("0.5"), Ok(Value::Float(0.5)));
         assert_eq!(
             parse_value("court_ordered"),
-            Value::String("court_ordered".into())
+            Ok(Value::String("court_ordered".into()))
         );
-        assert_eq!(parse_value("\"x\""), Value::String("x".into()));
+        assert_eq!(parse_value("\"x\""), Ok(Value::String("x".into())));
+        assert!(parse_value("1\nfoo = 2").is_err());
+    }
+
+    #[test]
+    fn a_partial_table_keeps_that_tables_defaults() {
+        let defaults = default_tree();
+        let given: Table = "[restitution.court_ordered.completion]\npayment_probability = 0.5\n"
+            .parse()
+            .unwrap();
+        let resolved = merged_with_defaults(&given, &defaults);
+        let court = &resolved["restitution"]["court_ordered"]["completion"];
+        let court_default = &defaults["restitution"]["court_ordered"]["completion"];
+        assert_eq!(court["payment_probability"], Value::Float(0.5));
+        assert_eq!(
+            court["service_probability"],
+            court_default["service_probability"]
+        );
+        assert_ne!(
+            court["service_probability"],
+            defaults["restitution"]["mediated"]["service_probability"]
+        );
+    }
+
+    #[test]
+    fn a_cost_range_is_replaced_whole() {
+        let defaults = default_tree();
+        let given: Table = "[costs]\njustice_per_rearrest = { low = 1.0 }\n"
+            .parse()
+            .unwrap();
+        let resolved = merged_with_defaults(&given, &defaults);
+        let cost = resolved["costs"]["justice_per_rearrest"]
+            .as_table()
+            .unwrap();
+        assert!(!cost.contains_key("high"), "{cost:?}");
     }
 }

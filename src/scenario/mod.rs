@@ -54,8 +54,10 @@ impl Scenario {
     }
 
     /// Validates a parsed scenario table (`--set` overrides applied in
-    /// order). `text`, when given and without overrides, is deserialized
-    /// instead so that a type error carries its line and column.
+    /// order). Every key the table does not name takes its documented
+    /// default, table by table (see `keys::merged_with_defaults`). `text`,
+    /// when given and without overrides, is re-read on a type error so that
+    /// the message carries its line and column.
     pub fn from_table(
         mut table: toml::Table,
         text: Option<&str>,
@@ -70,10 +72,15 @@ impl Scenario {
             let key = keys::apply_override(&mut table, &defaults, arg)?;
             overridden.push(key);
         }
-        let raw: std::result::Result<RawScenario, toml::de::Error> = match text {
-            Some(text) if overrides.is_empty() => toml::from_str(text),
-            _ => table.try_into(),
-        };
+        let resolved = keys::merged_with_defaults(&table, &defaults);
+        let raw: std::result::Result<RawScenario, toml::de::Error> =
+            resolved.try_into().map_err(|e| match text {
+                // The file's own text gives the error its line and column.
+                Some(text) if overrides.is_empty() => {
+                    toml::from_str::<RawScenario>(text).err().unwrap_or(e)
+                }
+                _ => e,
+            });
         let raw = raw.map_err(|e| Error::Syntax {
             origin: if overrides.is_empty() {
                 origin.to_string()
