@@ -426,8 +426,28 @@ fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
     print_out(&report.0)
 }
 
-/// The scenario's current value of a whole-number key.
+/// The keys `size` may vary: whole-number keys of the mediator pool whose
+/// larger values mean more capacity, so that "the smallest value meeting the
+/// target" is a question with one answer. Any other key (`simulation.seed`,
+/// `referrals.per_month`) is refused rather than searched meaninglessly.
+pub const SIZE_LEVERS: [&str; 3] = [
+    "mediators.initial_active",
+    "mediators.cohort_size",
+    "mediators.max_cases_per_mediator",
+];
+
+/// The scenario's current value of a pool lever (one of [`SIZE_LEVERS`]).
 fn lever_value(scenario: &Scenario, lever: &str) -> Result<u64> {
+    if !SIZE_LEVERS.contains(&lever) {
+        return Err(Error::BadArgument {
+            option: "--lever".to_string(),
+            value: lever.to_string(),
+            requirement: format!(
+                "must be a mediator-pool key whose larger values add capacity: one of {}",
+                SIZE_LEVERS.join(", ")
+            ),
+        });
+    }
     let tree = toml::Value::try_from(&scenario.raw).expect("a scenario serializes to TOML");
     let value = lever
         .split('.')

@@ -98,6 +98,22 @@ fn bad(dir: &Path, requirement: &str) -> Error {
     }
 }
 
+/// A CSV number: vomsim writes only finite numbers (undefined values are
+/// left out or empty), so `NaN`, `inf` or text mean a damaged or foreign
+/// file, refused as `report` refuses it rather than compared.
+fn finite(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn not_a_number(dir: &Path, file: &str, row: usize, text: &str) -> Error {
+    bad(
+        dir,
+        &format!(
+            "has {text:?} in {file} row {row} where a finite number belongs; was the file edited?"
+        ),
+    )
+}
+
 fn read_summary(dir: &Path) -> Result<RunSummary> {
     let path = dir.join("summary.csv");
     let mut reader = csv::Reader::from_path(&path).map_err(|e| {
@@ -118,11 +134,16 @@ fn read_summary(dir: &Path) -> Result<RunSummary> {
     }
     let mut keys = Vec::new();
     let mut rows = HashMap::new();
-    for record in reader.records() {
+    for (line, record) in reader.records().enumerate() {
         let r = record.map_err(|e| bad(dir, &e.to_string()))?;
         let key = (r[1].to_string(), r[2].to_string(), r[3].to_string());
-        let mean: f64 = r[4].parse().unwrap_or(f64::NAN);
-        let sd: f64 = r[5].parse().unwrap_or(0.0);
+        let row = line + 2;
+        let mean = finite(&r[4]).ok_or_else(|| not_a_number(dir, "summary.csv", row, &r[4]))?;
+        // sd is empty with one replication.
+        let sd = match &r[5] {
+            "" => 0.0,
+            text => finite(text).ok_or_else(|| not_a_number(dir, "summary.csv", row, text))?,
+        };
         keys.push(key.clone());
         rows.insert(key, (mean, sd));
     }
@@ -158,7 +179,7 @@ fn read_replications(dir: &Path, keys: &HashMap<Key, usize>, reps: usize) -> Res
     let mut values = vec![vec![f64::NAN; reps]; keys.len()];
     let mut reader = csv::Reader::from_path(dir.join("replications.csv"))
         .map_err(|e| bad(dir, &format!("holds no readable replications.csv ({e})")))?;
-    for record in reader.records() {
+    for (line, record) in reader.records().enumerate() {
         let r = record.map_err(|e| bad(dir, &e.to_string()))?;
         let key = (r[2].to_string(), r[3].to_string(), r[4].to_string());
         if let Some(&i) = keys.get(&key) {
@@ -166,7 +187,8 @@ fn read_replications(dir: &Path, keys: &HashMap<Key, usize>, reps: usize) -> Res
                 .parse()
                 .map_err(|_| bad(dir, "replications.csv has a bad rep"))?;
             if rep < reps {
-                values[i][rep] = r[5].parse().unwrap_or(f64::NAN);
+                values[i][rep] = finite(&r[5])
+                    .ok_or_else(|| not_a_number(dir, "replications.csv", line + 2, &r[5]))?;
             }
         }
     }

@@ -3,8 +3,8 @@
 //!
 //! Costs are the program's own spending: the implementation package and
 //! case database (seed 003: $4,000 and $7,000 per agency), training each
-//! volunteer (seed 003: $2,000 per person), a coordinator every program
-//! month and a cost per mediated case (assumptions). Benefits, as the
+//! volunteer (seed 003: $2,000 per person), a coordinator every month the
+//! program takes referrals and a cost per mediated case (assumptions). Benefits, as the
 //! Washington State Institute for Public Policy counts them, are avoided
 //! costs: each rearrest averted within the 30-month follow-up (the same
 //! youths with and without mediation, from their potential outcomes) saves
@@ -66,6 +66,10 @@ pub(crate) struct Costs {
     pub justice_per_rearrest: f64,
     pub victim_per_rearrest: f64,
     pub discount_rate: f64,
+    /// Months the program operates (takes referrals): the coordinator is
+    /// paid over these, not over the tail months that only let the last
+    /// cases finish (their sessions are still charged per case).
+    pub operating_months: usize,
     /// ln(1 + rate) / 12: discounting is exp(-months * this), computed once
     /// (a power per youth would cost more than the rest of its money sums).
     pub log_discount_per_month: f64,
@@ -73,7 +77,7 @@ pub(crate) struct Costs {
 
 impl CostParams {
     /// This replication's costs, from its own stream.
-    pub fn draw(&self, replication_key: u64) -> Costs {
+    pub fn draw(&self, replication_key: u64, operating_months: usize) -> Costs {
         let mut rng = StreamRng::seed_from_u64(
             replication_key ^ STREAM_COSTS.wrapping_mul(0x9e37_79b9_7f4a_7c15),
         );
@@ -87,6 +91,7 @@ impl CostParams {
             justice_per_rearrest: self.justice_per_rearrest.draw(&mut rng),
             victim_per_rearrest: self.victim_per_rearrest.draw(&mut rng),
             discount_rate: self.discount_rate.draw(&mut rng),
+            operating_months,
             log_discount_per_month: 0.0,
         };
         costs.log_discount_per_month = costs.discount_rate.ln_1p() / 12.0;
@@ -150,12 +155,12 @@ mod tests {
                 high: 0.03,
             },
         };
-        let (a, b) = (params.draw(1), params.draw(2));
+        let (a, b) = (params.draw(1, 12), params.draw(2, 12));
         assert_eq!(a.implementation_package, 5.0);
         assert_ne!(a.justice_per_rearrest, b.justice_per_rearrest);
         assert!((1.0..=2.0).contains(&a.justice_per_rearrest));
         assert_eq!(
-            params.draw(1),
+            params.draw(1, 12),
             a,
             "the same replication draws the same costs"
         );

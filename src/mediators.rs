@@ -111,9 +111,14 @@ impl MediatorParams {
             DurationDistribution::Exponential { mean } => mean,
         };
         let days = self.max_wait_days + 3.0 * mean_duration;
-        ((days / DAYS_PER_MONTH).ceil() as u32).clamp(1, 24)
+        ((days / DAYS_PER_MONTH).ceil() as u32).clamp(1, MAX_TAIL_MONTHS)
     }
 }
+
+/// The longest tail of program months after intake (two years): enough for
+/// the last cases to wait `max_wait_days` and be mediated three mean
+/// durations, for any pool the validation accepts.
+pub const MAX_TAIL_MONTHS: u32 = 24;
 
 /// A consented case as the queue sees it.
 #[derive(Debug, Clone, Copy)]

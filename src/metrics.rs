@@ -411,8 +411,12 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         let mid = c.discount(month as f64 + 0.5);
         program +=
             c.discount(month as f64) * c.training_per_mediator * caseload.trained[month] as f64;
-        program += mid
-            * (c.coordinator_per_month + c.per_mediation_case * caseload.sessions[month] as f64);
+        let coordinator = if month < c.operating_months {
+            c.coordinator_per_month
+        } else {
+            0.0
+        };
+        program += mid * (coordinator + c.per_mediation_case * caseload.sessions[month] as f64);
     }
     // Benefits: rearrests averted, and the agency's cases it no longer
     // handles (WSIPP's convention: avoided costs are benefits; costs are

@@ -70,7 +70,9 @@ pub(crate) fn simulate(
     mut agents: Option<&mut Vec<AgentRecord>>,
 ) -> Tally {
     let months = scenario.program_months();
-    let costs = scenario.costs.draw(replication_key);
+    let costs = scenario
+        .costs
+        .draw(replication_key, scenario.intake_months() as usize);
     let mut tally = Tally::new(months, scenario.randomized(), costs);
     let (mut cases, order) = referrals(scenario, replication_key);
 

@@ -452,7 +452,7 @@ fn size_rejects_a_lever_that_is_not_a_count() {
         .args(["--lever", "mediators.comediation_share", "--quiet"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("whole-number key"));
+        .stderr(predicate::str::contains("mediator-pool key"));
     vomsim()
         .args([
             "size",

@@ -33,6 +33,17 @@ struct Point {
     rows: HashMap<(String, String, String), Stat>,
 }
 
+/// The program months a point reports caseload for: every month up to the
+/// longest a scenario can have (intake and tail), not just the intake cap.
+fn program_months(p: &Point) -> Vec<u32> {
+    (1..=crate::scenario::MAX_PROGRAM_MONTHS)
+        .filter(|m| {
+            p.get("active_mediators", "program", &m.to_string())
+                .is_some()
+        })
+        .collect()
+}
+
 impl Point {
     fn get(&self, metric: &str, group: &str, month: &str) -> Option<Stat> {
         self.rows
@@ -334,12 +345,7 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
         line_chart(&effect_axes, &series),
     ));
     // Operations.
-    let months: Vec<u32> = (1..=600)
-        .filter(|m| {
-            p.get("active_mediators", "program", &m.to_string())
-                .is_some()
-        })
-        .collect();
+    let months = program_months(p);
     for (metric, title, y_label, text) in [
         (
             "backlog",
@@ -574,6 +580,27 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A run of 600 intake months and a 24-month tail reports months up to
+    /// 624; the report once stopped at 600.
+    #[test]
+    fn program_months_reach_the_end_of_the_tail() {
+        let mut p = Point::default();
+        let stat = Stat {
+            mean: 1.0,
+            q025: 1.0,
+            q975: 1.0,
+        };
+        for m in [1, 600, 601, 624] {
+            p.rows.insert(
+                ("active_mediators".into(), "program".into(), m.to_string()),
+                stat,
+            );
+        }
+        assert_eq!(program_months(&p), vec![1, 600, 601, 624]);
+    }
+
     #[test]
     fn dollars_are_grouped() {
         use super::svg::dollars;

@@ -25,6 +25,14 @@ use crate::referral::ReferralParams;
 use crate::restitution::RestitutionParams;
 pub use schema::RawScenario;
 
+/// The longest intake period a scenario may have, in months (50 years: far
+/// beyond any program evaluated, and a bound on a replication's arrays).
+pub const MAX_INTAKE_MONTHS: u32 = 600;
+
+/// The most program months a run reports: the intake period and the tail
+/// that lets the last cases be mediated ([`crate::mediators::MAX_TAIL_MONTHS`]).
+pub const MAX_PROGRAM_MONTHS: u32 = MAX_INTAKE_MONTHS + crate::mediators::MAX_TAIL_MONTHS;
+
 /// A validated scenario: what every stage of the simulation reads.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -187,11 +195,42 @@ fn one_paragraph(message: &str) -> String {
             _ => parts.push(line.to_string()),
         }
     }
-    let mut paragraph = parts.join(": ");
+    let mut paragraph = plain_words(&parts.join(": "));
     if let Some(text) = excerpt {
         paragraph.push_str(&format!(" (in `{text}`)"));
     }
     paragraph
+}
+
+/// Replaces serde's and Rust's type names in a message by the words a
+/// scenario author knows: "expected f64" means "expected a number".
+fn plain_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 11] = [
+        ("invalid type: ", "wrong type: found "),
+        ("floating point `", "the number `"),
+        ("integer `", "the whole number `"),
+        ("boolean `", "true/false `"),
+        ("string \"", "the text \""),
+        ("expected f64", "expected a number"),
+        ("expected u64", "expected a whole number of at least 0"),
+        ("expected u32", "expected a whole number of at least 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list, such as [0.2, 0.8]"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let mut text = message.to_string();
+    for (from, to) in WORDS {
+        text = text.replace(from, to);
+    }
+    // "expected struct RawSimulation": the struct's name means nothing here.
+    while let Some(at) = text.find("expected struct ") {
+        let rest = &text[at + "expected struct ".len()..];
+        let end = rest
+            .find(|c: char| !c.is_alphanumeric() && c != '_')
+            .unwrap_or(rest.len());
+        text = format!("{}expected a table{}", &text[..at], &rest[end..]);
+    }
+    text
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -314,6 +353,24 @@ mod tests {
             .to_string();
         assert!(err.contains("per_month"), "{err}");
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_use_a_scenario_authors_words() {
+        let err = parse("[referrals]\nper_month = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected a number"), "{err}");
+        assert!(!err.contains("f64"), "{err}");
+        let err = parse("[simulation]\nintake_months = 2.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected a whole number"), "{err}");
+        let err = parse("[costs]\nagency_per_case = { low = 1 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs both `low` and `high`"), "{err}");
+        assert!(!err.contains("untagged"), "{err}");
     }
 
     #[test]

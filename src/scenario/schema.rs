@@ -43,7 +43,9 @@ pub struct RawCosts {
     pub case_database: CostValue,
     /// Training one volunteer mediator (initial pool and every cohort), dollars, >= 0.
     pub training_per_mediator: CostValue,
-    /// Program coordination staff per program month, dollars, >= 0.
+    /// Program coordination staff per month the program takes referrals
+    /// (the intake months; not the tail that lets the last cases finish),
+    /// dollars, >= 0.
     pub coordinator_per_month: CostValue,
     /// Direct cost of one mediated case, dollars, >= 0.
     pub per_mediation_case: CostValue,
@@ -59,11 +61,86 @@ pub struct RawCosts {
 }
 
 /// A number, or bounds `{ low, high }` of a uniform draw per replication.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum CostValue {
     Fixed(f64),
     Uniform { low: f64, high: f64 },
+}
+
+/// Read by hand rather than by serde's `untagged`, whose only message is
+/// "data did not match any variant of untagged enum CostValue": a user gets
+/// what a cost may be and which key of a range is wrong or missing.
+impl<'de> Deserialize<'de> for CostValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = CostValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of dollars, or a range `{ low = .., high = .. }`")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<CostValue, E> {
+                Ok(CostValue::Fixed(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<CostValue, E> {
+                Ok(CostValue::Fixed(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<CostValue, E> {
+                Ok(CostValue::Fixed(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<CostValue, A::Error> {
+                use serde::de::Error;
+                let (mut low, mut high) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    let slot = match key.as_str() {
+                        "low" => &mut low,
+                        "high" => &mut high,
+                        other => {
+                            return Err(A::Error::custom(format!(
+                                "a cost range has only `low` and `high`, not `{other}`"
+                            )));
+                        }
+                    };
+                    *slot = Some(map.next_value::<Number>()?.0);
+                }
+                match (low, high) {
+                    (Some(low), Some(high)) => Ok(CostValue::Uniform { low, high }),
+                    _ => Err(A::Error::custom(
+                        "a cost range needs both `low` and `high`, e.g. { low = 5000, high = 15000 }",
+                    )),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A number written with or without a decimal point.
+struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl Default for RawCosts {

@@ -210,7 +210,7 @@ pub(super) fn validate(
     if sim.replications == 0 {
         return Err(c.fail("simulation.replications", 0, "must be at least 1"));
     }
-    if !(1..=600).contains(&sim.intake_months) {
+    if !(1..=super::MAX_INTAKE_MONTHS).contains(&sim.intake_months) {
         return Err(c.fail(
             "simulation.intake_months",
             sim.intake_months,

@@ -1,0 +1,202 @@
+//! Input that was once accepted silently or reported in the wrong words, and
+//! the coordinator's cost that was charged over months the program did not
+//! operate. Each test runs the binary and checks the exit code, the message
+//! and what is left on disk.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{repo, vomsim};
+
+const SMALL: &str =
+    "name = \"small\"\n[simulation]\nintake_months = 2\n[referrals]\nper_month = 8\n";
+
+fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(a.get_output().stderr.clone()).unwrap()
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn size_refuses_a_lever_that_adds_no_capacity() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    fs::write(&file, SMALL).unwrap();
+    for lever in [
+        "simulation.seed",
+        "referrals.per_month",
+        "mediators.cohort_every_months",
+    ] {
+        let a = vomsim()
+            .arg("size")
+            .arg(&file)
+            .args(["--wait-days", "28", "--quantile", "0.9", "--lever", lever])
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .assert()
+            .code(2);
+        let err = stderr(&a);
+        assert!(
+            err.contains(lever) && err.contains("mediators.initial_active"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "one paragraph: {err}");
+    }
+    assert_eq!(entries(dir.path()), ["s.toml"]);
+}
+
+/// `compare` refuses what `report` refuses: a summary or replication value
+/// that is not a finite number (vomsim never writes one).
+#[test]
+fn compare_refuses_non_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    fs::write(&file, SMALL).unwrap();
+    for run in ["a", "b"] {
+        vomsim()
+            .arg("run")
+            .arg(&file)
+            .args(["--reps", "3", "--quiet", "--out"])
+            .arg(dir.path().join(run))
+            .assert()
+            .success();
+    }
+    let b = dir.path().join("b");
+    let pristine = (
+        fs::read_to_string(b.join("summary.csv")).unwrap(),
+        fs::read_to_string(b.join("replications.csv")).unwrap(),
+    );
+    for (file, bad) in [
+        ("summary.csv", "NaN"),
+        ("summary.csv", "inf"),
+        ("replications.csv", "NaN"),
+    ] {
+        fs::write(b.join("summary.csv"), &pristine.0).unwrap();
+        fs::write(b.join("replications.csv"), &pristine.1).unwrap();
+        // Replace the value of the share of mediated youths (never undefined).
+        let text = fs::read_to_string(b.join(file)).unwrap();
+        let damaged: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.contains(",share,mediated,") {
+                    let mut f: Vec<&str> = l.split(',').collect();
+                    let at = if file == "summary.csv" { 4 } else { 5 };
+                    f[at] = bad;
+                    f.join(",")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        fs::write(b.join(file), damaged.join("\n") + "\n").unwrap();
+        let a = vomsim()
+            .arg("compare")
+            .arg(dir.path().join("a"))
+            .arg(&b)
+            .arg("--out")
+            .arg(dir.path().join("cmp"))
+            .assert()
+            .code(2);
+        let err = stderr(&a);
+        assert!(
+            err.contains(file) && err.contains(bad) && err.contains("finite number"),
+            "{err}"
+        );
+        assert!(!dir.path().join("cmp").exists());
+    }
+}
+
+/// The coordinator is paid for the months the program takes referrals, not
+/// for the tail months that only let the last cases finish: a $55,077-a-year
+/// budget entered monthly costs $55,077 for a one-year program (it came out
+/// near $89,760 when the tail was charged too). With every other cost zero
+/// and no discounting, cost per referral times referrals is that budget in
+/// every replication, to rounding.
+#[test]
+fn the_coordinator_is_paid_over_the_operating_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    fs::write(
+        &file,
+        "name = \"c\"\n[simulation]\nintake_months = 12\n[costs]\nimplementation_package = 0\n\
+         case_database = 0\ntraining_per_mediator = 0\nper_mediation_case = 0\ndiscount_rate = 0\n\
+         coordinator_per_month = 4589.75\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    vomsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--reps", "5", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = fs::read_to_string(out.join("replications.csv")).unwrap();
+    let value = |rep: usize, prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("0,{rep},{prefix}")))
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    for rep in 0..5 {
+        let total = value(rep, "cost_per_referral,program,,") * value(rep, "referrals,referred,,");
+        assert!(
+            (total - 55_077.0).abs() < 1e-6,
+            "replication {rep}: {total}"
+        );
+    }
+}
+
+/// Type errors name what a scenario author writes, not Rust's types, and a
+/// bad cost range says what a range needs.
+#[test]
+fn type_errors_are_in_the_users_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.toml");
+    for (text, expected) in [
+        ("[referrals]\nper_month = \"many\"\n", "expected a number"),
+        (
+            "[simulation]\nintake_months = 2.5\n",
+            "expected a whole number",
+        ),
+        (
+            "[costs]\njustice_per_rearrest = { low = 1 }\n",
+            "needs both `low` and `high`",
+        ),
+        (
+            "[costs]\njustice_per_rearrest = \"x\"\n",
+            "a range `{ low = .., high = .. }`",
+        ),
+    ] {
+        fs::write(&file, format!("name = \"t\"\n{text}")).unwrap();
+        let a = vomsim().arg("validate").arg(&file).assert().code(2);
+        let err = stderr(&a);
+        assert!(err.contains(expected), "{text}: {err}");
+        for jargon in ["f64", "u32", "untagged", "CostValue", "Raw"] {
+            assert!(!err.contains(jargon), "{text}: {err}");
+        }
+    }
+}
+
+/// The shipped scenarios still validate (a guard for the changes above).
+#[test]
+fn shipped_scenarios_validate() {
+    for name in ["vors_la", "nugent_attenuation", "rct", "selection_free"] {
+        vomsim()
+            .arg("validate")
+            .arg(repo(&format!("scenarios/{name}.toml")))
+            .assert()
+            .success();
+    }
+}
