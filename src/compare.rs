@@ -26,7 +26,7 @@ use crate::export::{number_field, optional_field};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::stats::quantile_sorted;
+use crate::measure::stats::quantile_sorted;
 
 /// Which way is better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

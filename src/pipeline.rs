@@ -5,14 +5,14 @@
 //! taken through consent, the wait, mediation or the return to the agency,
 //! restitution and recidivism. They live only as long as the replication.
 
-use crate::consent::Consent;
-use crate::draws::{self, YouthDraws, slot};
-use crate::mediation::Agreement;
-use crate::mediators::{CaseFate, run_queue};
-use crate::metrics::{Disposition, Tally};
-use crate::recidivism::PotentialOutcomes;
-use crate::referral::{Offense, Youth};
-use crate::restitution::Restitution;
+use crate::measure::metrics::{Disposition, Tally};
+use crate::model::consent::Consent;
+use crate::model::draws::{self, YouthDraws, slot};
+use crate::model::queue::{CaseFate, run_queue};
+use crate::model::recidivism::PotentialOutcomes;
+use crate::model::referral::{Offense, Youth};
+use crate::model::restitution::Restitution;
+use crate::model::session::Agreement;
 use crate::scenario::Scenario;
 
 /// One youth's full record, for `agents.csv`.

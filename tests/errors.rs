@@ -113,7 +113,7 @@ fn every_mistake_is_explained() {
             "wrong type",
             Some("[referrals]\nper_month = \"lots\"\n"),
             &[],
-            &["invalid type", "per_month", "line 2"],
+            &["wrong type", "expected a number", "per_month", "line 2"],
         ),
         case(
             "out of range",
@@ -151,7 +151,7 @@ fn every_mistake_is_explained() {
             "--set unparsable value",
             None,
             &["--set", "referrals.per_month=lots"],
-            &["invalid type", "referrals.per_month"],
+            &["wrong type", "referrals.per_month"],
         ),
         case(
             "--set without =",

@@ -460,7 +460,7 @@ impl OffenseValues {
         violent: 0.0,
     };
 
-    /// Values in [`crate::referral::Offense`] order.
+    /// Values in [`crate::model::referral::Offense`] order.
     pub fn to_array(self) -> [f64; 6] {
         [
             self.vandalism,
@@ -474,7 +474,7 @@ impl OffenseValues {
 }
 
 impl RaceShares {
-    /// Values in [`crate::referral::Race`] order.
+    /// Values in [`crate::model::referral::Race`] order.
     pub fn to_array(self) -> [f64; 5] {
         [
             self.hispanic,

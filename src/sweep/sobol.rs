@@ -25,8 +25,8 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use toml::Value;
 
-use crate::draws::open01;
-use crate::stats::quantile_sorted;
+use crate::measure::stats::quantile_sorted;
+use crate::model::draws::open01;
 
 /// Saltelli's N(d+2) points: A (rows 0..N), B (N..2N), then A_B^i for each
 /// parameter i in turn. `bounds` are (low, high, integer).

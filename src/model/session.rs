@@ -3,7 +3,7 @@
 //! an apology)? VORS sessions discuss "money, community service, and/or
 //! letter of apology" and document the agreement (seed 003).
 
-use crate::draws::{YouthDraws, normal_quantile, slot};
+use crate::model::draws::{YouthDraws, normal_quantile, slot};
 
 /// Validated mediation parameters.
 #[derive(Debug, Clone)]

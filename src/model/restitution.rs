@@ -7,8 +7,8 @@
 //! more often than court-ordered ones: 62% vs 5% of payers, 58% vs 7% of
 //! community service (seed 003).
 
-use crate::draws::{YouthDraws, logistic, slot};
-use crate::mediation::{LogNormal, Obligations};
+use crate::model::draws::{YouthDraws, logistic, slot};
+use crate::model::session::{LogNormal, Obligations};
 
 /// Validated completion parameters for one kind of obligation source.
 #[derive(Debug, Clone)]

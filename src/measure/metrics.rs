@@ -7,17 +7,16 @@
 //! that is undefined in a replication (a ratio over an empty group) is NaN
 //! here and is left out of that replication's rows downstream.
 
-use crate::consent::Consent;
-use crate::costs::{CostTally, Costs};
-use crate::designs::{self, Counts, DesignTally, Estimate};
-use crate::mediators::Caseload;
-use crate::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
-use crate::referral::{DAYS_PER_MONTH, Youth};
-use crate::restitution::Restitution;
-use crate::stats::{kaplan_meier, quantile_sorted};
+use crate::measure::designs::{self, Counts, DesignTally, Estimate};
+use crate::measure::stats::{kaplan_meier, quantile_sorted};
+use crate::model::consent::Consent;
+use crate::model::costs::{CostTally, Costs};
+use crate::model::queue::Caseload;
+use crate::model::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
+use crate::model::referral::{DAYS_PER_MONTH, Youth};
+use crate::model::restitution::Restitution;
 
-/// Follow-up months at which effects are estimated.
-pub const EFFECT_MONTHS: [usize; 5] = [6, 12, 18, 24, 30];
+pub use crate::model::time::EFFECT_MONTHS;
 
 /// A youth's own group: where its case ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -399,7 +398,7 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
 }
 
 /// Costs and benefits of the replication, group `program` (see
-/// [`crate::costs`]). Rearrests averted and the cost per rearrest averted
+/// [`crate::model::costs`]). Rearrests averted and the cost per rearrest averted
 /// are given at follow-up months 12 and 30; the rest has no month.
 fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     let c = &tally.costs;

@@ -17,11 +17,10 @@
 //! worlds. Rearrests recur (a Poisson process with this intensity), so the
 //! first rearrest has exactly the hazard above.
 
-use crate::draws::{YouthDraws, open01, slot};
-use crate::referral::Youth;
+use crate::model::draws::{YouthDraws, open01, slot};
+use crate::model::referral::Youth;
 
-/// Months of follow-up (DESIGN.md: months 1..30).
-pub const FOLLOW_UP_MONTHS: usize = 30;
+pub use crate::model::time::FOLLOW_UP_MONTHS;
 
 /// Rearrests followed per youth at most (see `potential_outcomes`).
 const MAX_EVENTS: u32 = 1000;

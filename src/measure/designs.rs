@@ -22,8 +22,8 @@
 //!   the non-participants' share, divided by the participation rate
 //!   (DESIGN.md); delta-method interval on the log scale.
 
-use crate::metrics::{EFFECT_MONTHS, MetricKey};
-use crate::referral::Youth;
+use crate::measure::metrics::{EFFECT_MONTHS, MetricKey};
+use crate::model::referral::Youth;
 
 /// Mantel-Haenszel strata: 6 offenses x 2 arrests x 2 sexes x 2 age bands.
 pub const STRATA: usize = 48;
@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn strata_are_distinct() {
-        use crate::referral::{Offense, Race};
+        use crate::model::referral::{Offense, Race};
         let mut seen = std::collections::HashSet::new();
         for offense in Offense::ALL {
             for second_arrest in [false, true] {

@@ -10,8 +10,8 @@
 //! channel of the VORS comparison group, whose youths consented but whose
 //! victims declined (seed 003).
 
-use crate::draws::{YouthDraws, logistic, slot};
-use crate::referral::Youth;
+use crate::model::draws::{YouthDraws, logistic, slot};
+use crate::model::referral::Youth;
 
 /// Validated consent parameters (log-odds scale).
 #[derive(Debug, Clone)]

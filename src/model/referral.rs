@@ -10,10 +10,9 @@
 
 use rand_distr::{Distribution, Poisson};
 
-use crate::draws::{StreamRng, YouthDraws, categorical, normal_quantile, slot};
+use crate::model::draws::{StreamRng, YouthDraws, categorical, normal_quantile, slot};
 
-/// Days in a month: reporting is monthly on a 365.25-day year (DESIGN.md).
-pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+pub use crate::model::time::DAYS_PER_MONTH;
 
 /// Offense categories; `Violent` is the opt-in extension beyond VORS's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

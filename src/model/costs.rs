@@ -19,8 +19,8 @@
 
 use rand::SeedableRng;
 
-use crate::draws::{StreamRng, open01};
-use crate::referral::DAYS_PER_MONTH;
+use crate::model::draws::{StreamRng, open01};
+use crate::model::referral::DAYS_PER_MONTH;
 
 /// Stream kind of the per-replication cost draws.
 const STREAM_COSTS: u64 = 4;

@@ -26,9 +26,9 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::draws::{YouthDraws, keyed_uniform, normal_quantile, slot};
-use crate::recidivism::RecidivismParams;
-use crate::referral::{DAYS_PER_MONTH, Youth};
+use crate::model::draws::{YouthDraws, keyed_uniform, normal_quantile, slot};
+use crate::model::recidivism::RecidivismParams;
+use crate::model::referral::{DAYS_PER_MONTH, Youth};
 
 /// Case durations' distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,10 +115,7 @@ impl MediatorParams {
     }
 }
 
-/// The longest tail of program months after intake (two years): enough for
-/// the last cases to wait `max_wait_days` and be mediated three mean
-/// durations, for any pool the validation accepts.
-pub const MAX_TAIL_MONTHS: u32 = 24;
+pub use crate::model::time::MAX_TAIL_MONTHS;
 
 /// A consented case as the queue sees it.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,8 @@
+//! What one replication reports: the tally of every youth's outcome
+//! ([`metrics`]: the metric and group names and the per-replication
+//! values), the study designs' per-replication estimators ([`designs`]),
+//! and the statistics both use ([`stats`]). Imports only the model below.
+
+pub mod designs;
+pub mod metrics;
+pub mod stats;

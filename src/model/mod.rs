@@ -1,0 +1,20 @@
+//! The life of one case, stage by stage (DESIGN.md, "The life of one case"):
+//! [`referral`] → [`consent`] → [`queue`] (the wait for volunteer
+//! mediators) → [`session`] (the mediation and its agreement) →
+//! [`restitution`] → [`recidivism`] (rearrest and reconviction in both
+//! potential worlds), with [`costs`] priced per replication.
+//!
+//! Everything here works on one youth or one replication's pool and reads
+//! its parameters as plain structs; it imports nothing from the layers
+//! above (measure, engine, analysis, output, commands). [`draws`] owns the
+//! random streams, [`time`] the clock's units and horizons.
+
+pub mod consent;
+pub mod costs;
+pub(crate) mod draws;
+pub mod queue;
+pub mod recidivism;
+pub mod referral;
+pub mod restitution;
+pub mod session;
+pub mod time;
