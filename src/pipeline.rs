@@ -1,5 +1,5 @@
 //! One replication: every referred youth through every stage of DESIGN.md's
-//! "life of one case", into a [`Tally`].
+//! "life of one case", into a `Tally`.
 //!
 //! The youths of a replication are generated first (in arrival order), then
 //! taken through consent, the wait, mediation or the return to the agency,

@@ -3,7 +3,7 @@
 //! contract (`metric`, `group`, `month`).
 //!
 //! The metric catalog and a replication's values come from one traversal,
-//! [`emit`], so the keys and values can never fall out of step. A value
+//! `emit`, so the keys and values can never fall out of step. A value
 //! that is undefined in a replication (a ratio over an empty group) is NaN
 //! here and is left out of that replication's rows downstream.
 

@@ -6,7 +6,7 @@
 //!
 //! Everything here works on one youth or one replication's pool and reads
 //! its parameters as plain structs; it imports nothing from the layers
-//! above (measure, engine, analysis, output, commands). [`draws`] owns the
+//! above (measure, engine, analysis, output, commands). `draws` owns the
 //! random streams, [`time`] the clock's units and horizons.
 
 pub mod consent;

@@ -3,7 +3,7 @@
 //! a default so that `vomsim validate` can print the fully resolved file.
 //!
 //! Nothing here is checked beyond its type: ranges, sums and consistency are
-//! checked once in [`super::validate`], which turns this into a typed
+//! checked once in `validate`, which turns this into a typed
 //! [`super::Scenario`].
 //!
 //! The defaults are the calibrated Los Angeles VORS values of
