@@ -27,6 +27,17 @@ pub enum Error {
         suggestion: Option<String>,
     },
 
+    /// A `[sweep.parameters]` key that is not a scenario key.
+    #[error(
+        "{origin}: unknown sweep parameter `{key}` in [sweep.parameters]: each parameter a sweep varies must be a scenario key{}",
+        suggestion_text(.suggestion)
+    )]
+    UnknownSweepParameter {
+        origin: String,
+        key: String,
+        suggestion: Option<String>,
+    },
+
     /// A value outside its allowed range, or an inconsistent combination.
     #[error("{origin}: {key} = {value} {requirement}")]
     Invalid {
