@@ -77,6 +77,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A sweep's fragment vanished or cannot be read while its final files
+    /// are assembled (they were checked when the run started).
+    #[error("{path}: {reason}")]
+    Fragment { path: PathBuf, reason: String },
+
     /// Stopped by a signal.
     #[error(
         "interrupted by {signal}: partial output was removed; a sweep keeps its finished points for --resume"
@@ -101,7 +106,10 @@ impl Error {
     pub fn is_input_error(&self) -> bool {
         !matches!(
             self,
-            Error::Write { .. } | Error::Threads { .. } | Error::Interrupted { .. }
+            Error::Write { .. }
+                | Error::Fragment { .. }
+                | Error::Threads { .. }
+                | Error::Interrupted { .. }
         )
     }
 

@@ -20,6 +20,7 @@
 //! Every point runs the same replications (common random numbers), so
 //! differences between points are not swamped by noise.
 
+pub mod fragments;
 pub mod run;
 pub mod sobol;
 
@@ -88,6 +89,9 @@ pub struct Sweep {
     pub replications_file: bool,
     /// The validated base scenario (for its name and defaults).
     pub base_scenario: Scenario,
+    /// The most values one replication of any point yields (the length of
+    /// its metric catalog): what a replication holds in memory.
+    pub values_per_replication: usize,
 }
 
 fn bad(origin: &str, key: &str, value: impl std::fmt::Display, requirement: &str) -> Error {
@@ -481,10 +485,21 @@ impl Sweep {
             base_samples,
             replications_file,
             base_scenario,
+            values_per_replication: 0,
         };
-        // Validate every point now: a bad combination costs seconds, not a run.
+        // Validate every point now: a bad combination costs seconds, not a
+        // run. Note the largest catalog (few distinct ones: it depends only
+        // on the program's months and on randomization).
+        let mut catalogs = Vec::new();
         for point in 0..sweep.points.len() {
-            sweep.scenario(point)?;
+            let scenario = sweep.scenario(point)?;
+            let shape = (scenario.program_months(), scenario.randomized());
+            if !catalogs.contains(&shape) {
+                catalogs.push(shape);
+                sweep.values_per_replication = sweep
+                    .values_per_replication
+                    .max(crate::metrics::catalog(shape.0, shape.1).len());
+            }
         }
         if design == Design::Sobol {
             let catalog = crate::metrics::catalog(
