@@ -27,6 +27,17 @@ pub enum Error {
         suggestion: Option<String>,
     },
 
+    /// A `[sweep.parameters]` key that is not a scenario key.
+    #[error(
+        "{origin}: unknown sweep parameter `{key}` in [sweep.parameters]: each parameter a sweep varies must be a scenario key{}",
+        suggestion_text(.suggestion)
+    )]
+    UnknownSweepParameter {
+        origin: String,
+        key: String,
+        suggestion: Option<String>,
+    },
+
     /// A value outside its allowed range, or an inconsistent combination.
     #[error("{origin}: {key} = {value} {requirement}")]
     Invalid {
@@ -66,6 +77,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A sweep's fragment vanished or cannot be read while its final files
+    /// are assembled (they were checked when the run started).
+    #[error("{path}: {reason}")]
+    Fragment { path: PathBuf, reason: String },
+
     /// Stopped by a signal.
     #[error(
         "interrupted by {signal}: partial output was removed; a sweep keeps its finished points for --resume"
@@ -90,7 +106,10 @@ impl Error {
     pub fn is_input_error(&self) -> bool {
         !matches!(
             self,
-            Error::Write { .. } | Error::Threads { .. } | Error::Interrupted { .. }
+            Error::Write { .. }
+                | Error::Fragment { .. }
+                | Error::Threads { .. }
+                | Error::Interrupted { .. }
         )
     }
 

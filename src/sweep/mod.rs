@@ -20,6 +20,7 @@
 //! Every point runs the same replications (common random numbers), so
 //! differences between points are not swamped by noise.
 
+pub mod fragments;
 pub mod run;
 pub mod sobol;
 
@@ -31,6 +32,12 @@ use crate::draws::open01;
 use crate::error::{Error, Result};
 use crate::export::RowPrefix;
 use crate::scenario::{self, Scenario};
+
+/// The most points a sweep may have, whatever its design: each point is
+/// validated as a scenario before anything runs, and writes three
+/// fragments and a marker, so a million points already means seconds of
+/// checking and four million small files.
+pub const MAX_POINTS: usize = 1_000_000;
 
 /// How the points are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +89,9 @@ pub struct Sweep {
     pub replications_file: bool,
     /// The validated base scenario (for its name and defaults).
     pub base_scenario: Scenario,
+    /// The most values one replication of any point yields (the length of
+    /// its metric catalog): what a replication holds in memory.
+    pub values_per_replication: usize,
 }
 
 fn bad(origin: &str, key: &str, value: impl std::fmt::Display, requirement: &str) -> Error {
@@ -90,6 +100,48 @@ fn bad(origin: &str, key: &str, value: impl std::fmt::Display, requirement: &str
         key: key.to_string(),
         value: value.to_string(),
         requirement: requirement.to_string(),
+    }
+}
+
+/// The error for a `[sweep.parameters]` key that is not a scenario value,
+/// worded as a sweep parameter (not as a `--set`) with the nearest valid
+/// key. The scenario's own override check finds the unknown part and its
+/// nearest neighbour; the rest of the dotted path is kept after it.
+fn unknown_parameter(base: &toml::Table, defaults: &Value, origin: &str, key: &str) -> Error {
+    let probe = Scenario::from_table(
+        base.clone(),
+        None,
+        origin,
+        &[format!("{key}=0")],
+        String::new(),
+    );
+    match probe {
+        Err(Error::UnknownKey {
+            key: unknown,
+            suggestion,
+            ..
+        }) => {
+            let rest = key.strip_prefix(unknown.as_str()).unwrap_or("");
+            let suggestion = suggestion.map(|s| {
+                let whole = format!("{s}{rest}");
+                let exists = whole
+                    .split('.')
+                    .try_fold(defaults, |node, part| node.get(part))
+                    .is_some();
+                if exists { whole } else { s }
+            });
+            Error::UnknownSweepParameter {
+                origin: origin.to_string(),
+                key: key.to_string(),
+                suggestion,
+            }
+        }
+        _ => bad(
+            origin,
+            &format!("sweep.parameters.\"{key}\""),
+            key,
+            "is not a scenario value",
+        ),
     }
 }
 
@@ -204,6 +256,23 @@ impl Sweep {
                 "must name at least one parameter",
             ));
         }
+        // A --set on a swept key would be overwritten at every point.
+        for arg in overrides {
+            let set_key = arg.split_once('=').map_or(arg.as_str(), |(k, _)| k).trim();
+            let swept = parameter_specs
+                .keys()
+                .find(|p| *p == set_key || p.starts_with(&format!("{set_key}.")));
+            if let Some(swept) = swept {
+                return Err(Error::BadOverride {
+                    arg: arg.clone(),
+                    message: format!(
+                        "`{swept}` is varied by the sweep ([sweep.parameters] in {origin}), so this --set \
+                         would be overwritten at every point; remove the --set, or remove the key from \
+                         [sweep.parameters]"
+                    ),
+                });
+            }
+        }
         let mut parameters = Vec::new();
         let mut choices: Vec<Vec<Value>> = Vec::new();
         let mut bounds: Vec<(f64, f64, bool)> = Vec::new();
@@ -212,24 +281,15 @@ impl Sweep {
                 .split('.')
                 .try_fold(&defaults, |node, part| node.get(part));
             let integer = match current {
-                Some(Value::Table(_)) | None => {
-                    // Let the scenario's own check name the unknown key.
-                    let mut probe = base.clone();
-                    let probe_value = format!("{key}=0");
-                    Scenario::from_table(
-                        std::mem::take(&mut probe),
-                        None,
-                        origin,
-                        &[probe_value],
-                        String::new(),
-                    )?;
+                Some(Value::Table(_)) => {
                     return Err(bad(
                         origin,
                         &format!("sweep.parameters.\"{key}\""),
-                        key,
-                        "is not a scenario value",
+                        value,
+                        "names a table of scenario keys, not one value: a sweep parameter is one key, e.g. mediators.initial_active",
                     ));
                 }
+                None => return Err(unknown_parameter(&base, &defaults, origin, key)),
                 Some(Value::Integer(_)) => true,
                 Some(_) => false,
             };
@@ -315,15 +375,19 @@ impl Sweep {
         let mut base_samples = 0;
         let points: Vec<Vec<Value>> = match design {
             Design::Grid => {
-                let total: usize = choices.iter().map(Vec::len).product();
-                if total > 1_000_000 {
+                let total = choices
+                    .iter()
+                    .try_fold(1usize, |n, c| n.checked_mul(c.len()))
+                    .filter(|&n| n <= MAX_POINTS);
+                let Some(total) = total else {
+                    let shown: Vec<String> = choices.iter().map(|c| c.len().to_string()).collect();
                     return Err(bad(
                         origin,
                         "sweep.parameters",
-                        format!("{total} points"),
-                        "give at most 1000000 points",
+                        format!("{} points", shown.join(" x ")),
+                        &format!("give at most {MAX_POINTS} points"),
                     ));
-                }
+                };
                 (0..total)
                     .map(|mut index| {
                         let mut point = vec![Value::Integer(0); choices.len()];
@@ -336,7 +400,7 @@ impl Sweep {
                     .collect()
             }
             Design::Lhs => {
-                let n = count("points", 0, 2, 1_000_000)?;
+                let n = count("points", 0, 2, MAX_POINTS as i64)?;
                 if n < 2 {
                     return Err(bad(
                         origin,
@@ -386,11 +450,28 @@ impl Sweep {
                         }
                     }
                 }
+                // Saltelli's design runs N(d+2) points: the same cap as a
+                // grid's, checked before the points are drawn.
+                let d = bounds.len();
+                let total = base_samples.saturating_mul(d + 2);
+                if total > MAX_POINTS {
+                    return Err(bad(
+                        origin,
+                        "sweep.base_samples",
+                        base_samples,
+                        &format!(
+                            "gives N(d+2) = {base_samples} x ({d} + 2) = {total} points with {d} parameters, \
+                             above the limit of {MAX_POINTS} points for any sweep; \
+                             use base_samples of at most {}",
+                            MAX_POINTS / (d + 2)
+                        ),
+                    ));
+                }
                 sobol::saltelli_points(base_samples, &bounds, sampling_seed)
             }
         };
 
-        let sweep = Sweep {
+        let mut sweep = Sweep {
             text: text.to_string(),
             origin: origin.to_string(),
             sha256,
@@ -404,10 +485,21 @@ impl Sweep {
             base_samples,
             replications_file,
             base_scenario,
+            values_per_replication: 0,
         };
-        // Validate every point now: a bad combination costs seconds, not a run.
+        // Validate every point now: a bad combination costs seconds, not a
+        // run. Note the largest catalog (few distinct ones: it depends only
+        // on the program's months and on randomization).
+        let mut catalogs = Vec::new();
         for point in 0..sweep.points.len() {
-            sweep.scenario(point)?;
+            let scenario = sweep.scenario(point)?;
+            let shape = (scenario.program_months(), scenario.randomized());
+            if !catalogs.contains(&shape) {
+                catalogs.push(shape);
+                sweep.values_per_replication = sweep
+                    .values_per_replication
+                    .max(crate::metrics::catalog(shape.0, shape.1).len());
+            }
         }
         if design == Design::Sobol {
             let catalog = crate::metrics::catalog(

@@ -8,15 +8,17 @@
 //!   file's hash, `--set`s, seed, replications, points, shard), so that
 //!   `--resume` and `merge` can check they continue the same sweep;
 //! - `points/point-NNNNNN.{summary,diagnosis,replications}.csv`: one point's
-//!   rows, each written to a temporary file and renamed, then an empty
-//!   `point-NNNNNN.done` that marks the point finished (the folder is only
+//!   rows, each written to a temporary file and renamed, then
+//!   `point-NNNNNN.done`, which marks the point finished and records each
+//!   fragment's size and SHA-256 (see [`fragments`]; the folder is only
 //!   needed to resume or merge: delete it once a sweep is complete);
 //! - `points.csv`, `summary.csv`, `replications.csv`, `diagnosis.csv`,
 //!   `manifest.json`, and for a Sobol sweep `sensitivity.csv`, assembled
 //!   once every point of the run is finished.
 //!
 //! A killed sweep (even by `kill -9`) loses at most the points in flight;
-//! `--resume` skips finished points, and because every point's rows depend
+//! `--resume` skips finished points whose fragments still match their
+//! markers (and recomputes the others, saying which and why), and because every point's rows depend
 //! only on the sweep, the seed and the replications, the final files are
 //! byte-identical to an uninterrupted run. Shards (`--shard K/N`) run the
 //! points whose index is K-1 modulo N, and `merge` assembles shards with
@@ -30,6 +32,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::fragments::{self, PointState, check_point, done_marker, fragment, open_fragment};
 use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
@@ -75,20 +78,6 @@ pub struct SweepReport {
     pub computed: usize,
     pub skipped: usize,
     pub wall_seconds: f64,
-}
-
-fn fragment(dir: &Path, point: usize, kind: &str) -> PathBuf {
-    dir.join("points")
-        .join(format!("point-{point:06}.{kind}.csv"))
-}
-
-/// A point is finished when its marker exists (written after its fragments).
-fn is_finished(dir: &Path, point: usize) -> bool {
-    done_marker(dir, point).is_file()
-}
-
-fn done_marker(dir: &Path, point: usize) -> PathBuf {
-    dir.join("points").join(format!("point-{point:06}.done"))
 }
 
 fn read_fingerprint(dir: &Path) -> Option<Fingerprint> {
@@ -185,23 +174,18 @@ fn shard_points(sweep: &Sweep, shard: Option<(usize, usize)>) -> Vec<usize> {
 /// Runs (or resumes) a sweep into `dir`.
 pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepReport> {
     let started = Instant::now();
+    let mine = shard_points(sweep, options.shard);
+    check_work(sweep, mine.len(), options)?;
+    let pool = engine::thread_pool(options.threads)?;
     let fingerprint = fingerprint(sweep, options);
     prepare(dir, sweep, &fingerprint, options.resume, options.force)?;
-    let mine = shard_points(sweep, options.shard);
-    let todo: Vec<usize> = mine
-        .iter()
-        .copied()
-        .filter(|&p| !is_finished(dir, p))
-        .collect();
-    let pool = engine::thread_pool(options.threads)?;
+    let todo = unfinished(sweep, dir, &mine, &pool)?;
     let bar = progress_bar(
         todo.len() as u64 * options.reps,
         options.progress,
         "replications",
     );
-    // Enough points per batch to keep every thread busy with a few
-    // replications each; memory holds one batch's values.
-    let batch = (options.threads * 8).div_ceil(options.reps as usize).max(1);
+    let batch = batch_points(options.threads, options.reps);
     for points in todo.chunks(batch) {
         let scenarios = points
             .iter()
@@ -232,19 +216,24 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             let catalog = metrics::catalog(scenario.program_months(), scenario.randomized());
             let prefix = sweep.prefix(point);
             let diagnosis = designs::diagnose(&catalog, point_values, scenario.randomized());
-            export::write_atomically_with(&fragment(dir, point, "summary"), false, |w| {
-                export::write_summary(w, &prefix, false, &catalog, point_values)
-            })?;
-            export::write_atomically_with(&fragment(dir, point, "diagnosis"), false, |w| {
-                export::write_diagnosis(w, Some(&prefix), false, &diagnosis)
-            })?;
+            let mut records = vec![
+                fragments::write_fragment(dir, point, "summary", |w| {
+                    export::write_summary(w, &prefix, false, &catalog, point_values)
+                })?,
+                fragments::write_fragment(dir, point, "diagnosis", |w| {
+                    export::write_diagnosis(w, Some(&prefix), false, &diagnosis)
+                })?,
+            ];
             if sweep.replications_file {
-                export::write_atomically_with(&fragment(dir, point, "replications"), false, |w| {
-                    export::write_replications(w, &prefix, false, &catalog, point_values)
-                })?;
+                records.push(fragments::write_fragment(
+                    dir,
+                    point,
+                    "replications",
+                    |w| export::write_replications(w, &prefix, false, &catalog, point_values),
+                )?);
             }
             // Last: its presence marks the point finished.
-            export::write_atomically_with(&done_marker(dir, point), false, |_| Ok(()))?;
+            fragments::write_marker(dir, point, records)?;
         }
     }
     bar.finish_and_clear();
@@ -264,6 +253,144 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
         skipped: mine.len() - todo.len(),
         wall_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Points per batch: enough to keep every thread busy with a few
+/// replications each; memory holds one batch's values.
+fn batch_points(threads: usize, reps: u64) -> usize {
+    ((threads as u64 * 8).div_ceil(reps.max(1)) as usize).max(1)
+}
+
+/// The most replications one `vomsim sweep` (a whole sweep, or one shard)
+/// may run, points x replications. One replication of `vors_la` takes about
+/// 0.27 ms on one core, so 10^9 of them are about 75 CPU-hours (three days
+/// on one core, about an hour on a 64-core node) and, with
+/// `replications.csv`, about 70 KB of output each, tens of terabytes: a
+/// larger count is far more likely a typo in `--reps` than a plan, and a
+/// study that large splits into shards (`--shard K/N`), each under the
+/// limit.
+pub const MAX_REPLICATIONS: u64 = 1_000_000_000;
+
+/// The most memory a sweep's replication values may take at once (8 GiB):
+/// a batch of points holds every replication's values (about 1,100 numbers
+/// each) until the points' fragments are written, so `--reps` decides it,
+/// and past this a common workstation or cluster task would swap or be
+/// killed mid-sweep instead of being refused before it starts.
+pub const MAX_HELD_BYTES: u64 = 8 << 30;
+
+/// Refuses, before any work or any file, a sweep whose points x
+/// replications exceed [`MAX_REPLICATIONS`] or whose values held at once
+/// exceed [`MAX_HELD_BYTES`]; the message gives both estimates and limits.
+fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()> {
+    let reps = options.reps;
+    let total = (points as u64).saturating_mul(reps);
+    let held_reps =
+        (batch_points(options.threads, reps).min(points.max(1)) as u64).saturating_mul(reps);
+    // The values, the vector holding them and the (point, replication) pair.
+    let per_rep = sweep.values_per_replication as u64 * 8 + 24 + 16;
+    let held = held_reps.saturating_mul(per_rep);
+    if total <= MAX_REPLICATIONS && held <= MAX_HELD_BYTES {
+        return Ok(());
+    }
+    let size = |bytes: u64| {
+        let gib = bytes as f64 / (1u64 << 30) as f64;
+        if gib >= 1024.0 {
+            format!("{:.1} TiB", gib / 1024.0)
+        } else {
+            format!("{gib:.1} GiB")
+        }
+    };
+    let most = (MAX_REPLICATIONS / points.max(1) as u64).min(MAX_HELD_BYTES / per_rep);
+    Err(Error::BadArgument {
+        option: "--reps".to_string(),
+        value: reps.to_string(),
+        requirement: format!(
+            "is too much for one sweep: {points} point{}{} x {reps} replications = {total} replications \
+             (limit {MAX_REPLICATIONS} per sweep or shard), holding about {} of values at once \
+             (limit {}); use --reps {most} or less{}",
+            if points == 1 { "" } else { "s" },
+            options
+                .shard
+                .map_or_else(String::new, |(k, n)| format!(" of shard {k}/{n}")),
+            size(held),
+            size(MAX_HELD_BYTES),
+            if total > MAX_REPLICATIONS && points > 1 {
+                ", or split the sweep into shards with --shard K/N"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+/// The fragments a point of `sweep` has, in the order they are written.
+fn kinds(sweep: &Sweep) -> &'static [&'static str] {
+    if sweep.replications_file {
+        &["summary", "diagnosis", "replications"]
+    } else {
+        &["summary", "diagnosis"]
+    }
+}
+
+/// The points of `mine` (in run order) still to compute in `dir`: those
+/// without a done marker, and those whose fragments no longer match their
+/// marker (their marker is removed, and a one-line note on stderr says
+/// which point and why). Markers of an older vomsim, which carry no
+/// checksums, cannot be trusted either: their points are recomputed too,
+/// with one note for all of them.
+fn unfinished(
+    sweep: &Sweep,
+    dir: &Path,
+    mine: &[usize],
+    pool: &rayon::ThreadPool,
+) -> Result<Vec<usize>> {
+    let kinds = kinds(sweep);
+    let states: Vec<PointState> = pool.install(|| {
+        mine.par_iter()
+            .map(|&p| check_point(dir, p, kinds))
+            .collect()
+    });
+    let mut todo = Vec::new();
+    let mut old = Vec::new();
+    for (&p, state) in mine.iter().zip(states) {
+        match state {
+            PointState::Finished => continue,
+            PointState::Missing => {}
+            PointState::Damaged(why) => {
+                eprintln!("note: recomputing point {p}: {why}");
+                remove_marker(dir, p)?;
+            }
+            PointState::Unverifiable => {
+                old.push(p);
+                remove_marker(dir, p)?;
+            }
+        }
+        todo.push(p);
+    }
+    if !old.is_empty() {
+        old.sort_unstable();
+        let listed: Vec<String> = old.iter().take(5).map(|p| p.to_string()).collect();
+        eprintln!(
+            "note: recomputing {} finished point{} (e.g. {}): {} written by an older vomsim \
+             whose done markers carry no checksums, so the fragments cannot be verified",
+            old.len(),
+            if old.len() == 1 { "" } else { "s" },
+            listed.join(", "),
+            if old.len() == 1 {
+                "it was"
+            } else {
+                "they were"
+            },
+        );
+    }
+    Ok(todo)
+}
+
+/// Removes a point's done marker before it is recomputed, so that a kill
+/// in between leaves the point unfinished, not trusted.
+fn remove_marker(dir: &Path, point: usize) -> Result<()> {
+    let path = done_marker(dir, point);
+    fs::remove_file(&path).map_err(|source| Error::Write { path, source })
 }
 
 /// Writes the final files of `dir` from its fragments of `points`
@@ -287,17 +414,28 @@ fn assemble(
     })?;
     // File-to-file copies, which the kernel does without passing the bytes
     // through this process.
+    // A fragment that cannot be opened is reported as itself, not as the
+    // file being assembled.
     let concatenate = |name: &str, kind: &str, header: String| {
-        export::write_atomically(&dir.join(name), |w| {
+        let mut unreadable = None;
+        let written = export::write_atomically(&dir.join(name), |w| {
             writeln!(w, "{header}")?;
             w.flush()?;
             let file = w.get_mut();
             for &p in points {
-                let mut fragment_file = fs::File::open(fragment(dir, p, kind))?;
+                let mut fragment_file = open_fragment(dir, p, kind).map_err(|e| {
+                    let io = std::io::Error::other(e.to_string());
+                    unreadable = Some(e);
+                    io
+                })?;
                 std::io::copy(&mut fragment_file, file)?;
             }
             Ok(())
-        })
+        });
+        match unreadable {
+            Some(e) => Err(e),
+            None => written,
+        }
     };
     let prefix = RowPrefix {
         columns: columns.clone(),
@@ -351,14 +489,11 @@ fn sensitivity(sweep: &Sweep, dir: &Path, seed: u64) -> Result<Vec<Indices>> {
     let mut values = vec![vec![f64::NAN; sweep.points.len()]; sweep.outputs.len()];
     for (p, slot) in (0..sweep.points.len()).zip(0..) {
         let path = fragment(dir, p, "summary");
-        let file = fs::File::open(&path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        let file = open_fragment(dir, p, "summary")?;
         for line in BufReader::new(file).lines() {
-            let line = line.map_err(|source| Error::Write {
+            let line = line.map_err(|e| Error::Fragment {
                 path: path.clone(),
-                source,
+                reason: format!("cannot read this fragment of point {p}: {e}"),
             })?;
             let cells: Vec<&str> = line.split(',').collect();
             for (o, output) in sweep.outputs.iter().enumerate() {
@@ -396,8 +531,10 @@ fn sensitivity(sweep: &Sweep, dir: &Path, seed: u64) -> Result<Vec<Indices>> {
 }
 
 /// Merges shard folders of one sweep into `out`: every point exactly once,
-/// the same sweep, seed and replications; then the same assembly as a whole
-/// run, so the files are byte-identical to it.
+/// the same sweep, seed and replications, no two shards covering the same
+/// point, and every fragment matching the size and SHA-256 in its done
+/// marker; then the same assembly as a whole run, so the files are
+/// byte-identical to it. Everything is checked before `out` is created.
 pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Result<usize> {
     let started = Instant::now();
     let bad = |requirement: String| Error::BadArgument {
@@ -458,16 +595,52 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
             dirs[0].display()
         )));
     }
-    let mut source = vec![None; sweep.points.len()];
-    for dir in dirs {
-        for (p, slot) in source.iter_mut().enumerate() {
-            if slot.is_none() && is_finished(dir, p) {
-                *slot = Some(dir.clone());
+
+    // Which folder holds each point, by the shard it was run as: a point
+    // claimed by two folders would make the result depend on their order.
+    let describe_shard = |shard: Option<(usize, usize)>| {
+        shard.map_or_else(
+            || "the whole sweep".to_string(),
+            |(k, n)| format!("shard {k}/{n}"),
+        )
+    };
+    let mut owner: Vec<Option<usize>> = vec![None; sweep.points.len()];
+    for (i, f) in fingerprints.iter().enumerate() {
+        for p in (0..sweep.points.len()).filter(|p| f.shard.is_none_or(|(k, n)| p % n == k - 1)) {
+            if let Some(j) = owner[p] {
+                let (a, b) = (&fingerprints[j], f);
+                return Err(bad(if a.shard == b.shard {
+                    format!(
+                        "{} and {} are the same shard ({}) given twice; give each shard once",
+                        dirs[j].display(),
+                        dirs[i].display(),
+                        describe_shard(a.shard)
+                    )
+                } else {
+                    format!(
+                        "{} ({}) and {} ({}) overlap: both hold point {p}, so the result would depend \
+                         on their order; give the shards of one split (K/N for K = 1..N), each once",
+                        dirs[j].display(),
+                        describe_shard(a.shard),
+                        dirs[i].display(),
+                        describe_shard(b.shard)
+                    )
+                }));
             }
+            owner[p] = Some(i);
         }
     }
+    let kinds = kinds(&sweep);
+    let pool = engine::thread_pool(threads)?;
+    let states: Vec<PointState> = pool.install(|| {
+        owner
+            .par_iter()
+            .enumerate()
+            .map(|(p, o)| o.map_or(PointState::Missing, |i| check_point(&dirs[i], p, kinds)))
+            .collect()
+    });
     let missing: Vec<usize> = (0..sweep.points.len())
-        .filter(|&p| source[p].is_none())
+        .filter(|&p| states[p] == PointState::Missing)
         .collect();
     if !missing.is_empty() {
         let listed: Vec<String> = missing.iter().take(10).map(|p| p.to_string()).collect();
@@ -478,6 +651,28 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
             listed.join(", ")
         )));
     }
+    for (p, state) in states.iter().enumerate() {
+        let folder = &dirs[owner[p].expect("a point that is not missing has a folder")];
+        let dir = folder.display();
+        match state {
+            PointState::Damaged(why) => {
+                return Err(bad(format!(
+                    "shard folder {dir}, point {p}: the fragment is damaged: {why}; \
+                     resume that shard with --resume (it recomputes the point), then merge again"
+                )));
+            }
+            PointState::Unverifiable => {
+                return Err(bad(format!(
+                    "shard folder {dir}, point {p}: its done marker {} carries no sizes or checksums \
+                     (written by an older vomsim), so its fragments cannot be verified; resume that shard \
+                     with this vomsim's --resume (it recomputes such points), then merge again",
+                    done_marker(folder, p).display()
+                )));
+            }
+            PointState::Missing | PointState::Finished => {}
+        }
+    }
+
     let options = SweepOptions {
         seed: first.seed,
         reps: first.reps,
@@ -490,27 +685,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
     };
     let whole = fingerprint(&sweep, &options);
     prepare(out, &sweep, &whole, false, force)?;
-    for (p, dir) in source.iter().enumerate() {
-        let dir = dir.as_ref().expect("checked above");
-        let kinds: &[&str] = if sweep.replications_file {
-            &["summary", "diagnosis", "replications"]
-        } else {
-            &["summary", "diagnosis"]
-        };
+    for (p, i) in owner.iter().enumerate() {
+        let dir = &dirs[i.expect("checked above")];
         for kind in kinds {
-            let (from, to) = (fragment(dir, p, kind), fragment(out, p, kind));
-            check_fragment(&from, kind, sweep.parameters.len() + 1).map_err(|why| {
-                bad(format!(
-                    "{} is damaged ({why}); delete that point's .done marker and rerun its shard with --resume",
-                    from.display()
-                ))
-            })?;
-            export::write_atomically_with(&to, false, |w| {
-                w.flush()?;
-                std::io::copy(&mut fs::File::open(&from)?, w.get_mut()).map(|_| ())
-            })?;
+            copy_file(&fragment(dir, p, kind), &fragment(out, p, kind))?;
         }
-        export::write_atomically_with(&done_marker(out, p), false, |_| Ok(()))?;
+        // The marker last, as in a run; its records hold for the copies.
+        copy_file(&done_marker(dir, p), &done_marker(out, p))?;
     }
     let points: Vec<usize> = (0..sweep.points.len()).collect();
     assemble(
@@ -524,29 +705,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
     Ok(points.len())
 }
 
-/// Checks a fragment before merging it: whole lines with the columns of
-/// its kind (vomsim writes fragments atomically, so damage means something
-/// else touched them).
-fn check_fragment(path: &Path, kind: &str, lead: usize) -> std::result::Result<(), String> {
-    let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        return Err("its last line is cut".to_string());
-    }
-    let fields = lead + if kind == "replications" { 5 } else { 9 };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| e.to_string())?;
-        if record.len() != fields {
-            return Err(format!(
-                "line {} has {} fields, not {fields}",
-                i + 1,
-                record.len()
-            ));
-        }
-    }
-    Ok(())
+/// Copies a (checked) file of a shard into the merged folder, atomically.
+fn copy_file(from: &Path, to: &Path) -> Result<()> {
+    let mut source = fs::File::open(from).map_err(|e| Error::Fragment {
+        path: from.to_path_buf(),
+        reason: format!("cannot read it to merge it: {e}"),
+    })?;
+    export::write_atomically_with(to, false, |w| {
+        w.flush()?;
+        std::io::copy(&mut source, w.get_mut()).map(|_| ())
+    })
 }
 
 /// `K/N` of `--shard`.
