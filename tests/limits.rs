@@ -324,6 +324,22 @@ fn an_unbounded_mediator_pool_is_refused() {
             &["pool.toml"],
         );
     }
+    // The larger part of the pool is the one named.
+    write(tmp.path(), "tiny.toml", TINY);
+    refused(
+        tmp.path(),
+        &[
+            "run",
+            "tiny.toml",
+            "--set",
+            "mediators.initial_active=100000",
+        ],
+        &[
+            "mediators.initial_active = 100000 gives a pool of",
+            "at most 100000 are allowed",
+        ],
+        &["pool.toml", "tiny.toml"],
+    );
     // The per-key cap names its own key.
     refused(
         tmp.path(),
@@ -334,7 +350,7 @@ fn an_unbounded_mediator_pool_is_refused() {
             "mediators.cohort_size=100001",
         ],
         &["mediators.cohort_size = 100001 must be at most 100000"],
-        &["pool.toml"],
+        &["pool.toml", "tiny.toml"],
     );
     refused(
         tmp.path(),
@@ -345,7 +361,7 @@ fn an_unbounded_mediator_pool_is_refused() {
             "mediators.initial_active=100001",
         ],
         &["mediators.initial_active = 100001 must be at most 100000"],
-        &["pool.toml"],
+        &["pool.toml", "tiny.toml"],
     );
     // `size` checks every pool size it would try before its output folder.
     refused(
@@ -369,7 +385,7 @@ fn an_unbounded_mediator_pool_is_refused() {
             "out",
         ],
         &["mediators.initial_active = 100002 must be at most 100000"],
-        &["pool.toml"],
+        &["pool.toml", "tiny.toml"],
     );
 }
 

@@ -413,14 +413,22 @@ pub(super) fn validate(
     let pool = max_mediators(&mediators, months);
     if pool > most {
         let cohorts = months / u64::from(w.cohort_every_months);
+        // Blame the larger part of the pool.
+        let (key, value) = if u64::from(w.initial_active) >= u64::from(w.cohort_size) * cohorts {
+            ("mediators.initial_active", w.initial_active)
+        } else {
+            ("mediators.cohort_size", w.cohort_size)
+        };
         return Err(c.fail(
-            "mediators.cohort_size",
-            w.cohort_size,
+            key,
+            value,
             &format!(
                 "gives a pool of {pool} mediators in one replication (mediators.initial_active = {} \
-                 plus {cohorts} cohorts, one every {} months over {months} program months: \
-                 simulation.intake_months = {} and a tail of {}); at most {most} are allowed",
+                 plus {cohorts} cohorts of mediators.cohort_size = {}, one every {} months over \
+                 {months} program months: simulation.intake_months = {} and a tail of {}); \
+                 at most {most} are allowed",
                 w.initial_active,
+                w.cohort_size,
                 w.cohort_every_months,
                 sim.intake_months,
                 months - u64::from(sim.intake_months)
