@@ -119,15 +119,18 @@ pub struct Calibration {
     pub evaluations: usize,
 }
 
-/// Reads targets (`metric,group,month,target,tolerance,source`).
+/// Reads targets (`metric,group,month,target,tolerance,source`) from a
+/// regular file of at most [`crate::limits::MAX_INPUT_FILE_BYTES`].
 pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
     let bad = |message: String| Error::BadArgument {
         option: "--targets".to_string(),
         value: path.display().to_string(),
         requirement: message,
     };
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    // Bounded and regular files only, like scenario files.
+    let bytes = crate::limits::read_input_file(path, "targets")
+        .map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let expected = ["metric", "group", "month", "target", "tolerance", "source"];
     if headers.iter().collect::<Vec<_>>() != expected {

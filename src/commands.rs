@@ -17,6 +17,7 @@ use crate::designs;
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
 use crate::export::{self, OutputDir, RowPrefix};
+use crate::limits::{self, Keeps};
 use crate::scenario::Scenario;
 use crate::sizing::{self, SizeOptions};
 use crate::stats::summarize;
@@ -54,7 +55,7 @@ fn print_out(text: &str) -> Result<()> {
 pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(&args, cancel),
-        Command::Validate(args) => validate(&args),
+        Command::Validate(args) => validate(&args, cancel),
         Command::Size(args) => size(&args, cancel),
         Command::Calibrate(args) => calibrate(&args, cancel),
         Command::Sweep(args) => run_sweep(&args, cancel),
@@ -190,6 +191,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
 /// `vomsim calibrate`: fit parameters to targets, verify, write the
 /// calibrated scenario and calibration.csv.
 fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
+    let reading = cancel.exit_at_once();
     let scenario = Scenario::load(&args.scenario, &args.set)?;
     let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
     let targets = calibration::read_targets(&args.targets)?;
@@ -206,6 +208,32 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         &parameters,
         &targets,
     )?;
+    let verify_reps = args.verify_reps.unwrap_or(args.reps.saturating_mul(4));
+    let threads = threads(args.threads);
+    // Every evaluation and the verification hold their replications' values;
+    // a fitted parameter may change the run's size, so the scenario is
+    // checked at each bound too.
+    let origin = args.scenario.display().to_string();
+    let mut at_bounds = vec![scenario.clone()];
+    for p in &parameters {
+        for bound in [p.low, p.high] {
+            let mut all = args.set.clone();
+            all.push(format!("{}={bound}", p.key));
+            at_bounds.push(Scenario::from_toml_str(&text, &origin, &all)?);
+        }
+    }
+    let verify_option = if args.verify_reps.is_some() {
+        "--verify-reps"
+    } else {
+        "--verify-reps (4 x --reps)"
+    };
+    for s in &at_bounds {
+        for (reps, option) in [(args.reps, "--reps"), (verify_reps, verify_option)] {
+            limits::estimate(s, reps, threads, Keeps::MetricValues, false).check(option)?;
+        }
+    }
+    drop(reading);
+    cancel.check()?;
     let file = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output")
             .join(format!("{}_calibrated", scenario.name()))
@@ -228,13 +256,12 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let options = CalibrationOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps,
-        verify_reps: args.verify_reps.unwrap_or(4 * args.reps),
-        threads: threads(args.threads),
+        verify_reps,
+        threads,
         max_evaluations: args.max_evaluations as usize,
         progress: !args.quiet,
         cancel: cancel.clone(),
     };
-    let origin = args.scenario.display().to_string();
     let started = std::time::Instant::now();
     let result =
         calibration::calibrate(&text, &origin, &args.set, &parameters, &targets, &options)?;
@@ -309,7 +336,10 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
 
 /// `vomsim size`: the smallest pool meeting a wait target.
 fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
-    let scenario = Scenario::load(&args.scenario, &args.set)?;
+    let reading = cancel.exit_at_once();
+    let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
+    let origin = args.scenario.display().to_string();
+    let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let bad = |option: &str, value: f64, requirement: &str| Error::BadArgument {
         option: option.to_string(),
         value: value.to_string(),
@@ -344,14 +374,29 @@ fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
         ));
     }
     let step = args.step.unwrap_or(((to - from) / 9).max(1));
-    let values: Vec<u64> = (from..=to).step_by(step as usize).collect();
-    if values.len() > 1000 {
+    // Counted before the values are listed: --to 18446744073709551615 must
+    // not list them.
+    if (to - from) / step >= 1000 {
         return Err(bad(
             "--step",
             step as f64,
             "gives more than 1000 values to try; raise it",
         ));
     }
+    let values: Vec<u64> = (from..=to).step_by(step as usize).collect();
+    let reps = args.reps.unwrap_or(scenario.raw.simulation.replications);
+    let threads = threads(args.threads);
+    // The lever may change the pool or the intake: every value is checked
+    // (and validated) before the output folder exists.
+    let option = reps_option(args.reps, &args.scenario);
+    for value in &values {
+        let mut all = args.set.clone();
+        all.push(format!("{}={value}", args.lever));
+        let at_value = Scenario::from_toml_str(&text, &origin, &all)?;
+        limits::estimate(&at_value, reps, threads, Keeps::QueueStats, false).check(&option)?;
+    }
+    drop(reading);
+    cancel.check()?;
     let options = SizeOptions {
         lever: args.lever.clone(),
         values,
@@ -360,8 +405,8 @@ fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
         max_returned_share: args.max_returned_share,
         confidence: args.confidence,
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
-        reps: args.reps.unwrap_or(scenario.raw.simulation.replications),
-        threads: threads(args.threads),
+        reps,
+        threads,
         progress: !args.quiet,
         cancel: cancel.clone(),
     };
@@ -469,7 +514,9 @@ fn lever_value(scenario: &Scenario, lever: &str) -> Result<u64> {
 
 /// `vomsim validate`: print the resolved scenario; for a sweep file, check
 /// every point and list them.
-fn validate(args: &ValidateArgs) -> Result<()> {
+fn validate(args: &ValidateArgs, cancel: &Cancel) -> Result<()> {
+    // Validation writes nothing to disk: a signal may end it at once.
+    let _reading = cancel.exit_at_once();
     let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
     let origin = args.scenario.display().to_string();
     if crate::scenario::parse_table(&text, &origin)?.contains_key("sweep") {
@@ -491,15 +538,26 @@ fn validate(args: &ValidateArgs) -> Result<()> {
 
 /// `vomsim run`.
 fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
+    let reading = cancel.exit_at_once();
     let scenario = Scenario::load(&args.scenario, &args.set)?;
     let options = RunOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps.unwrap_or(scenario.raw.simulation.replications),
-        threads: threads(args.threads),
+        threads: limits::threads(args.threads),
         progress: !args.quiet,
         agents: args.agents,
         cancel: cancel.clone(),
     };
+    limits::estimate(
+        &scenario,
+        options.reps,
+        options.threads,
+        Keeps::MetricValues,
+        args.agents,
+    )
+    .check(&reps_option(args.reps, &args.scenario))?;
+    drop(reading);
+    cancel.check()?;
     let target = args
         .out
         .clone()
@@ -517,12 +575,22 @@ fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
 }
 
 fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    limits::threads(None)
 }
 
-/// `--threads` as given (at most 4096), or every core.
+/// `--threads` as given, at most [`limits::THREADS_PER_CORE`] per core
+/// (with a warning), or every core.
 fn threads(requested: Option<u64>) -> usize {
-    requested.map_or_else(default_threads, |t| t.min(4096) as usize)
+    limits::threads(requested)
+}
+
+/// Where a run's replications came from, for a refusal: `--reps`, or the
+/// scenario's `simulation.replications`.
+fn reps_option(given: Option<u64>, scenario: &std::path::Path) -> String {
+    match given {
+        Some(_) => "--reps".to_string(),
+        None => format!("{}: simulation.replications", scenario.display()),
+    }
 }
 
 /// Writes every file of a run into the output folder.

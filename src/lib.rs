@@ -9,7 +9,8 @@
 //! [`stats`] turn counts into the reported numbers, [`designs`] holds
 //! the study designs' estimators, and [`export`] writes
 //! them. [`sizing`] answers the planner's `size` question, [`calibration`]
-//! fits scenarios to published figures, and
+//! fits scenarios to published figures, [`limits`] bounds input files,
+//! replications, threads and a run's memory, and
 //! [`commands`] is what the binary calls.
 //!
 //! # Reproducibility
@@ -31,6 +32,7 @@ pub mod error;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod limits;
 pub mod measure;
 pub mod model;
 pub mod pipeline;

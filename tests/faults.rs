@@ -59,7 +59,8 @@ fn sigint_stops_a_run_and_removes_its_partial_output() {
             "run",
             repo("scenarios/vors_la.toml").to_str().unwrap(),
             "--reps",
-            "1000000",
+            // Minutes of work, within the memory limit (README, "Limits").
+            "300000",
             "--quiet",
         ],
         &out,

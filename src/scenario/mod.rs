@@ -133,21 +133,22 @@ impl Scenario {
     }
 }
 
-/// Reads a scenario or sweep file: a text file with at least one key.
-/// A directory, a binary (non-UTF-8) file and an empty file (or one with
-/// only comments) get their own messages.
+/// Reads a scenario or sweep file: a text file with at least one key, of
+/// at most [`crate::limits::MAX_INPUT_FILE_BYTES`], and only a regular file
+/// (a FIFO or a device is refused without being opened; see
+/// [`crate::limits::read_input_file`]). A directory, a binary (non-UTF-8)
+/// file and an empty file (or one with only comments) get their own
+/// messages.
 pub fn read_text_file(path: &Path, what: &str) -> Result<String> {
     let fail = |message: String| Error::ReadScenario {
         path: path.to_path_buf(),
         source: std::io::Error::other(message),
     };
-    if path.is_dir() {
-        return Err(fail(format!("this is a directory, not a {what} file")));
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::ReadScenario {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes =
+        crate::limits::read_input_file(path, what).map_err(|source| Error::ReadScenario {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "this is not a text file: byte {} is not UTF-8 (is it a binary file?)",

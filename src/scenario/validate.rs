@@ -10,6 +10,7 @@ use crate::consent::ConsentParams;
 use crate::costs::{CostParams, Uncertain};
 use crate::draws::{cumulative, logit};
 use crate::error::{Error, Result};
+use crate::limits::{MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS, max_mediators};
 use crate::mediation::{LogNormal, MediationParams};
 use crate::mediators::{DurationDistribution, MediatorParams};
 use crate::recidivism::{FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly};
@@ -210,6 +211,13 @@ pub(super) fn validate(
     if sim.replications == 0 {
         return Err(c.fail("simulation.replications", 0, "must be at least 1"));
     }
+    if sim.replications > MAX_REPLICATIONS {
+        return Err(c.fail(
+            "simulation.replications",
+            sim.replications,
+            &format!("must be at most {MAX_REPLICATIONS}"),
+        ));
+    }
     if !(1..=super::MAX_INTAKE_MONTHS).contains(&sim.intake_months) {
         return Err(c.fail(
             "simulation.intake_months",
@@ -390,11 +398,41 @@ pub(super) fn validate(
         session_hours_min,
         session_hours_max,
     };
-    if w.initial_active > 100_000 || w.cohort_size > 100_000 {
+    // Every mediator is held, and visited at every month's end, for the
+    // whole replication: bound the pool (limits::MAX_MEDIATORS_PER_REPLICATION).
+    let most = MAX_MEDIATORS_PER_REPLICATION;
+    for (key, value) in [
+        ("mediators.initial_active", w.initial_active),
+        ("mediators.cohort_size", w.cohort_size),
+    ] {
+        if u64::from(value) > most {
+            return Err(c.fail(key, value, &format!("must be at most {most}")));
+        }
+    }
+    let months = u64::from(sim.intake_months) + u64::from(mediators.tail_months());
+    let pool = max_mediators(&mediators, months);
+    if pool > most {
+        let cohorts = months / u64::from(w.cohort_every_months);
+        // Blame the larger part of the pool.
+        let (key, value) = if u64::from(w.initial_active) >= u64::from(w.cohort_size) * cohorts {
+            ("mediators.initial_active", w.initial_active)
+        } else {
+            ("mediators.cohort_size", w.cohort_size)
+        };
         return Err(c.fail(
-            "mediators.initial_active",
-            w.initial_active.max(w.cohort_size),
-            "and mediators.cohort_size must be at most 100000",
+            key,
+            value,
+            &format!(
+                "gives a pool of {pool} mediators in one replication (mediators.initial_active = {} \
+                 plus {cohorts} cohorts of mediators.cohort_size = {}, one every {} months over \
+                 {months} program months: simulation.intake_months = {} and a tail of {}); \
+                 at most {most} are allowed",
+                w.initial_active,
+                w.cohort_size,
+                w.cohort_every_months,
+                sim.intake_months,
+                months - u64::from(sim.intake_months)
+            ),
         ));
     }
 
