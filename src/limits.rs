@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::mediators::MediatorParams;
+use crate::model::queue::MediatorParams;
 use crate::scenario::Scenario;
 
 /// Largest scenario, sweep or targets file read: 1 MiB. The shipped
@@ -159,7 +159,8 @@ pub fn estimate(
 ) -> Estimate {
     let values_per_rep = match keeps {
         Keeps::MetricValues => {
-            crate::metrics::catalog(scenario.program_months(), scenario.randomized()).len() as u64
+            crate::measure::metrics::catalog(scenario.program_months(), scenario.randomized()).len()
+                as u64
         }
         Keeps::QueueStats => 3,
     };

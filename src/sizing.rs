@@ -15,13 +15,13 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
-use crate::draws::replication_key;
+use crate::engine::replication;
 use crate::engine::{self, progress_bar};
 use crate::error::Result;
-use crate::pipeline;
-use crate::referral::DAYS_PER_MONTH;
+use crate::measure::stats::quantile_sorted;
+use crate::model::draws::replication_key;
+use crate::model::referral::DAYS_PER_MONTH;
 use crate::scenario::Scenario;
-use crate::stats::quantile_sorted;
 
 /// What `size` is asked.
 #[derive(Debug, Clone)]
@@ -110,7 +110,7 @@ pub fn size(path: &Path, overrides: &[String], options: &SizeOptions) -> Result<
 }
 
 fn replication_stats(scenario: &Scenario, options: &SizeOptions, rep: u64) -> QueueStats {
-    let mut tally = pipeline::simulate(scenario, replication_key(options.seed, rep), None);
+    let mut tally = replication::simulate(scenario, replication_key(options.seed, rep), None);
     let intake = scenario.intake_months() as usize;
     let active_days: f64 = tally.caseload.active_days[..intake].iter().sum();
     let queued = tally.waits.len();

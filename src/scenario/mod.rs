@@ -16,13 +16,13 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::consent::ConsentParams;
 use crate::error::{Error, Result};
-use crate::mediation::MediationParams;
-use crate::mediators::MediatorParams;
-use crate::recidivism::RecidivismParams;
-use crate::referral::ReferralParams;
-use crate::restitution::RestitutionParams;
+use crate::model::consent::ConsentParams;
+use crate::model::queue::MediatorParams;
+use crate::model::recidivism::RecidivismParams;
+use crate::model::referral::ReferralParams;
+use crate::model::restitution::RestitutionParams;
+use crate::model::session::MediationParams;
 pub use schema::RawScenario;
 
 /// The longest intake period a scenario may have, in months (50 years: far
@@ -30,8 +30,8 @@ pub use schema::RawScenario;
 pub const MAX_INTAKE_MONTHS: u32 = 600;
 
 /// The most program months a run reports: the intake period and the tail
-/// that lets the last cases be mediated ([`crate::mediators::MAX_TAIL_MONTHS`]).
-pub const MAX_PROGRAM_MONTHS: u32 = MAX_INTAKE_MONTHS + crate::mediators::MAX_TAIL_MONTHS;
+/// that lets the last cases be mediated ([`crate::model::queue::MAX_TAIL_MONTHS`]).
+pub const MAX_PROGRAM_MONTHS: u32 = MAX_INTAKE_MONTHS + crate::model::queue::MAX_TAIL_MONTHS;
 
 /// A validated scenario: what every stage of the simulation reads.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ pub struct Scenario {
     pub(crate) recidivism: RecidivismParams,
     /// Share of referrals randomized to the control arm (0: none).
     pub(crate) rct_control_share: f64,
-    pub(crate) costs: crate::costs::CostParams,
+    pub(crate) costs: crate::model::costs::CostParams,
 }
 
 impl Scenario {
@@ -288,7 +288,10 @@ mod tests {
             .iter()
             .filter(|k| !readme.contains(&format!("`{k}")))
             .collect();
-        assert!(missing.is_empty(), "docs/scenario-reference.md lacks {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "docs/scenario-reference.md lacks {missing:?}"
+        );
     }
 
     #[test]

@@ -6,16 +6,18 @@ use super::Scenario;
 use super::schema::{
     CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario,
 };
-use crate::consent::ConsentParams;
-use crate::costs::{CostParams, Uncertain};
-use crate::draws::{cumulative, logit};
 use crate::error::{Error, Result};
 use crate::limits::{MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS, max_mediators};
-use crate::mediation::{LogNormal, MediationParams};
-use crate::mediators::{DurationDistribution, MediatorParams};
-use crate::recidivism::{FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly};
-use crate::referral::ReferralParams;
-use crate::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
+use crate::model::consent::ConsentParams;
+use crate::model::costs::{CostParams, Uncertain};
+use crate::model::draws::{cumulative, logit};
+use crate::model::queue::{DurationDistribution, MediatorParams};
+use crate::model::recidivism::{
+    FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly,
+};
+use crate::model::referral::ReferralParams;
+use crate::model::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
+use crate::model::session::{LogNormal, MediationParams};
 
 /// Expected referrals of one replication at most (memory: about 300 bytes
 /// a youth, one replication per thread).

@@ -28,9 +28,9 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use toml::Value;
 
-use crate::draws::open01;
 use crate::error::{Error, Result};
 use crate::export::RowPrefix;
+use crate::model::draws::open01;
 use crate::scenario::{self, Scenario};
 
 /// The most points a sweep may have, whatever its design: each point is
@@ -498,11 +498,11 @@ impl Sweep {
                 catalogs.push(shape);
                 sweep.values_per_replication = sweep
                     .values_per_replication
-                    .max(crate::metrics::catalog(shape.0, shape.1).len());
+                    .max(crate::measure::metrics::catalog(shape.0, shape.1).len());
             }
         }
         if design == Design::Sobol {
-            let catalog = crate::metrics::catalog(
+            let catalog = crate::measure::metrics::catalog(
                 sweep.base_scenario.program_months(),
                 sweep.base_scenario.randomized(),
             );

@@ -13,13 +13,15 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+pub mod replication;
+
 use crate::cancel::Cancel;
-use crate::draws::replication_key;
 use crate::error::{Error, Result};
 use crate::limits::{self, Keeps};
-use crate::metrics::{self, MetricKey};
-use crate::pipeline::{self, AgentRecord};
+use crate::measure::metrics::{self, MetricKey};
+use crate::model::draws::replication_key;
 use crate::scenario::Scenario;
+use replication::AgentRecord;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -95,7 +97,8 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
                 if options.cancel.requested() {
                     return Vec::new();
                 }
-                let tally = pipeline::simulate(scenario, replication_key(options.seed, rep), None);
+                let tally =
+                    replication::simulate(scenario, replication_key(options.seed, rep), None);
                 bar.inc(1);
                 kept_values(&tally)
             })
@@ -105,7 +108,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
     options.cancel.check()?;
     let agents = options.agents.then(|| {
         let mut records = Vec::new();
-        pipeline::simulate(
+        replication::simulate(
             scenario,
             replication_key(options.seed, 0),
             Some(&mut records),
@@ -123,7 +126,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
 /// One replication's metric values (aligned with [`metrics::catalog`]) and
 /// the number of youths it simulated: the unit of work that benches time.
 pub fn simulate_replication(scenario: &Scenario, seed: u64, rep: u64) -> (Vec<f64>, u64) {
-    let tally = pipeline::simulate(scenario, replication_key(seed, rep), None);
+    let tally = replication::simulate(scenario, replication_key(seed, rep), None);
     let youths = tally.youths[0];
     (kept_values(&tally), youths)
 }
@@ -141,6 +144,6 @@ fn kept_values(tally: &metrics::Tally) -> Vec<f64> {
 /// holds for replication 0).
 pub fn replication_agents(scenario: &Scenario, seed: u64, rep: u64) -> Vec<AgentRecord> {
     let mut records = Vec::new();
-    pipeline::simulate(scenario, replication_key(seed, rep), Some(&mut records));
+    replication::simulate(scenario, replication_key(seed, rep), Some(&mut records));
     records
 }
