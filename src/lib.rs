@@ -8,7 +8,7 @@
 //! validation, [`engine`] runs replications in parallel, [`metrics`] and
 //! [`stats`] turn counts into the reported numbers, [`designs`] holds
 //! the study designs' estimators, and [`export`] writes
-//! them. [`sizing`] answers the planner's `size` question, [`calibration`]
+//! them (`ownership` decides what an output may replace). [`sizing`] answers the planner's `size` question, [`calibration`]
 //! fits scenarios to published figures, and
 //! [`commands`] is what the binary calls.
 //!
@@ -38,6 +38,7 @@ pub mod fuzzing;
 pub mod mediation;
 pub mod mediators;
 pub mod metrics;
+pub(crate) mod ownership;
 pub mod pipeline;
 pub mod recidivism;
 pub mod referral;
