@@ -18,6 +18,7 @@ use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
 use crate::export::{self, OutputDir, RowPrefix};
 use crate::limits::{self, Keeps};
+use crate::ownership;
 use crate::scenario::Scenario;
 use crate::sizing::{self, SizeOptions};
 use crate::stats::summarize;
@@ -67,7 +68,6 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
 
 /// `vomsim compare`.
 fn run_compare(args: &CompareArgs) -> Result<()> {
-    let rows = compare::compare(&args.a, &args.b)?;
     let name = |p: &std::path::Path| {
         p.file_name()
             .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned())
@@ -75,7 +75,12 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
     let target = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("compare_{}_vs_{}", name(&args.a), name(&args.b)))
     });
+    ownership::check_not_input(
+        &target,
+        &[("run folder A", &args.a), ("run folder B", &args.b)],
+    )?;
     let output = OutputDir::prepare(&target, args.force)?;
+    let rows = compare::compare(&args.a, &args.b)?;
     output.write_file("compare.csv", |w| compare::write_compare(w, &rows))?;
     output.write_file("manifest.json", |w| {
         let manifest = serde_json::json!({
@@ -83,6 +88,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
             "a": args.a.display().to_string(),
             "b": args.b.display().to_string(),
             "paired": rows.first().is_some_and(|r| r.paired),
+            "files": ownership::COMPARE_FILES,
         });
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
         writeln!(w)
@@ -155,6 +161,7 @@ fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(sweep.base_scenario.name()));
+    ownership::check_not_input(&dir, &[("sweep file", &args.sweep)])?;
     let report = sweep::run::run(&sweep, &dir, &options)?;
     if args.quiet {
         return Ok(());
@@ -177,6 +184,12 @@ fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
 
 /// `vomsim merge`.
 fn merge(args: &MergeArgs) -> Result<()> {
+    let shards: Vec<(&'static str, &std::path::Path)> = args
+        .dirs
+        .iter()
+        .map(|d| ("shard folder", d.as_path()))
+        .collect();
+    ownership::check_not_input(&args.out, &shards)?;
     let points = sweep::run::merge(&args.dirs, &args.out, args.force, default_threads())?;
     let mut out = Report::default();
     out.line(format_args!(
@@ -244,15 +257,7 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         _ => PathBuf::from("."),
     };
     let table = folder.join("calibration.csv");
-    for path in [&file, &table] {
-        if path.exists() && !args.force {
-            return Err(Error::OutputExists { path: path.clone() });
-        }
-    }
-    std::fs::create_dir_all(&folder).map_err(|e| Error::OutputUnusable {
-        path: folder.clone(),
-        reason: e.to_string(),
-    })?;
+    prepare_calibration_output(args, &file, &folder, &table)?;
     let options = CalibrationOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps,
@@ -332,6 +337,74 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         table.display()
     ));
     print_out(&report.0)
+}
+
+/// Checks calibrate's two outputs before any search: neither is an input,
+/// a folder, or (with `--force`) a file vomsim did not write; their folder
+/// can be written. Then removes temporary files of killed calibrations.
+fn prepare_calibration_output(
+    args: &CalibrateArgs,
+    file: &std::path::Path,
+    folder: &std::path::Path,
+    table: &std::path::Path,
+) -> Result<()> {
+    use crate::ownership::Expected;
+    let unusable = |path: &std::path::Path, reason: String| Error::OutputFileUnusable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if file.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(unusable(
+            file,
+            "it ends in `/`, naming a folder; --out names the calibrated scenario file to write"
+                .to_string(),
+        ));
+    }
+    ownership::check_output_name(file).map_err(|why| unusable(file, why))?;
+    let inputs = [
+        ("scenario file", args.scenario.as_path()),
+        ("targets file", args.targets.as_path()),
+    ];
+    for (path, expected) in [
+        (file, Expected::CalibratedScenario),
+        (table, Expected::CalibrationTable),
+    ] {
+        ownership::check_not_input(path, &inputs)?;
+        let Ok(metadata) = std::fs::symlink_metadata(path) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            return Err(unusable(
+                path,
+                "it is a folder; --out names the calibrated scenario file, and calibration.csv \
+                 goes beside it"
+                    .to_string(),
+            ));
+        }
+        if !args.force {
+            return Err(Error::OutputExists {
+                path: path.to_path_buf(),
+            });
+        }
+        ownership::check_replaceable(path, expected).map_err(|why| unusable(path, why))?;
+    }
+    std::fs::create_dir_all(folder).map_err(|e| Error::OutputUnusable {
+        path: folder.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let file_name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    ownership::remove_stale_temporaries(folder, |name| {
+        name == file_name || name == "calibration.csv"
+    });
+    for name in [file_name.as_str(), "calibration.csv"] {
+        ownership::check_writable(folder, name).map_err(|e| Error::OutputUnusable {
+            path: folder.to_path_buf(),
+            reason: format!("cannot write in it: {e}"),
+        })?;
+    }
+    Ok(())
 }
 
 /// `vomsim size`: the smallest pool meeting a wait target.
@@ -414,6 +487,7 @@ fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(format!("{}_size", scenario.name())));
+    ownership::check_not_input(&target, &[("scenario file", &args.scenario)])?;
     let output = OutputDir::prepare(&target, args.force)?;
     let rows = sizing::size(&args.scenario, &args.set, &options)?;
     output.write_file("size.csv", |w| sizing::write_size(w, &rows))?;
@@ -562,6 +636,7 @@ fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(scenario.name()));
+    ownership::check_not_input(&target, &[("scenario file", &args.scenario)])?;
     let output = OutputDir::prepare(&target, args.force)?;
     let result = engine::run(&scenario, &options)?;
     // Output is formatted in parallel too, on the same number of threads.
@@ -614,6 +689,11 @@ fn write_run(
     if let Some(agents) = &result.agents {
         output.write_file("agents.csv", |w| export::write_agents(w, agents))?;
     }
+    let mut files = vec!["summary.csv", "replications.csv", "diagnosis.csv"];
+    if result.agents.is_some() {
+        files.push("agents.csv");
+    }
+    files.push("manifest.json");
     let manifest = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "scenario": scenario.name(),
@@ -624,6 +704,7 @@ fn write_run(
         "threads": options.threads,
         "wall_seconds": result.wall_seconds,
         "parameters": scenario.raw,
+        "files": files,
     });
     output.write_file("manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;

@@ -59,9 +59,10 @@ pub enum Error {
         requirement: String,
     },
 
-    /// The output folder exists and `--force` was not given.
+    /// The output (a folder, or calibrate's file) exists and `--force`
+    /// was not given.
     #[error(
-        "{path}: the output folder already exists; pass --force to replace it, or --out to choose another"
+        "{path}: the output already exists; pass --force to replace it (vomsim's own output only), or --out to choose another"
     )]
     OutputExists { path: PathBuf },
 
@@ -69,6 +70,25 @@ pub enum Error {
     /// parent cannot be written). Checked before any simulation.
     #[error("{path}: cannot use this output folder: {reason}")]
     OutputUnusable { path: PathBuf, reason: String },
+
+    /// An output file (calibrate's) cannot be used: it is a folder, it is
+    /// not vomsim's and `--force` was given, or its folder cannot be
+    /// written. Checked before any work.
+    #[error("{path}: cannot write this output file: {reason}")]
+    OutputFileUnusable { path: PathBuf, reason: String },
+
+    /// An output that is, holds or lies inside an input of the same
+    /// command: writing it would replace or delete the input.
+    #[error(
+        "{output}: this output {relation} {input}, the command's {role}; writing it would \
+         destroy that input: choose another --out"
+    )]
+    OutputIsInput {
+        output: PathBuf,
+        relation: &'static str,
+        role: &'static str,
+        input: PathBuf,
+    },
 
     /// The output could not be written.
     #[error("{path}: cannot write output: {source}")]

@@ -6,7 +6,8 @@
 //! `io::Write`), so formats are testable without files. The folder is
 //! assembled in a hidden staging folder beside it and renamed into place
 //! when complete: a crash or an error never leaves half an output under
-//! the final name, and an existing folder is replaced only with `--force`.
+//! the final name, and an existing folder is replaced only with `--force`,
+//! and only if vomsim wrote it (`crate::ownership`).
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::designs::DiagnosisRow;
 use crate::error::{Error, Result};
 use crate::metrics::{Disposition, MetricKey};
+use crate::ownership;
 use crate::pipeline::AgentRecord;
 use crate::recidivism::FOLLOW_UP_MONTHS;
 use crate::stats::summarize;
@@ -290,7 +292,10 @@ pub fn write_atomically_with(
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let temporary = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let temporary = path.with_file_name(ownership::temporary_name(
+        &name,
+        u64::from(std::process::id()),
+    ));
     let result = (|| {
         let mut writer = BufWriter::with_capacity(1 << 16, fs::File::create(&temporary)?);
         contents(&mut writer)?;
@@ -304,19 +309,6 @@ pub fn write_atomically_with(
         let _ = fs::remove_file(&temporary);
     }
     result.map_err(failed)
-}
-
-/// Why `--force` refuses a folder.
-pub(crate) const NOT_OURS: &str = "it exists and was not written by vomsim (no manifest.json, size.csv or \
-     sweep.json); --force replaces only vomsim's own output folders";
-
-/// Whether `--force` may replace a folder: one vomsim wrote (it holds
-/// `manifest.json`, `size.csv` or a sweep's `sweep.json`) or an empty one.
-pub(crate) fn replaceable(dir: &Path) -> bool {
-    let ours = ["manifest.json", "size.csv", "sweep.json"]
-        .iter()
-        .any(|f| dir.join(f).is_file());
-    ours || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
 }
 
 /// A number as a CSV field: empty where it is undefined (never NaN or inf).
@@ -346,27 +338,18 @@ pub struct OutputDir {
 
 impl OutputDir {
     /// Checks that `target` can be written (before any simulation, so a bad
-    /// path costs seconds, not a run) and creates the staging folder.
-    /// `--force` replaces only a folder vomsim wrote (it holds
-    /// `manifest.json` or `size.csv`) or an empty one, never anything else.
+    /// path costs seconds, not a run) and creates the staging folder, with
+    /// its marker written first. `--force` replaces only what
+    /// `ownership::check_replaceable` allows: a folder vomsim wrote with
+    /// nothing added, or an empty one. A replacement killed half-way is
+    /// finished first (`ownership::recover_interrupted_swap`), and
+    /// staging folders of killed runs are removed.
     pub fn prepare(target: &Path, force: bool) -> Result<OutputDir> {
         let unusable = |reason: String| Error::OutputUnusable {
             path: target.to_path_buf(),
             reason,
         };
-        if target.exists() {
-            if !target.is_dir() {
-                return Err(unusable("it exists and is not a folder".to_string()));
-            }
-            if !force {
-                return Err(Error::OutputExists {
-                    path: target.to_path_buf(),
-                });
-            }
-            if !replaceable(target) {
-                return Err(unusable(NOT_OURS.to_string()));
-            }
-        }
+        ownership::check_output_name(target).map_err(unusable)?;
         let name = target
             .file_name()
             .ok_or_else(|| unusable("it does not name a folder".to_string()))?
@@ -376,21 +359,53 @@ impl OutputDir {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        if parent.is_dir() {
+            ownership::recover_interrupted_swap(&parent, &name)?;
+        }
+        if fs::symlink_metadata(target).is_ok() {
+            if !target.is_dir() {
+                return Err(unusable("it exists and is not a folder".to_string()));
+            }
+            if !force {
+                return Err(Error::OutputExists {
+                    path: target.to_path_buf(),
+                });
+            }
+            ownership::check_replaceable(target, ownership::Expected::Folder).map_err(unusable)?;
+        }
         fs::create_dir_all(&parent)
             .map_err(|e| unusable(format!("cannot create {}: {e}", parent.display())))?;
-        remove_stale_staging(&parent, &name);
-        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if staging.exists() {
-            let _ = fs::remove_dir_all(&staging);
+        ownership::remove_stale_staging(&parent, &name);
+        let pid = u64::from(std::process::id());
+        // Left by an earlier process with this PID (and not vomsim's, or
+        // it would have been removed or recovered above): in the way.
+        for in_the_way in [
+            ownership::staging_name(&name, pid),
+            ownership::aside_name(&name, pid),
+        ] {
+            let path = parent.join(&in_the_way);
+            if fs::symlink_metadata(&path).is_ok() {
+                return Err(unusable(format!(
+                    "{} is in the way (vomsim names its staging folder so); move it away",
+                    path.display()
+                )));
+            }
         }
+        let staging = parent.join(ownership::staging_name(&name, pid));
         fs::create_dir(&staging)
             .map_err(|e| unusable(format!("cannot write in {}: {e}", parent.display())))?;
-        Ok(OutputDir {
+        let output = OutputDir {
             target: target.to_path_buf(),
             staging,
             force,
             committed: false,
-        })
+        };
+        fs::write(
+            output.staging.join(ownership::STAGING_MARKER),
+            ownership::staging_marker(&name, pid),
+        )
+        .map_err(|e| unusable(format!("cannot write in {}: {e}", parent.display())))?;
+        Ok(output)
     }
 
     /// Writes one file into the staging folder through a buffered writer.
@@ -413,16 +428,23 @@ impl OutputDir {
     }
 
     /// Moves the finished folder into place. An old folder (allowed by
-    /// `--force`, checked in `prepare`) is first renamed aside, so the
-    /// final name always holds a complete output, then removed.
+    /// `--force`, checked in `prepare`) is first renamed aside, to
+    /// `.NAME.partial-PID.old`, so the final name always holds a complete
+    /// output, then removed. A process killed between the two renames is
+    /// recovered by the next `prepare`.
     pub fn commit(mut self) -> Result<PathBuf> {
         let failed = |source| Error::Write {
             path: self.target.clone(),
             source,
         };
+        fs::remove_file(self.staging.join(ownership::STAGING_MARKER)).map_err(failed)?;
         let mut aside = None;
         if self.target.exists() && self.force {
-            let old = self.staging.with_extension("old");
+            let name = self
+                .staging
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let old = self.staging.with_file_name(format!("{name}.old"));
             fs::rename(&self.target, &old).map_err(failed)?;
             aside = Some(old);
         }
@@ -437,26 +459,6 @@ impl OutputDir {
             let _ = fs::remove_dir_all(old);
         }
         Ok(self.target.clone())
-    }
-}
-
-/// Removes staging folders of this target left by runs that were killed
-/// (their process no longer exists; checked where `/proc` tells).
-fn remove_stale_staging(parent: &Path, name: &str) {
-    let prefix = format!(".{name}.partial-");
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else {
-            continue;
-        };
-        let pid = rest.split('.').next().unwrap_or("");
-        let alive = Path::new("/proc").join(pid).exists() || !Path::new("/proc/self").exists();
-        if pid.chars().all(|c| c.is_ascii_digit()) && !alive {
-            let _ = fs::remove_dir_all(entry.path());
-        }
     }
 }
 
@@ -520,13 +522,22 @@ mod tests {
     }
 
     #[test]
-    fn stale_staging_of_a_dead_process_is_removed() {
+    fn stale_staging_of_a_dead_process_is_removed_but_not_a_lookalike() {
         let root = tempfile::tempdir().unwrap();
         // PIDs this large are above Linux's maximum: never a live process.
         let stale = root.path().join(".out.partial-4999999999");
         fs::create_dir(&stale).unwrap();
+        fs::write(
+            stale.join(ownership::STAGING_MARKER),
+            ownership::staging_marker("out", 4_999_999_999),
+        )
+        .unwrap();
+        let lookalike = root.path().join(".out.partial-4999999998");
+        fs::create_dir(&lookalike).unwrap();
+        fs::write(lookalike.join("mine.txt"), "keep").unwrap();
         let dir = OutputDir::prepare(&root.path().join("out"), false).unwrap();
         assert!(!stale.exists() || !Path::new("/proc/self").exists());
+        assert!(lookalike.join("mine.txt").exists());
         drop(dir);
     }
 
@@ -557,7 +568,18 @@ mod tests {
             OutputDir::prepare(&target, true),
             Err(Error::OutputUnusable { .. })
         ));
+        // A manifest vomsim did not write does not make it vomsim's.
         fs::write(target.join("manifest.json"), "{}").unwrap();
+        assert!(matches!(
+            OutputDir::prepare(&target, true),
+            Err(Error::OutputUnusable { .. })
+        ));
+        fs::remove_file(target.join("a.csv")).unwrap();
+        fs::write(
+            target.join("manifest.json"),
+            r#"{"version":"0","a":"x","b":"y","paired":false,"files":["manifest.json"]}"#,
+        )
+        .unwrap();
         let dir = OutputDir::prepare(&target, true).unwrap();
         dir.write_file("b.csv", |w| w.write_all(b"y\n")).unwrap();
         dir.commit().unwrap();
@@ -567,7 +589,7 @@ mod tests {
             "no staging or old folder left"
         );
         assert!(
-            !target.join("a.csv").exists(),
+            !target.join("manifest.json").exists(),
             "--force replaces the folder"
         );
         assert!(target.join("b.csv").exists());

@@ -8,9 +8,10 @@
 //! validation, [`engine`] runs replications in parallel, [`metrics`] and
 //! [`stats`] turn counts into the reported numbers, [`designs`] holds
 //! the study designs' estimators, and [`export`] writes
-//! them. [`sizing`] answers the planner's `size` question, [`calibration`]
-//! fits scenarios to published figures, [`limits`] bounds input files,
-//! replications, threads and a run's memory, and
+//! them (`ownership` decides what an output may replace). [`sizing`]
+//! answers the planner's `size` question, [`calibration`] fits scenarios to
+//! published figures, [`limits`] bounds input files, replications, threads
+//! and a run's memory, and
 //! [`commands`] is what the binary calls.
 //!
 //! # Reproducibility
@@ -35,6 +36,7 @@ pub mod fuzzing;
 pub mod limits;
 pub mod measure;
 pub mod model;
+pub(crate) mod ownership;
 pub mod report;
 pub mod scenario;
 pub mod sizing;

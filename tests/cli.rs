@@ -342,9 +342,30 @@ fn existing_output_folder_is_kept_without_force() {
         ])
         .arg(&out)
         .assert()
-        .success();
+        .code(2)
+        .stderr(predicate::str::contains("not written by vomsim"));
+    assert_eq!(
+        entries(&out),
+        ["manifest.json", "mine.txt"],
+        "--force refuses it: the manifest is not vomsim's"
+    );
+    fs::remove_dir_all(&out).unwrap();
+    for force in [false, true] {
+        vomsim()
+            .args([
+                "run",
+                repo(VORS).to_str().unwrap(),
+                "--reps",
+                "2",
+                "--quiet",
+            ])
+            .args(force.then_some("--force"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+    }
     assert!(out.join("summary.csv").exists());
-    assert!(!out.join("mine.txt").exists());
 }
 
 #[test]

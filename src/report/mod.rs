@@ -16,6 +16,7 @@ use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter}
 
 use crate::error::{Error, Result};
 use crate::export;
+use crate::ownership;
 
 /// One summary row's numbers.
 #[derive(Debug, Clone, Copy)]
@@ -571,8 +572,25 @@ footer{margin-top:32px;color:#666;font-size:12px;border-top:1px solid #ddd;paddi
 
 /// Writes `DIR/report.html` (atomically) and returns its path.
 pub fn write(dir: &Path) -> Result<PathBuf> {
+    let path = dir.join(ownership::REPORT_FILE);
+    // Before reading and drawing: can report.html be written here?
+    if dir.is_dir() {
+        let unusable = |reason: String| Error::OutputFileUnusable {
+            path: path.clone(),
+            reason,
+        };
+        if path.is_dir() {
+            return Err(unusable("it is a folder".to_string()));
+        }
+        ownership::remove_stale_temporaries(dir, |name| name == ownership::REPORT_FILE);
+        ownership::check_writable(dir, ownership::REPORT_FILE).map_err(|e| {
+            unusable(format!(
+                "cannot write in {}: {e} (report writes report.html into the folder it reads)",
+                dir.display()
+            ))
+        })?;
+    }
     let data = read(dir)?;
-    let path = dir.join("report.html");
     let page = html(&data);
     export::write_atomically(&path, |w| w.write_all(page.as_bytes()))?;
     Ok(path)

@@ -13,8 +13,9 @@
 //!   fragment's size and SHA-256 (see [`fragments`]; the folder is only
 //!   needed to resume or merge: delete it once a sweep is complete);
 //! - `points.csv`, `summary.csv`, `replications.csv`, `diagnosis.csv`,
-//!   `manifest.json`, and for a Sobol sweep `sensitivity.csv`, assembled
-//!   once every point of the run is finished.
+//!   `manifest.json` (its `files` lists the folder's files, for
+//!   `--force`), and for a Sobol sweep `sensitivity.csv`, assembled once
+//!   every point of the run is finished.
 //!
 //! A killed sweep (even by `kill -9`) loses at most the points in flight;
 //! `--resume` skips finished points whose fragments still match their
@@ -41,6 +42,7 @@ use crate::engine::{self, progress_bar, simulate_replication};
 use crate::error::{Error, Result};
 use crate::export::{self, DIAGNOSIS_HEADER, RowPrefix};
 use crate::metrics;
+use crate::ownership;
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -97,7 +99,8 @@ fn prepare(
         path: dir.to_path_buf(),
         reason,
     };
-    if dir.exists() {
+    ownership::check_output_name(dir).map_err(unusable)?;
+    if fs::symlink_metadata(dir).is_ok() {
         if !dir.is_dir() {
             return Err(unusable("it exists and is not a folder".to_string()));
         }
@@ -119,9 +122,7 @@ fn prepare(
                 }
             }
         } else if force {
-            if !export::replaceable(dir) {
-                return Err(unusable(export::NOT_OURS.to_string()));
-            }
+            ownership::check_replaceable(dir, ownership::Expected::Folder).map_err(unusable)?;
             fs::remove_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
         } else {
             return Err(Error::OutputExists {
@@ -131,14 +132,10 @@ fn prepare(
     }
     fs::create_dir_all(dir.join("points"))
         .map_err(|e| unusable(format!("cannot create it: {e}")))?;
-    // Temporary files of points that were in flight when a run was killed.
-    if let Ok(entries) = fs::read_dir(dir.join("points")) {
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().contains(".partial-") {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
-    }
+    // Temporary files of a sweep that was killed: of points in flight, or
+    // of the final files being assembled (vomsim's names, dead processes).
+    ownership::remove_stale_temporaries(dir, |name| ownership::SWEEP_FILES.contains(&name));
+    ownership::remove_stale_temporaries(&dir.join("points"), ownership::is_fragment_name);
     export::write_atomically(&dir.join("sweep.toml"), |w| {
         w.write_all(sweep.text.as_bytes())
     })?;
@@ -461,6 +458,15 @@ fn assemble(
             sobol::write_sensitivity(w, &indices)
         })?;
     }
+    let mut files = vec!["sweep.toml", "sweep.json", "points.csv", "summary.csv"];
+    if sweep.replications_file {
+        files.push("replications.csv");
+    }
+    files.push("diagnosis.csv");
+    if sweep.design == Design::Sobol && complete {
+        files.push("sensitivity.csv");
+    }
+    files.push("manifest.json");
     let manifest = serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "scenario": sweep.base_scenario.name(),
@@ -476,6 +482,7 @@ fn assemble(
         "shard": options.shard,
         "wall_seconds": wall_seconds,
         "base_scenario": sweep.base_scenario.raw,
+        "files": files,
     });
     export::write_atomically(&dir.join("manifest.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
