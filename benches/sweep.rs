@@ -13,11 +13,12 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use vomsim::Scenario;
+use vomsim::analysis::sweep::Sweep;
+use vomsim::analysis::sweep::run::{self as sweep_run, SweepOptions};
 use vomsim::cancel::Cancel;
 use vomsim::engine::{self, RunOptions};
-use vomsim::export::{self, OutputDir, RowPrefix};
-use vomsim::sweep::Sweep;
-use vomsim::sweep::run::{self as sweep_run, SweepOptions};
+use vomsim::output::csv::{self, RowPrefix};
+use vomsim::output::folder::OutputDir;
 
 fn scenario_text() -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/vors_la.toml"))
@@ -50,18 +51,12 @@ fn bench(c: &mut Criterion) {
             let output = OutputDir::prepare(&tmp.path().join("run"), true).unwrap();
             output
                 .write_file("summary.csv", |w| {
-                    export::write_summary(
-                        w,
-                        &RowPrefix::run(),
-                        true,
-                        &result.catalog,
-                        &result.values,
-                    )
+                    csv::write_summary(w, &RowPrefix::run(), true, &result.catalog, &result.values)
                 })
                 .unwrap();
             output
                 .write_file("replications.csv", |w| {
-                    export::write_replications(
+                    csv::write_replications(
                         w,
                         &RowPrefix::run(),
                         true,
@@ -70,10 +65,11 @@ fn bench(c: &mut Criterion) {
                     )
                 })
                 .unwrap();
-            let diagnosis = vomsim::designs::diagnose(&result.catalog, &result.values, false);
+            let diagnosis =
+                vomsim::measure::designs::diagnose(&result.catalog, &result.values, false);
             output
                 .write_file("diagnosis.csv", |w| {
-                    export::write_diagnosis(w, None, true, &diagnosis)
+                    csv::write_diagnosis(w, None, true, &diagnosis)
                 })
                 .unwrap();
             output

@@ -2,9 +2,9 @@
 //! so that `cargo test` replays the fuzz corpus and every crashing input
 //! found so far on the stable toolchain (`tests/fuzz_regressions.rs`).
 
+use crate::analysis::sweep::Sweep;
 use crate::engine::simulate_replication;
 use crate::scenario::Scenario;
-use crate::sweep::Sweep;
 
 /// Parses bytes as a scenario (optionally followed by a line `---` and one
 /// `KEY=VALUE` override per line) and as a sweep file. Panics only on a

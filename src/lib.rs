@@ -1,18 +1,24 @@
 //! vomsim: a parallel Monte Carlo, agent-based simulator of a youth
 //! victim-offender mediation (VOM) diversion program.
 //!
-//! The modules follow the life of one case (DESIGN.md): [`referral`] →
-//! [`consent`] → [`mediators`] (the wait) → [`mediation`] →
-//! [`restitution`] → [`recidivism`]; [`pipeline`] takes one replication's
-//! youths through them. [`scenario`] is the file schema and its
-//! validation, [`engine`] runs replications in parallel, [`metrics`] and
-//! [`stats`] turn counts into the reported numbers, [`designs`] holds
-//! the study designs' estimators, and [`export`] writes
-//! them (`ownership` decides what an output may replace). [`sizing`]
-//! answers the planner's `size` question, [`calibration`] fits scenarios to
-//! published figures, [`limits`] bounds input files, replications, threads
-//! and a run's memory, and
-//! [`commands`] is what the binary calls.
+//! The source is laid out by job, in the order of DESIGN.md's pipeline;
+//! each layer imports only the layers before it (`tests/layers.rs` checks):
+//!
+//! 1. [`model`]: the life of one case, stage by stage (referral, consent,
+//!    the queue for volunteer mediators, the session, restitution,
+//!    recidivism, costs), its random draws and time units.
+//! 2. [`scenario`]: the TOML file, its defaults, `--set`, bounds and
+//!    validation into the model's parameters; [`measure`]: what one
+//!    replication reports (the tally and its named metrics, the design
+//!    estimators, statistics).
+//! 3. [`engine`]: one replication through every stage, replications in
+//!    parallel, the memory and work limits.
+//! 4. [`output`]: CSV rows, the output folder, what `--force` may replace,
+//!    the HTML report.
+//! 5. [`analysis`]: `size`, `compare`, `calibrate`, sweeps.
+//! 6. [`commands`]: the command line and one function per subcommand.
+//!
+//! [`error`] and [`cancel`] serve every layer.
 //!
 //! # Reproducibility
 //!
@@ -23,32 +29,17 @@
 //! byte-identical for any thread count. A change to the order of draws is a
 //! reproducibility break and is logged in `CHANGELOG.md`.
 
-pub mod calibration;
+pub mod analysis;
 pub mod cancel;
-pub mod cli;
 pub mod commands;
-pub mod compare;
 pub mod engine;
 pub mod error;
-pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod limits;
 pub mod measure;
 pub mod model;
-pub(crate) mod ownership;
-pub mod report;
+pub mod output;
 pub mod scenario;
-pub mod sizing;
-pub mod sweep;
-
-// Transitional paths while the layout moves (issue: architecture); removed
-// once every module names its new home.
-pub use engine::replication as pipeline;
-pub use measure::{designs, metrics, stats};
-pub use model::{
-    consent, costs, queue as mediators, recidivism, referral, restitution, session as mediation,
-};
 
 pub use commands::execute;
 pub use error::{Error, Result};

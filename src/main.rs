@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use vomsim::cancel::Cancel;
-use vomsim::cli::Cli;
+use vomsim::commands::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

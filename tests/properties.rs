@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use vomsim::Scenario;
 use vomsim::engine::{replication_agents, simulate_replication};
-use vomsim::metrics::{Disposition, catalog};
+use vomsim::measure::metrics::{Disposition, catalog};
 
 #[derive(Debug, Clone)]
 struct Knobs {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use vomsim::Scenario;
 use vomsim::engine::replication_agents;
-use vomsim::metrics::Disposition;
+use vomsim::measure::metrics::Disposition;
 
 const MEDIATORS: u32 = 4;
 const MEAN_CASE_DAYS: f64 = 10.0;

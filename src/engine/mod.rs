@@ -13,14 +13,15 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+pub mod limits;
 pub mod replication;
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
-use crate::limits::{self, Keeps};
 use crate::measure::metrics::{self, MetricKey};
 use crate::model::draws::replication_key;
 use crate::scenario::Scenario;
+use limits::Keeps;
 use replication::AgentRecord;
 
 /// How to run.

@@ -8,6 +8,7 @@
 //! `from_toml_str` does the work and is tested on inline strings; `load`
 //! only reads the file and adds its path to errors.
 
+pub mod bounds;
 mod keys;
 pub mod schema;
 mod validate;
@@ -24,14 +25,6 @@ use crate::model::referral::ReferralParams;
 use crate::model::restitution::RestitutionParams;
 use crate::model::session::MediationParams;
 pub use schema::RawScenario;
-
-/// The longest intake period a scenario may have, in months (50 years: far
-/// beyond any program evaluated, and a bound on a replication's arrays).
-pub const MAX_INTAKE_MONTHS: u32 = 600;
-
-/// The most program months a run reports: the intake period and the tail
-/// that lets the last cases be mediated ([`crate::model::queue::MAX_TAIL_MONTHS`]).
-pub const MAX_PROGRAM_MONTHS: u32 = MAX_INTAKE_MONTHS + crate::model::queue::MAX_TAIL_MONTHS;
 
 /// A validated scenario: what every stage of the simulation reads.
 #[derive(Debug, Clone)]
@@ -134,9 +127,9 @@ impl Scenario {
 }
 
 /// Reads a scenario or sweep file: a text file with at least one key, of
-/// at most [`crate::limits::MAX_INPUT_FILE_BYTES`], and only a regular file
+/// at most [`crate::scenario::bounds::MAX_INPUT_FILE_BYTES`], and only a regular file
 /// (a FIFO or a device is refused without being opened; see
-/// [`crate::limits::read_input_file`]). A directory, a binary (non-UTF-8)
+/// [`crate::scenario::bounds::read_input_file`]). A directory, a binary (non-UTF-8)
 /// file and an empty file (or one with only comments) get their own
 /// messages.
 pub fn read_text_file(path: &Path, what: &str) -> Result<String> {
@@ -144,11 +137,12 @@ pub fn read_text_file(path: &Path, what: &str) -> Result<String> {
         path: path.to_path_buf(),
         source: std::io::Error::other(message),
     };
-    let bytes =
-        crate::limits::read_input_file(path, what).map_err(|source| Error::ReadScenario {
+    let bytes = crate::scenario::bounds::read_input_file(path, what).map_err(|source| {
+        Error::ReadScenario {
             path: path.to_path_buf(),
             source,
-        })?;
+        }
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "this is not a text file: byte {} is not UTF-8 (is it a binary file?)",

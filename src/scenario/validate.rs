@@ -3,14 +3,15 @@
 //! then the typed parameters of every stage, with tables precomputed.
 
 use super::Scenario;
+use super::bounds::{MAX_INTAKE_MONTHS, MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS};
 use super::schema::{
     CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario,
 };
 use crate::error::{Error, Result};
-use crate::limits::{MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS, max_mediators};
 use crate::model::consent::ConsentParams;
 use crate::model::costs::{CostParams, Uncertain};
 use crate::model::draws::{cumulative, logit};
+use crate::model::queue::max_mediators;
 use crate::model::queue::{DurationDistribution, MediatorParams};
 use crate::model::recidivism::{
     FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly,
@@ -220,7 +221,7 @@ pub(super) fn validate(
             &format!("must be at most {MAX_REPLICATIONS}"),
         ));
     }
-    if !(1..=super::MAX_INTAKE_MONTHS).contains(&sim.intake_months) {
+    if !(1..=MAX_INTAKE_MONTHS).contains(&sim.intake_months) {
         return Err(c.fail(
             "simulation.intake_months",
             sim.intake_months,

@@ -117,6 +117,20 @@ impl MediatorParams {
 
 pub use crate::model::time::MAX_TAIL_MONTHS;
 
+/// Most mediators one replication may ever hold: the initial pool plus
+/// every training cohort of the program months. Every mediator is visited
+/// at every month's end (attrition), so the pool costs memory and time per
+/// month; real programs have tens to hundreds of volunteers.
+pub const MAX_MEDIATORS_PER_REPLICATION: u64 = 100_000;
+
+/// Most mediators one replication can hold over `months` program months:
+/// the initial pool and a cohort at the end of every `cohort_every_months`
+/// (none leave the vector; departed ones are only marked).
+pub(crate) fn max_mediators(params: &MediatorParams, months: u64) -> u64 {
+    let cohorts = months / u64::from(params.cohort_every_months.max(1));
+    u64::from(params.initial_active) + u64::from(params.cohort_size) * cohorts
+}
+
 /// A consented case as the queue sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QueueCase {

@@ -37,12 +37,15 @@ use super::fragments::{self, PointState, check_point, done_marker, fragment, ope
 use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
-use crate::designs;
 use crate::engine::{self, progress_bar, simulate_replication};
 use crate::error::{Error, Result};
-use crate::export::{self, DIAGNOSIS_HEADER, RowPrefix};
-use crate::metrics;
-use crate::ownership;
+use crate::measure::designs;
+use crate::measure::metrics;
+use crate::output::ownership;
+use crate::output::{
+    csv::{self, DIAGNOSIS_HEADER, RowPrefix},
+    folder,
+};
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -136,10 +139,10 @@ fn prepare(
     // of the final files being assembled (vomsim's names, dead processes).
     ownership::remove_stale_temporaries(dir, |name| ownership::SWEEP_FILES.contains(&name));
     ownership::remove_stale_temporaries(&dir.join("points"), ownership::is_fragment_name);
-    export::write_atomically(&dir.join("sweep.toml"), |w| {
+    folder::write_atomically(&dir.join("sweep.toml"), |w| {
         w.write_all(sweep.text.as_bytes())
     })?;
-    export::write_atomically(&dir.join("sweep.json"), |w| {
+    folder::write_atomically(&dir.join("sweep.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, fingerprint).map_err(std::io::Error::other)?;
         writeln!(w)
     })
@@ -215,10 +218,10 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             let diagnosis = designs::diagnose(&catalog, point_values, scenario.randomized());
             let mut records = vec![
                 fragments::write_fragment(dir, point, "summary", |w| {
-                    export::write_summary(w, &prefix, false, &catalog, point_values)
+                    csv::write_summary(w, &prefix, false, &catalog, point_values)
                 })?,
                 fragments::write_fragment(dir, point, "diagnosis", |w| {
-                    export::write_diagnosis(w, Some(&prefix), false, &diagnosis)
+                    csv::write_diagnosis(w, Some(&prefix), false, &diagnosis)
                 })?,
             ];
             if sweep.replications_file {
@@ -226,7 +229,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
                     dir,
                     point,
                     "replications",
-                    |w| export::write_replications(w, &prefix, false, &catalog, point_values),
+                    |w| csv::write_replications(w, &prefix, false, &catalog, point_values),
                 )?);
             }
             // Last: its presence marks the point finished.
@@ -402,7 +405,7 @@ fn assemble(
     complete: bool,
 ) -> Result<()> {
     let columns = sweep.prefix(0).columns;
-    export::write_atomically(&dir.join("points.csv"), |w| {
+    folder::write_atomically(&dir.join("points.csv"), |w| {
         writeln!(w, "{columns}")?;
         for &p in points {
             writeln!(w, "{}", sweep.prefix(p).values)?;
@@ -415,7 +418,7 @@ fn assemble(
     // file being assembled.
     let concatenate = |name: &str, kind: &str, header: String| {
         let mut unreadable = None;
-        let written = export::write_atomically(&dir.join(name), |w| {
+        let written = folder::write_atomically(&dir.join(name), |w| {
             writeln!(w, "{header}")?;
             w.flush()?;
             let file = w.get_mut();
@@ -454,7 +457,7 @@ fn assemble(
 
     if sweep.design == Design::Sobol && complete {
         let indices = sensitivity(sweep, dir, options.seed)?;
-        export::write_atomically(&dir.join("sensitivity.csv"), |w| {
+        folder::write_atomically(&dir.join("sensitivity.csv"), |w| {
             sobol::write_sensitivity(w, &indices)
         })?;
     }
@@ -484,7 +487,7 @@ fn assemble(
         "base_scenario": sweep.base_scenario.raw,
         "files": files,
     });
-    export::write_atomically(&dir.join("manifest.json"), |w| {
+    folder::write_atomically(&dir.join("manifest.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
         writeln!(w)
     })
@@ -718,7 +721,7 @@ fn copy_file(from: &Path, to: &Path) -> Result<()> {
         path: from.to_path_buf(),
         reason: format!("cannot read it to merge it: {e}"),
     })?;
-    export::write_atomically_with(to, false, |w| {
+    folder::write_atomically_with(to, false, |w| {
         w.flush()?;
         std::io::copy(&mut source, w.get_mut()).map(|_| ())
     })
@@ -773,7 +776,7 @@ mod tests {
         // fragment arrives whole.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.csv");
-        export::write_atomically(&path, |w| {
+        folder::write_atomically(&path, |w| {
             for i in 0..100_000 {
                 writeln!(w, "{i}")?;
             }

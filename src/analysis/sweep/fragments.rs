@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::export;
+use crate::output::folder;
 
 /// The version of the done marker's contents (an empty marker is version 1,
 /// written before markers carried checksums).
@@ -101,7 +101,7 @@ where
     F: FnOnce(&mut HashingWriter<&mut io::BufWriter<fs::File>>) -> io::Result<()>,
 {
     let mut record = None;
-    export::write_atomically_with(&fragment(dir, point, kind), false, |w| {
+    folder::write_atomically_with(&fragment(dir, point, kind), false, |w| {
         let mut hashing = HashingWriter {
             inner: w,
             hasher: Sha256::new(),
@@ -126,7 +126,7 @@ pub fn write_marker(dir: &Path, point: usize, fragments: Vec<FragmentRecord>) ->
         point,
         fragments,
     };
-    export::write_atomically_with(&done_marker(dir, point), false, |w| {
+    folder::write_atomically_with(&done_marker(dir, point), false, |w| {
         serde_json::to_writer(&mut *w, &marker).map_err(io::Error::other)?;
         writeln!(w)
     })

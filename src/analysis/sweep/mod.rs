@@ -29,8 +29,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use toml::Value;
 
 use crate::error::{Error, Result};
-use crate::export::RowPrefix;
 use crate::model::draws::open01;
+use crate::output::csv::RowPrefix;
 use crate::scenario::{self, Scenario};
 
 /// The most points a sweep may have, whatever its design: each point is

@@ -25,9 +25,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::calibration::CALIBRATION_HEADER;
+use crate::analysis::calibration::CALIBRATION_HEADER;
+use crate::analysis::sizing::SIZE_HEADER;
 use crate::error::{Error, Result};
-use crate::sizing::SIZE_HEADER;
 
 /// The file vomsim writes first into every staging folder, naming the
 /// target, the process and the machine: what makes a staging folder
@@ -191,7 +191,7 @@ fn is_vomsim_report(path: &Path) -> bool {
 }
 
 /// `.NAME.partial-PID`: the name of a temporary file of `NAME` written by
-/// process PID ([`crate::export::write_atomically_with`]).
+/// process PID ([`crate::output::folder::write_atomically_with`]).
 pub(crate) fn temporary_name(name: &str, pid: u64) -> String {
     format!(".{name}.partial-{pid}")
 }
@@ -653,7 +653,7 @@ pub(crate) fn remove_stale_staging(parent: &Path, name: &str) {
 }
 
 /// Finishes a replacement (`--force`) that was killed between its two
-/// renames ([`crate::export::OutputDir::commit`]: the old folder to
+/// renames ([`crate::output::folder::OutputDir::commit`]: the old folder to
 /// `.NAME.partial-PID.old`, then the staging folder `.NAME.partial-PID` to
 /// NAME), found by its process being dead:
 ///

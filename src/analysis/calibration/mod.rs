@@ -24,7 +24,7 @@ use indicatif::ProgressBar;
 use crate::cancel::Cancel;
 use crate::engine::{self, RunOptions, progress_bar};
 use crate::error::{Error, Result};
-use crate::metrics::MetricKey;
+use crate::measure::metrics::MetricKey;
 use crate::scenario::Scenario;
 
 /// One published figure to reproduce.
@@ -120,7 +120,7 @@ pub struct Calibration {
 }
 
 /// Reads targets (`metric,group,month,target,tolerance,source`) from a
-/// regular file of at most [`crate::limits::MAX_INPUT_FILE_BYTES`].
+/// regular file of at most [`crate::scenario::bounds::MAX_INPUT_FILE_BYTES`].
 pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
     let bad = |message: String| Error::BadArgument {
         option: "--targets".to_string(),
@@ -128,7 +128,7 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
         requirement: message,
     };
     // Bounded and regular files only, like scenario files.
-    let bytes = crate::limits::read_input_file(path, "targets")
+    let bytes = crate::scenario::bounds::read_input_file(path, "targets")
         .map_err(|e| bad(format!("cannot read it: {e}")))?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
@@ -216,7 +216,7 @@ pub fn check(
         requirement,
     };
     let base = Scenario::from_toml_str(text, origin, overrides)?;
-    let catalog = crate::metrics::catalog(base.program_months(), base.randomized());
+    let catalog = crate::measure::metrics::catalog(base.program_months(), base.randomized());
     for t in targets {
         if find(&catalog, t).is_none() {
             return Err(bad(

@@ -2,27 +2,32 @@
 //! validate it, simulate, summarize, export. The binary only parses
 //! arguments and maps the result to an exit code.
 
+pub mod cli;
+
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::calibration::{self, CalibrationOptions};
+use crate::analysis::calibration::{self, CalibrationOptions};
+use crate::analysis::compare;
+use crate::analysis::sizing::{self, SizeOptions};
+use crate::analysis::sweep::{self, Sweep};
 use crate::cancel::Cancel;
-use crate::cli::{
+use crate::commands::cli::{
     CalibrateArgs, Cli, Command, CompareArgs, MergeArgs, ReportArgs, RunArgs, SizeArgs, SweepArgs,
     ValidateArgs,
 };
-use crate::compare;
-use crate::designs;
+use crate::engine::limits::{self, Keeps};
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::{Error, Result};
-use crate::export::{self, OutputDir, RowPrefix};
-use crate::limits::{self, Keeps};
-use crate::ownership;
+use crate::measure::designs;
+use crate::measure::stats::summarize;
+use crate::output::ownership;
+use crate::output::{
+    csv::{self, RowPrefix},
+    folder::{self, OutputDir},
+};
 use crate::scenario::Scenario;
-use crate::sizing::{self, SizeOptions};
-use crate::stats::summarize;
-use crate::sweep::{self, Sweep};
 
 /// Text for stdout, gathered and written at once by [`print_out`].
 #[derive(Default)]
@@ -131,7 +136,7 @@ fn run_compare(args: &CompareArgs) -> Result<()> {
 
 /// `vomsim report`.
 fn report(args: &ReportArgs) -> Result<()> {
-    let path = crate::report::write(&args.dir)?;
+    let path = crate::output::report::write(&args.dir)?;
     let mut out = Report::default();
     out.line(format_args!("wrote {}", path.display()));
     print_out(&out.0)
@@ -276,8 +281,8 @@ fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     );
     let calibrated =
         calibration::calibrated_scenario(&text, &result, &targets_name, &calibration::today());
-    export::write_atomically(&file, |w| w.write_all(calibrated.as_bytes()))?;
-    export::write_atomically(&table, |w| calibration::write_calibration(w, &result))?;
+    folder::write_atomically(&file, |w| w.write_all(calibrated.as_bytes()))?;
+    folder::write_atomically(&table, |w| calibration::write_calibration(w, &result))?;
 
     let mut report = Report::default();
     report.line(format_args!(
@@ -348,7 +353,7 @@ fn prepare_calibration_output(
     folder: &std::path::Path,
     table: &std::path::Path,
 ) -> Result<()> {
-    use crate::ownership::Expected;
+    use crate::output::ownership::Expected;
     let unusable = |path: &std::path::Path, reason: String| Error::OutputFileUnusable {
         path: path.to_path_buf(),
         reason,
@@ -677,17 +682,17 @@ fn write_run(
     result: &RunResult,
 ) -> Result<()> {
     output.write_file("summary.csv", |w| {
-        export::write_summary(w, &RowPrefix::run(), true, &result.catalog, &result.values)
+        csv::write_summary(w, &RowPrefix::run(), true, &result.catalog, &result.values)
     })?;
     output.write_file("replications.csv", |w| {
-        export::write_replications(w, &RowPrefix::run(), true, &result.catalog, &result.values)
+        csv::write_replications(w, &RowPrefix::run(), true, &result.catalog, &result.values)
     })?;
     let diagnosis = designs::diagnose(&result.catalog, &result.values, scenario.randomized());
     output.write_file("diagnosis.csv", |w| {
-        export::write_diagnosis(w, None, true, &diagnosis)
+        csv::write_diagnosis(w, None, true, &diagnosis)
     })?;
     if let Some(agents) = &result.agents {
-        output.write_file("agents.csv", |w| export::write_agents(w, agents))?;
+        output.write_file("agents.csv", |w| csv::write_agents(w, agents))?;
     }
     let mut files = vec!["summary.csv", "replications.csv", "diagnosis.csv"];
     if result.agents.is_some() {

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::export::{number_field, optional_field};
+use crate::output::csv::{number_field, optional_field};
 use std::path::Path;
 
 use crate::error::{Error, Result};

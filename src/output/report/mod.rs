@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter};
 
 use crate::error::{Error, Result};
-use crate::export;
-use crate::ownership;
+use crate::output::folder;
+use crate::output::ownership;
 
 /// One summary row's numbers.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +37,7 @@ struct Point {
 /// The program months a point reports caseload for: every month up to the
 /// longest a scenario can have (intake and tail), not just the intake cap.
 fn program_months(p: &Point) -> Vec<u32> {
-    (1..=crate::scenario::MAX_PROGRAM_MONTHS)
+    (1..=crate::model::time::MAX_PROGRAM_MONTHS)
         .filter(|m| {
             p.get("active_mediators", "program", &m.to_string())
                 .is_some()
@@ -592,7 +592,7 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
     }
     let data = read(dir)?;
     let page = html(&data);
-    export::write_atomically(&path, |w| w.write_all(page.as_bytes()))?;
+    folder::write_atomically(&path, |w| w.write_all(page.as_bytes()))?;
     Ok(path)
 }
 

@@ -1,5 +1,7 @@
-//! Bounded input and bounded work: the limits on what vomsim reads and
-//! attempts, and the estimate of a run's memory checked against them.
+//! Bounded work: the estimate of a run's memory checked against the
+//! limits, and the number of worker threads. (Bounds on what a scenario may
+//! say, and on the input files, are checked with the scenario:
+//! `crate::scenario::bounds`.)
 //!
 //! Every limit is checked before any simulation work and before an output
 //! folder exists, so an oversized request is refused at once (exit 2) with
@@ -7,24 +9,10 @@
 //! later with half an output folder on disk. The README's "Limits" list
 //! repeats these numbers; change both together.
 
-use std::io::Read;
-use std::path::Path;
-
 use crate::error::{Error, Result};
-use crate::model::queue::MediatorParams;
+use crate::model::queue::max_mediators;
 use crate::scenario::Scenario;
-
-/// Largest scenario, sweep or targets file read: 1 MiB. The shipped
-/// scenarios are under 10 KiB; a larger file is a mistake (a log, a data
-/// file, `/dev/zero`), and reading it whole would take the memory it holds.
-pub const MAX_INPUT_FILE_BYTES: u64 = 1 << 20;
-
-/// Most replications of one run (and of one `size` value, one `calibrate`
-/// evaluation or verification). Monte Carlo error falls as 1/sqrt(reps):
-/// a million replications already put a mean within 0.1% of a metric's
-/// standard deviation, and take about 9 minutes of `vors_la` on 2 cores.
-/// Above it, more replications buy nothing but time.
-pub const MAX_REPLICATIONS: u64 = 1_000_000;
+pub use crate::scenario::bounds::MAX_REPLICATIONS;
 
 /// Estimated memory a run may need: 4 GiB. A fixed budget rather than a
 /// share of this machine's memory, so that a request accepted on a laptop
@@ -38,12 +26,6 @@ pub const MEMORY_BUDGET_BYTES: u64 = 4 << 30;
 /// workers than that only add switching and memory, never speed (each
 /// worker holds a replication's youths).
 pub const THREADS_PER_CORE: usize = 4;
-
-/// Most mediators one replication may ever hold: the initial pool plus
-/// every training cohort of the program months. Every mediator is visited
-/// at every month's end (attrition), so the pool costs memory and time per
-/// month; real programs have tens to hundreds of volunteers.
-pub const MAX_MEDIATORS_PER_REPLICATION: u64 = 100_000;
 
 /// Bytes one simulated youth holds while its replication runs (its record,
 /// its queue case, its fates and waits); measured at about 335 bytes with
@@ -212,14 +194,6 @@ pub(crate) fn expected_youths(scenario: &Scenario) -> f64 {
         .sum()
 }
 
-/// Most mediators one replication can hold over `months` program months:
-/// the initial pool and a cohort at the end of every `cohort_every_months`
-/// (none leave the vector; departed ones are only marked).
-pub(crate) fn max_mediators(params: &MediatorParams, months: u64) -> u64 {
-    let cohorts = months / u64::from(params.cohort_every_months.max(1));
-    u64::from(params.initial_active) + u64::from(params.cohort_size) * cohorts
-}
-
 /// The worker threads for `--threads`: as asked, but at most
 /// [`THREADS_PER_CORE`] per core (with a warning on stderr naming the value
 /// used); every core when not given.
@@ -236,41 +210,6 @@ pub fn threads(requested: Option<u64>) -> usize {
         }
         Some(t) => t as usize,
     }
-}
-
-/// Reads an input file (`what`: "scenario", "sweep", "targets") of at most
-/// [`MAX_INPUT_FILE_BYTES`]. Only a regular file (or a symlink to one) is
-/// opened: the kind is checked on its metadata first, so a FIFO never
-/// blocks and a device (`/dev/zero`) is never read. At most the limit plus
-/// one byte is read, so a file that grows meanwhile is still refused.
-pub fn read_input_file(path: &Path, what: &str) -> std::io::Result<Vec<u8>> {
-    let too_large = |size: String| {
-        std::io::Error::other(format!(
-            "the file is {size}; a {what} file may be at most 1 MiB ({MAX_INPUT_FILE_BYTES} bytes)"
-        ))
-    };
-    let metadata = std::fs::metadata(path)?;
-    if metadata.is_dir() {
-        return Err(std::io::Error::other(format!(
-            "this is a directory, not a {what} file"
-        )));
-    }
-    if !metadata.is_file() {
-        return Err(std::io::Error::other(format!(
-            "this is not a regular file (a FIFO, a device or a socket); a {what} file must be a regular file"
-        )));
-    }
-    if metadata.len() > MAX_INPUT_FILE_BYTES {
-        return Err(too_large(format!("{} bytes", metadata.len())));
-    }
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(MAX_INPUT_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_INPUT_FILE_BYTES {
-        return Err(too_large("more than 1 MiB".to_string()));
-    }
-    Ok(bytes)
 }
 
 fn round(x: f64) -> String {

@@ -19,7 +19,7 @@
 
 use std::io::{self, Write};
 
-use crate::export::number_field;
+use crate::output::csv::number_field;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;

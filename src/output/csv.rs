@@ -1,0 +1,326 @@
+//! The output files' rows: `summary.csv`, `replications.csv`,
+//! `diagnosis.csv` and `agents.csv` in the columns of DESIGN.md's contract,
+//! their headers, and the one number formatter every CSV uses.
+//!
+//! Serializing is separate from where bytes go (every writer takes any
+//! `io::Write`), so formats are testable without files; [`super::folder`]
+//! decides where the bytes land.
+
+use std::io::{self, Write};
+
+use crate::engine::replication::AgentRecord;
+use crate::measure::designs::DiagnosisRow;
+use crate::measure::metrics::{Disposition, MetricKey};
+use crate::measure::stats::summarize;
+use crate::model::recidivism::FOLLOW_UP_MONTHS;
+
+/// Header of `summary.csv` of a run (a sweep adds its parameters after
+/// `point`).
+pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q975,reps";
+/// Header of `replications.csv` of a run.
+pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
+/// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
+pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps";
+
+/// The leading columns of a row: which point it belongs to. A run has the
+/// single column `point` = 0; a sweep adds one column per swept parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowPrefix {
+    /// Header names, comma-separated (e.g. `point,mediators.initial_active`).
+    pub columns: String,
+    /// This point's values, comma-separated (e.g. `3,20`).
+    pub values: String,
+}
+
+impl RowPrefix {
+    /// The prefix of a run's rows.
+    pub fn run() -> RowPrefix {
+        RowPrefix {
+            columns: "point".to_string(),
+            values: "0".to_string(),
+        }
+    }
+
+    pub fn summary_header(&self) -> String {
+        format!(
+            "{},metric,group,month,mean,sd,q025,q500,q975,reps",
+            self.columns
+        )
+    }
+
+    pub fn replications_header(&self) -> String {
+        format!("{},rep,metric,group,month,value", self.columns)
+    }
+}
+
+fn month_field(month: Option<u32>) -> String {
+    month.map_or_else(String::new, |m| m.to_string())
+}
+
+/// Writes `summary.csv` rows (with the header if `header`): one row per
+/// metric defined in at least one replication, summarized over the
+/// replications where it was defined. Metrics are summarized in parallel
+/// (each one serially over replications, so the numbers do not depend on
+/// the threads) and written in catalog order.
+pub fn write_summary(
+    out: &mut impl Write,
+    prefix: &RowPrefix,
+    header: bool,
+    catalog: &[MetricKey],
+    values: &[Vec<f64>],
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    use std::fmt::Write as _;
+    if header {
+        writeln!(out, "{}", prefix.summary_header())?;
+    }
+    let chunks: Vec<String> = catalog
+        .par_iter()
+        .enumerate()
+        .chunks(64)
+        .map(|keys| {
+            let mut text = String::new();
+            for (i, key) in keys {
+                let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    prefix.values,
+                    key.metric,
+                    key.group,
+                    month_field(key.month),
+                    s.mean,
+                    optional_field(s.sd),
+                    s.q025,
+                    s.q500,
+                    s.q975,
+                    s.reps
+                );
+            }
+            text
+        })
+        .collect();
+    for chunk in chunks {
+        out.write_all(chunk.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Writes `replications.csv` rows (with the header if `header`): every
+/// defined value of every replication.
+pub fn write_replications(
+    out: &mut impl Write,
+    prefix: &RowPrefix,
+    header: bool,
+    catalog: &[MetricKey],
+    values: &[Vec<f64>],
+) -> io::Result<()> {
+    use rayon::prelude::*;
+    use std::fmt::Write as _;
+    if header {
+        writeln!(out, "{}", prefix.replications_header())?;
+    }
+    // Replications are formatted in parallel, a chunk at a time, and written
+    // in order: the same bytes for any thread count, less memory than
+    // formatting everything first.
+    const CHUNK: usize = 256;
+    for (first, block) in values.chunks(CHUNK).enumerate() {
+        let texts: Vec<String> = block
+            .par_iter()
+            .enumerate()
+            .map(|(offset, row)| {
+                let rep = first * CHUNK + offset;
+                let mut text = String::with_capacity(row.len() * 48);
+                for (key, v) in catalog.iter().zip(row) {
+                    if v.is_finite() {
+                        let _ = writeln!(
+                            text,
+                            "{},{rep},{},{},{},{v}",
+                            prefix.values,
+                            key.metric,
+                            key.group,
+                            month_field(key.month)
+                        );
+                    }
+                }
+                text
+            })
+            .collect();
+        for text in texts {
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `diagnosis.csv` rows; an undefined coverage or power is left
+/// empty. With a prefix (a sweep), its columns lead each row.
+pub fn write_diagnosis(
+    out: &mut impl Write,
+    prefix: Option<&RowPrefix>,
+    header: bool,
+    rows: &[DiagnosisRow],
+) -> io::Result<()> {
+    let (lead_columns, lead) = match prefix {
+        Some(p) => (format!("{},", p.columns), format!("{},", p.values)),
+        None => (String::new(), String::new()),
+    };
+    if header {
+        writeln!(out, "{lead_columns}{DIAGNOSIS_HEADER}")?;
+    }
+    for r in rows {
+        writeln!(
+            out,
+            "{lead}{},{},{},{},{},{},{},{},{}",
+            r.estimator,
+            r.month,
+            r.estimand,
+            r.mean,
+            r.bias,
+            r.rmse,
+            optional_field(r.coverage),
+            optional_field(r.power),
+            r.reps
+        )?;
+    }
+    Ok(())
+}
+
+/// Header of `agents.csv`.
+pub const AGENTS_HEADER: &str = "id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
+risk,motivation,victim_type,offender_consent,victim_consent,group,wait_days,disposition_day,\
+agreement,apology,amount,paid,payment_completed,service_hours,hours_done,service_completed,\
+time,event,t0,event0,t1,event1,reconviction_time,reconviction_event";
+
+fn bit(b: bool) -> u8 {
+    u8::from(b)
+}
+
+/// Time and event indicator, censored at the end of follow-up.
+fn censored(t: Option<f64>) -> (f64, u8) {
+    t.map_or((FOLLOW_UP_MONTHS as f64, 0), |t| (t, 1))
+}
+
+/// Writes `agents.csv`: one row per youth of replication 0.
+pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<()> {
+    writeln!(out, "{AGENTS_HEADER}")?;
+    for (id, a) in agents.iter().enumerate() {
+        let y = &a.youth;
+        let mediated = a.disposition == Disposition::Mediated;
+        let world = usize::from(mediated);
+        let (time, event) = censored(a.outcomes.rearrest[world]);
+        let (t0, event0) = censored(a.outcomes.rearrest[0]);
+        let (t1, event1) = censored(a.outcomes.rearrest[1]);
+        let (conviction, convicted) = censored(a.outcomes.reconviction[world]);
+        let r = &a.restitution;
+        writeln!(
+            out,
+            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            y.month,
+            y.referral_day,
+            y.age,
+            if y.male { "male" } else { "female" },
+            y.race.name(),
+            y.offense.name(),
+            bit(y.second_arrest),
+            y.risk,
+            y.motivation,
+            if a.consent.business_victim {
+                "business"
+            } else {
+                "individual"
+            },
+            bit(a.consent.offender),
+            bit(a.consent.victim),
+            a.disposition.group().name(),
+            a.wait_days.map_or_else(String::new, |w| w.to_string()),
+            a.disposition_day,
+            a.agreement
+                .map_or(String::new(), |g| bit(g.reached).to_string()),
+            bit(r.obligations.apology),
+            r.obligations.amount,
+            r.paid,
+            bit(r.payment_completed),
+            r.obligations.hours,
+            r.hours_done,
+            bit(r.service_completed),
+            time,
+            event,
+            t0,
+            event0,
+            t1,
+            event1,
+            conviction,
+            convicted,
+        )?;
+    }
+    Ok(())
+}
+
+/// A number as a CSV field: empty where it is undefined (never NaN or inf).
+pub fn number_field(v: f64) -> String {
+    if v.is_finite() {
+        v.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// An optional number as a CSV field (empty for `None`).
+pub fn optional_field(v: Option<f64>) -> String {
+    v.map_or_else(String::new, number_field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(metric: &'static str, month: Option<u32>) -> MetricKey {
+        MetricKey {
+            metric,
+            group: "mediated",
+            month,
+        }
+    }
+
+    #[test]
+    fn summary_rows_leave_out_undefined_values() {
+        let catalog = [
+            key("share", None),
+            key("rearrest", Some(12)),
+            key("effect_ratio", Some(6)),
+        ];
+        let values = vec![vec![0.5, 0.1, f64::NAN], vec![0.7, 0.3, f64::NAN]];
+        let mut out = Vec::new();
+        write_summary(&mut out, &RowPrefix::run(), true, &catalog, &values).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], SUMMARY_HEADER);
+        assert!(
+            lines[1].starts_with("0,share,mediated,,0.6,"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("0,rearrest,mediated,12,0.2,"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[2].ends_with(",2"));
+        assert_eq!(lines.len(), 3, "the all-undefined metric has no row");
+    }
+
+    #[test]
+    fn replication_rows_skip_nan() {
+        let catalog = [key("share", None), key("effect_ratio", Some(6))];
+        let values = vec![vec![0.5, f64::NAN]];
+        let mut out = Vec::new();
+        write_replications(&mut out, &RowPrefix::run(), true, &catalog, &values).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{REPLICATIONS_HEADER}\n0,0,share,mediated,,0.5\n")
+        );
+    }
+}

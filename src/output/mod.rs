@@ -1,0 +1,13 @@
+//! Everything vomsim writes for people and tools to read: the CSV rows and
+//! the one number formatter ([`csv`]), the output folder and atomic files
+//! ([`folder`]), the one rule for what `--force` may replace and what is an
+//! input ([`ownership`]), and the HTML report ([`report`]).
+//!
+//! Sits above the engine (it writes what replications produced) and below
+//! the analyses and commands, which write through it as they go (a sweep
+//! writes each finished point at once, so a killed sweep keeps its work).
+
+pub mod csv;
+pub mod folder;
+pub(crate) mod ownership;
+pub mod report;
