@@ -159,8 +159,7 @@ pub fn smallest_meeting(rows: &[SizeRow]) -> Option<&SizeRow> {
     rows.iter().find(|r| r.meets_target)
 }
 
-/// Header of `size.csv` (DESIGN.md).
-pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
+pub use crate::output::csv::SIZE_HEADER;
 
 /// Writes `size.csv`.
 pub fn write_size(out: &mut impl Write, rows: &[SizeRow]) -> io::Result<()> {

@@ -21,6 +21,11 @@ pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q97
 pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
 /// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
 pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps";
+/// Header of `size.csv` (DESIGN.md), written by `vomsim size`.
+pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
+/// Header of `calibration.csv`, written by `vomsim calibrate`.
+pub const CALIBRATION_HEADER: &str =
+    "metric,group,month,target,tolerance,achieved,lower,upper,status,closest,source";
 
 /// The leading columns of a row: which point it belongs to. A run has the
 /// single column `point` = 0; a sweep adds one column per swept parameter.

@@ -25,9 +25,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::analysis::calibration::CALIBRATION_HEADER;
-use crate::analysis::sizing::SIZE_HEADER;
 use crate::error::{Error, Result};
+use crate::output::csv::{CALIBRATION_HEADER, SIZE_HEADER};
 
 /// The file vomsim writes first into every staging folder, naming the
 /// target, the process and the machine: what makes a staging folder

@@ -688,9 +688,7 @@ pub fn calibrate(
     })
 }
 
-/// Header of `calibration.csv`.
-pub const CALIBRATION_HEADER: &str =
-    "metric,group,month,target,tolerance,achieved,lower,upper,status,closest,source";
+pub use crate::output::csv::CALIBRATION_HEADER;
 
 /// Writes `calibration.csv`: each target, the verified mean with its 95%
 /// interval, its status, and the closest value the search reached.
