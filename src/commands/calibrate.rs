@@ -1,0 +1,222 @@
+//! `vomsim calibrate`: fit scenario parameters to a program's published
+//! figures; checks both outputs before the search.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::analysis::calibration::{self, CalibrationOptions};
+use crate::cancel::Cancel;
+use crate::commands::cli::CalibrateArgs;
+use crate::engine::limits::{self, Keeps};
+use crate::error::{Error, Result};
+use crate::output::folder::{self};
+use crate::output::ownership;
+use crate::scenario::Scenario;
+
+use super::{Report, print_out, threads};
+
+/// `vomsim calibrate`: fit parameters to targets, verify, write the
+/// calibrated scenario and calibration.csv.
+pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
+    let reading = cancel.exit_at_once();
+    let scenario = Scenario::load(&args.scenario, &args.set)?;
+    let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
+    let targets = calibration::read_targets(&args.targets)?;
+    let parameters = args
+        .fit
+        .iter()
+        .map(|f| calibration::parse_fit(f))
+        .collect::<Result<Vec<_>>>()?;
+    // Everything checkable is checked before an output folder or a search.
+    calibration::check(
+        &text,
+        &args.scenario.display().to_string(),
+        &args.set,
+        &parameters,
+        &targets,
+    )?;
+    let verify_reps = args.verify_reps.unwrap_or(args.reps.saturating_mul(4));
+    let threads = threads(args.threads);
+    // Every evaluation and the verification hold their replications' values;
+    // a fitted parameter may change the run's size, so the scenario is
+    // checked at each bound too.
+    let origin = args.scenario.display().to_string();
+    let mut at_bounds = vec![scenario.clone()];
+    for p in &parameters {
+        for bound in [p.low, p.high] {
+            let mut all = args.set.clone();
+            all.push(format!("{}={bound}", p.key));
+            at_bounds.push(Scenario::from_toml_str(&text, &origin, &all)?);
+        }
+    }
+    let verify_option = if args.verify_reps.is_some() {
+        "--verify-reps"
+    } else {
+        "--verify-reps (4 x --reps)"
+    };
+    for s in &at_bounds {
+        for (reps, option) in [(args.reps, "--reps"), (verify_reps, verify_option)] {
+            limits::estimate(s, reps, threads, Keeps::MetricValues, false).check(option)?;
+        }
+    }
+    drop(reading);
+    cancel.check()?;
+    let file = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output")
+            .join(format!("{}_calibrated", scenario.name()))
+            .join(format!("{}.toml", scenario.name()))
+    });
+    let folder = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let table = folder.join("calibration.csv");
+    prepare_calibration_output(args, &file, &folder, &table)?;
+    let options = CalibrationOptions {
+        seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
+        reps: args.reps,
+        verify_reps,
+        threads,
+        max_evaluations: args.max_evaluations as usize,
+        progress: !args.quiet,
+        cancel: cancel.clone(),
+    };
+    let started = std::time::Instant::now();
+    let result =
+        calibration::calibrate(&text, &origin, &args.set, &parameters, &targets, &options)?;
+    let targets_name = args.targets.file_name().map_or_else(
+        || args.targets.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let calibrated =
+        calibration::calibrated_scenario(&text, &result, &targets_name, &calibration::today());
+    folder::write_atomically(&file, |w| w.write_all(calibrated.as_bytes()))?;
+    folder::write_atomically(&table, |w| calibration::write_calibration(w, &result))?;
+
+    let mut report = Report::default();
+    report.line(format_args!(
+        "{}: {} evaluations of {} replications, objective {:.3}, {:.1} s; verified with {} replications at fresh seeds",
+        scenario.name(),
+        result.evaluations,
+        options.reps,
+        result.objective,
+        started.elapsed().as_secs_f64(),
+        options.verify_reps
+    ));
+    report.line(format_args!(
+        "{:<38} {:>9} {:>9} {:>11} {:>11}",
+        "parameter", "start", "fitted", "bounds", "+- (1 tol)"
+    ));
+    for p in &result.parameters {
+        report.line(format_args!(
+            "{:<38} {:>9.4} {:>9.4} {:>11} {:>11.4}{}",
+            p.parameter.key,
+            p.start,
+            p.fitted,
+            format!("{}..{}", p.parameter.low, p.parameter.high),
+            p.half_width,
+            if p.flat {
+                "  flat: the targets barely pin it down"
+            } else {
+                ""
+            }
+        ));
+    }
+    report.line(format_args!(
+        "{:<34} {:>8} {:>8} {:>19} {:>12}",
+        "target", "target", "achieved", "95% interval", "status"
+    ));
+    for r in &result.targets {
+        let t = &r.target;
+        let name = format!("{} {} {}", t.metric, t.group, t.month);
+        let status = match r.status {
+            calibration::TargetStatus::Unreachable => {
+                format!("unreachable (closest {:.4})", r.closest)
+            }
+            other => other.name().to_string(),
+        };
+        report.line(format_args!(
+            "{:<34} {:>8.4} {:>8.4} [{:>8.4}, {:>8.4}] {:>12}",
+            name.trim(),
+            t.target,
+            r.achieved,
+            r.lower,
+            r.upper,
+            status
+        ));
+    }
+    report.line(format_args!(
+        "wrote {} and {}",
+        file.display(),
+        table.display()
+    ));
+    print_out(&report.0)
+}
+
+/// Checks calibrate's two outputs before any search: neither is an input,
+/// a folder, or (with `--force`) a file vomsim did not write; their folder
+/// can be written. Then removes temporary files of killed calibrations.
+fn prepare_calibration_output(
+    args: &CalibrateArgs,
+    file: &std::path::Path,
+    folder: &std::path::Path,
+    table: &std::path::Path,
+) -> Result<()> {
+    use crate::output::ownership::Expected;
+    let unusable = |path: &std::path::Path, reason: String| Error::OutputFileUnusable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if file.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(unusable(
+            file,
+            "it ends in `/`, naming a folder; --out names the calibrated scenario file to write"
+                .to_string(),
+        ));
+    }
+    ownership::check_output_name(file).map_err(|why| unusable(file, why))?;
+    let inputs = [
+        ("scenario file", args.scenario.as_path()),
+        ("targets file", args.targets.as_path()),
+    ];
+    for (path, expected) in [
+        (file, Expected::CalibratedScenario),
+        (table, Expected::CalibrationTable),
+    ] {
+        ownership::check_not_input(path, &inputs)?;
+        let Ok(metadata) = std::fs::symlink_metadata(path) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            return Err(unusable(
+                path,
+                "it is a folder; --out names the calibrated scenario file, and calibration.csv \
+                 goes beside it"
+                    .to_string(),
+            ));
+        }
+        if !args.force {
+            return Err(Error::OutputExists {
+                path: path.to_path_buf(),
+            });
+        }
+        ownership::check_replaceable(path, expected).map_err(|why| unusable(path, why))?;
+    }
+    std::fs::create_dir_all(folder).map_err(|e| Error::OutputUnusable {
+        path: folder.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let file_name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    ownership::remove_stale_temporaries(folder, |name| {
+        name == file_name || name == "calibration.csv"
+    });
+    for name in [file_name.as_str(), "calibration.csv"] {
+        ownership::check_writable(folder, name).map_err(|e| Error::OutputUnusable {
+            path: folder.to_path_buf(),
+            reason: format!("cannot write in it: {e}"),
+        })?;
+    }
+    Ok(())
+}

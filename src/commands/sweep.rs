@@ -1,0 +1,76 @@
+//! `vomsim sweep` and `vomsim merge`: run every point of a sweep file (or a
+//! shard of them), and join shards into one result.
+
+use std::path::PathBuf;
+
+use crate::analysis::sweep::{self, Sweep};
+use crate::cancel::Cancel;
+use crate::commands::cli::{MergeArgs, SweepArgs};
+use crate::error::Result;
+use crate::output::ownership;
+
+use super::{Report, default_threads, print_out, threads};
+
+/// `vomsim sweep`.
+pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
+    let sweep = Sweep::load(&args.sweep, &args.set)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(sweep::run::parse_shard)
+        .transpose()?;
+    let options = sweep::run::SweepOptions {
+        seed: args.seed.unwrap_or(sweep.base_scenario.raw.simulation.seed),
+        reps: args
+            .reps
+            .unwrap_or(sweep.base_scenario.raw.simulation.replications),
+        threads: threads(args.threads),
+        progress: !args.quiet,
+        shard,
+        resume: args.resume,
+        force: args.force,
+        cancel: cancel.clone(),
+    };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(sweep.base_scenario.name()));
+    ownership::check_not_input(&dir, &[("sweep file", &args.sweep)])?;
+    let report = sweep::run::run(&sweep, &dir, &options)?;
+    if args.quiet {
+        return Ok(());
+    }
+    let mut out = Report::default();
+    out.line(format_args!(
+        "{}: {} points{} x {} replications ({} computed, {} already finished) in {:.1} s -> {}",
+        sweep.base_scenario.name(),
+        report.points,
+        shard.map_or_else(String::new, |(k, n)| format!(" of shard {k}/{n}")),
+        options.reps,
+        report.computed,
+        report.skipped,
+        report.wall_seconds,
+        dir.display()
+    ));
+    out.line(format_args!("{}", sweep::run::describe(&sweep).trim_end()));
+    print_out(&out.0)
+}
+
+/// `vomsim merge`.
+pub(super) fn merge(args: &MergeArgs) -> Result<()> {
+    let shards: Vec<(&'static str, &std::path::Path)> = args
+        .dirs
+        .iter()
+        .map(|d| ("shard folder", d.as_path()))
+        .collect();
+    ownership::check_not_input(&args.out, &shards)?;
+    let points = sweep::run::merge(&args.dirs, &args.out, args.force, default_threads())?;
+    let mut out = Report::default();
+    out.line(format_args!(
+        "merged {} points from {} folders -> {}",
+        points,
+        args.dirs.len(),
+        args.out.display()
+    ));
+    print_out(&out.0)
+}
