@@ -103,9 +103,7 @@ pub enum Error {
     Fragment { path: PathBuf, reason: String },
 
     /// Stopped by a signal.
-    #[error(
-        "interrupted by {signal}: partial output was removed; a sweep keeps its finished points for --resume"
-    )]
+    #[error("interrupted by {signal}: partial output was removed")]
     Interrupted { signal: &'static str, code: u8 },
 
     /// The thread pool could not be built.

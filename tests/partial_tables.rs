@@ -275,3 +275,27 @@ fn a_set_value_is_one_value() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// A cost range given one bound keeps the other at its default, in a file
+/// and through `--set` (a reviewer's reproduction: it was refused).
+#[test]
+fn a_cost_range_given_one_bound_keeps_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    fs::write(
+        &file,
+        "name = \"c\"\n[costs.justice_per_rearrest]\nlow = 6000\n",
+    )
+    .unwrap();
+    let got = resolved(&file, &[]).expect("one bound of a default range is enough");
+    let cost = &got["costs"]["justice_per_rearrest"];
+    assert_eq!(cost["low"].as_float(), Some(6000.0));
+    assert_eq!(cost["high"].as_float(), Some(15000.0));
+    let base = dir.path().join("base.toml");
+    fs::write(&base, "name = \"c\"\n").unwrap();
+    let got = resolved(&base, &["costs.justice_per_rearrest.low=6000".to_string()]).unwrap();
+    assert_eq!(
+        got["costs"]["justice_per_rearrest"]["high"].as_float(),
+        Some(15000.0)
+    );
+}

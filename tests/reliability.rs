@@ -171,7 +171,7 @@ fn type_errors_are_in_the_users_words() {
             "expected a whole number",
         ),
         (
-            "[costs]\njustice_per_rearrest = { low = 1 }\n",
+            "[costs]\nagency_per_case = { low = 1 }\n",
             "needs both `low` and `high`",
         ),
         (
@@ -199,4 +199,155 @@ fn shipped_scenarios_validate() {
             .assert()
             .success();
     }
+}
+
+/// `report` replaces only a `report.html` vomsim wrote; a page of the
+/// user's in the run folder is refused, untouched.
+#[test]
+fn report_keeps_a_users_own_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    fs::write(&file, SMALL).unwrap();
+    let run = dir.path().join("run");
+    vomsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--reps", "2", "--quiet", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    // vomsim's own page may be rewritten.
+    vomsim().arg("report").arg(&run).assert().success();
+    vomsim().arg("report").arg(&run).assert().success();
+    fs::write(run.join("report.html"), "<p>my notes</p>\n").unwrap();
+    let a = vomsim().arg("report").arg(&run).assert().code(2);
+    assert!(
+        stderr(&a).contains("not written by vomsim report"),
+        "{}",
+        stderr(&a)
+    );
+    assert_eq!(
+        fs::read_to_string(run.join("report.html")).unwrap(),
+        "<p>my notes</p>\n"
+    );
+    assert!(!entries(&run).iter().any(|n| n.contains(".partial-")));
+}
+
+/// An output path that goes through the output itself (`./o1/../o1/`) is
+/// refused before any work; the folder it names is kept as it was.
+#[test]
+fn an_output_path_through_itself_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    fs::write(&file, SMALL).unwrap();
+    let o1 = dir.path().join("o1");
+    vomsim()
+        .arg("run")
+        .arg(&file)
+        .args(["--reps", "2", "--quiet", "--out"])
+        .arg(&o1)
+        .assert()
+        .success();
+    let before = fs::read(o1.join("summary.csv")).unwrap();
+    for through in ["./o1/../o1/", "./o1/../o1"] {
+        let a = vomsim()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg(&file)
+            .args(["--reps", "2", "--quiet", "--force", "--out", through])
+            .assert()
+            .code(2);
+        assert!(
+            stderr(&a).contains("goes through the output itself"),
+            "{}",
+            stderr(&a)
+        );
+        assert_eq!(fs::read(o1.join("summary.csv")).unwrap(), before);
+        assert_eq!(entries(dir.path()), ["o1", "s.toml"]);
+    }
+    // A path that only climbs out of another folder is fine.
+    fs::create_dir(dir.path().join("elsewhere")).unwrap();
+    vomsim()
+        .current_dir(dir.path().join("elsewhere"))
+        .arg("run")
+        .arg(&file)
+        .args(["--reps", "2", "--quiet", "--force", "--out", "../o1"])
+        .assert()
+        .success();
+}
+
+/// Usage errors are one paragraph too, and no message carries the
+/// operating system's error numbers or Rust's number types.
+#[test]
+fn usage_and_system_errors_are_one_paragraph_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.toml");
+    fs::write(&file, SMALL).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "run".into(),
+                file.display().to_string(),
+                "--reps".into(),
+                "1e9".into(),
+            ],
+            "not a whole number",
+        ),
+        (
+            vec![
+                "run".into(),
+                file.display().to_string(),
+                "--seed".into(),
+                "18446744073709551616".into(),
+            ],
+            "not a whole number from 0 to 18446744073709551615",
+        ),
+        (vec!["run".into()], "<SCENARIO>"),
+        (
+            vec![
+                "run".into(),
+                dir.path().join("missing.toml").display().to_string(),
+            ],
+            "No such file",
+        ),
+        (
+            vec![
+                "validate".into(),
+                file.display().to_string(),
+                "--set".into(),
+                "referrals.per_month=1e308".into(),
+            ],
+            "1e308",
+        ),
+    ];
+    for (args, expected) in cases {
+        let a = vomsim().args(&args).assert().code(2);
+        let err = stderr(&a);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            !err.contains("os error") && !err.contains("target type"),
+            "{err}"
+        );
+        assert!(err.len() < 400, "{args:?}: {err}");
+    }
+    // --help still prints clap's layout, on stdout, with success.
+    let out = vomsim()
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(out).unwrap().lines().count() > 5);
+}
+
+/// A file holding a NUL byte is called a binary file, not a TOML error.
+#[test]
+fn a_nul_byte_means_a_binary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b.toml");
+    fs::write(&file, b"name = \"x\"\0\n").unwrap();
+    let a = vomsim().arg("validate").arg(&file).assert().code(2);
+    assert!(stderr(&a).contains("binary file"), "{}", stderr(&a));
 }

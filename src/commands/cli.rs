@@ -45,7 +45,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = at_least_one)]
     pub reps: Option<u64>,
     /// Master seed (default: the scenario's simulation.seed).
-    #[arg(long)]
+    #[arg(long, value_parser = seed)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
@@ -108,7 +108,7 @@ pub struct SizeArgs {
     #[arg(long, value_parser = at_least_one)]
     pub reps: Option<u64>,
     /// Master seed, the same for every value (default: the scenario's).
-    #[arg(long)]
+    #[arg(long, value_parser = seed)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
@@ -147,7 +147,7 @@ pub struct CalibrateArgs {
     #[arg(long, value_parser = at_least_one, default_value_t = 400)]
     pub max_evaluations: u64,
     /// Master seed (default: the scenario's).
-    #[arg(long)]
+    #[arg(long, value_parser = seed)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
@@ -175,7 +175,7 @@ pub struct SweepArgs {
     #[arg(long, value_parser = at_least_one)]
     pub reps: Option<u64>,
     /// Master seed, the same for every point (default: the scenario's).
-    #[arg(long)]
+    #[arg(long, value_parser = seed)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
@@ -234,6 +234,12 @@ pub struct ReportArgs {
 }
 
 /// A whole number of at least 1 (for `--reps`, `--threads`).
+/// A seed: any whole number from 0 to 2^64 - 1, said in those words.
+fn seed(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
+}
+
 fn at_least_one(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(0) => Err("must be at least 1".to_string()),

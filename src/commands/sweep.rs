@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::analysis::sweep::{self, Sweep};
 use crate::cancel::Cancel;
 use crate::commands::cli::{MergeArgs, SweepArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::ownership;
 
 use super::{Report, default_threads, print_out, threads};
@@ -36,7 +36,14 @@ pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(sweep.base_scenario.name()));
     ownership::check_not_input(&dir, &[("sweep file", &args.sweep)])?;
-    let report = sweep::run::run(&sweep, &dir, &options)?;
+    let report = sweep::run::run(&sweep, &dir, &options).inspect_err(|e| {
+        if matches!(e, Error::Interrupted { .. }) {
+            eprintln!(
+                "note: the points finished before the signal are kept in {}; rerun with --resume to finish",
+                dir.display()
+            );
+        }
+    })?;
     if args.quiet {
         return Ok(());
     }

@@ -182,7 +182,7 @@ fn first_line(path: &Path) -> Option<String> {
 }
 
 /// Whether `path` is a `report.html` that vomsim wrote.
-fn is_vomsim_report(path: &Path) -> bool {
+pub(crate) fn is_vomsim_report(path: &Path) -> bool {
     is_file(path)
         && fs::read(path).is_ok_and(|bytes| {
             bytes.starts_with(REPORT_START.as_bytes()) && bytes.ends_with(b"</html>\n")
@@ -490,8 +490,32 @@ pub(crate) fn check_output_name(path: &Path) -> std::result::Result<(), String> 
              (e.g. `{}`)",
             suggestion(path)
         )),
-        _ => Ok(()),
+        _ => passes_through_itself(path),
     }
+}
+
+/// Refuses a path that goes through the output itself on its way to it
+/// (`./out/../out`): the folder is renamed aside while it is replaced, and
+/// the path no longer reaches its own target then. `../results/run1` is
+/// fine: no part of the way is the output.
+fn passes_through_itself(path: &Path) -> std::result::Result<(), String> {
+    if !path.components().any(|c| c == Component::ParentDir) {
+        return Ok(());
+    }
+    let target = resolve(path);
+    let mut prefix = PathBuf::new();
+    let components: Vec<Component> = path.components().collect();
+    for component in &components[..components.len().saturating_sub(1)] {
+        prefix.push(component);
+        if resolve(&prefix).starts_with(&target) {
+            return Err(format!(
+                "the path goes through the output itself (`{}`) on its way there; give it directly, as `{}`",
+                prefix.display(),
+                target.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `DIR/.` as `DIR`, for a message (`..` resolved to the folder it names).

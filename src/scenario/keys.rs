@@ -45,13 +45,6 @@ pub(super) fn check_known(
     Ok(())
 }
 
-/// Whether a default value is one value written as a table: a cost given as
-/// `{ low, high }`. Such a value is replaced whole, never merged key by key,
-/// so `{ low = 1 }` is an error rather than a range with the default `high`.
-fn is_leaf_table(default: &Table) -> bool {
-    default.contains_key("low") && default.contains_key("high") && default.len() == 2
-}
-
 /// The resolved scenario tree: the defaults, with every key that `given`
 /// names put in its place, recursively. A table given in part keeps every
 /// key it does not name at *that table's* default (a court completion key
@@ -59,7 +52,10 @@ fn is_leaf_table(default: &Table) -> bool {
 /// an offense map given one offense keeps the others' defaults), which is
 /// what serde's struct-level `default` cannot do: it would fill the rest of
 /// a nested table from its type's `Default`, shared by every table of that
-/// type. Keys are checked against the defaults before this runs.
+/// type. A cost whose default is a range `{ low, high }` given one bound
+/// keeps the other; a cost whose default is one number, given as a table,
+/// must give both bounds (there is no default bound to keep). Keys are
+/// checked against the defaults before this runs.
 pub(super) fn merged_with_defaults(given: &Table, defaults: &Table) -> Table {
     let mut resolved = defaults.clone();
     merge_into(&mut resolved, given);
@@ -69,9 +65,7 @@ pub(super) fn merged_with_defaults(given: &Table, defaults: &Table) -> Table {
 fn merge_into(resolved: &mut Table, given: &Table) {
     for (key, value) in given {
         match (resolved.get_mut(key), value) {
-            (Some(Value::Table(default)), Value::Table(sub)) if !is_leaf_table(default) => {
-                merge_into(default, sub)
-            }
+            (Some(Value::Table(default)), Value::Table(sub)) => merge_into(default, sub),
             _ => {
                 resolved.insert(key.clone(), value.clone());
             }
@@ -255,15 +249,23 @@ mod tests {
     }
 
     #[test]
-    fn a_cost_range_is_replaced_whole() {
+    fn a_cost_range_given_in_part_keeps_its_other_bound() {
         let defaults = default_tree();
-        let given: Table = "[costs]\njustice_per_rearrest = { low = 1.0 }\n"
-            .parse()
-            .unwrap();
+        let given: Table =
+            "[costs]\njustice_per_rearrest = { low = 6000.0 }\nagency_per_case = { low = 1.0 }\n"
+                .parse()
+                .unwrap();
         let resolved = merged_with_defaults(&given, &defaults);
         let cost = resolved["costs"]["justice_per_rearrest"]
             .as_table()
             .unwrap();
+        assert_eq!(cost["low"], Value::Float(6000.0));
+        assert_eq!(
+            cost["high"],
+            defaults["costs"]["justice_per_rearrest"]["high"]
+        );
+        // A fixed default has no bound to keep: the table stands alone.
+        let cost = resolved["costs"]["agency_per_case"].as_table().unwrap();
         assert!(!cost.contains_key("high"), "{cost:?}");
     }
 }

@@ -143,6 +143,11 @@ pub fn read_text_file(path: &Path, what: &str) -> Result<String> {
             source,
         }
     })?;
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(fail(format!(
+            "this is not a text file: byte {at} is a NUL byte (is it a binary file?)"
+        )));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         fail(format!(
             "this is not a text file: byte {} is not UTF-8 (is it a binary file?)",

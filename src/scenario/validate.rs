@@ -40,10 +40,16 @@ impl Checker<'_> {
         } else {
             self.origin.to_string()
         };
+        // A number of 300 digits (1e300 read back) is shown as 1e300.
+        let value = value.to_string();
+        let value = match value.parse::<f64>() {
+            Ok(v) if value.len() > 16 => format!("{v:e}"),
+            _ => value,
+        };
         Error::Invalid {
             origin,
             key: key.to_string(),
-            value: value.to_string(),
+            value,
             requirement: requirement.to_string(),
         }
     }

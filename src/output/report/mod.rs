@@ -582,6 +582,12 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
         if path.is_dir() {
             return Err(unusable("it is a folder".to_string()));
         }
+        if path.exists() && !ownership::is_vomsim_report(&path) {
+            return Err(unusable(
+                "it exists and was not written by vomsim report; report replaces only its own page (move yours away first)"
+                    .to_string(),
+            ));
+        }
         ownership::remove_stale_temporaries(dir, |name| name == ownership::REPORT_FILE);
         ownership::check_writable(dir, ownership::REPORT_FILE).map_err(|e| {
             unusable(format!(
