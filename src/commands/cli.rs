@@ -26,7 +26,7 @@ pub enum Command {
     /// Fit scenario parameters to published figures; writes the calibrated
     /// scenario and calibration.csv.
     Calibrate(CalibrateArgs),
-    /// Run every point of a sweep file (a scenario with a [sweep] table).
+    /// Run every point of a sweep file (a scenario with a sweep table).
     Sweep(SweepArgs),
     /// Merge the shard folders of one sweep into one result.
     Merge(MergeArgs),
@@ -50,7 +50,7 @@ pub struct RunArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<u64>,
-    /// Output folder (default: output/<scenario name>).
+    /// Output folder (default: output/NAME, NAME the scenario's name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists.
@@ -113,7 +113,7 @@ pub struct SizeArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<u64>,
-    /// Output folder (default: output/<scenario name>_size).
+    /// Output folder (default: output/NAME_size, NAME the scenario's name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists.
@@ -153,7 +153,7 @@ pub struct CalibrateArgs {
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<u64>,
     /// The calibrated scenario file to write; calibration.csv goes beside it
-    /// (default: output/<name>_calibrated/<name>.toml).
+    /// (default: output/NAME_calibrated/NAME.toml).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace the output files if they exist.
@@ -169,7 +169,7 @@ pub struct CalibrateArgs {
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The sweep file: a scenario with a [sweep] table.
+    /// The sweep file: a scenario with a sweep table.
     pub sweep: PathBuf,
     /// Replications per point (default: the scenario's simulation.replications).
     #[arg(long, value_parser = at_least_one)]
@@ -180,7 +180,7 @@ pub struct SweepArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<u64>,
-    /// Output folder (default: output/<scenario name>).
+    /// Output folder (default: output/NAME, NAME the scenario's name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only shard K of N: the points whose index is K-1 modulo N.
@@ -219,7 +219,7 @@ pub struct CompareArgs {
     pub a: PathBuf,
     /// Output folder of run B.
     pub b: PathBuf,
-    /// Where to write compare.csv (default: output/compare_<A>_vs_<B>).
+    /// Where to write compare.csv (default: output/compare_A_vs_B).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists (vomsim's own output only).

@@ -17,13 +17,8 @@
 //! `{ low, high }` is drawn uniformly once per replication, from a stream
 //! of its own, so benefit-cost results carry both kinds of uncertainty.
 
-use rand::SeedableRng;
-
-use crate::model::draws::{StreamRng, open01};
+use crate::model::draws::{StreamRng, costs_rng, open01};
 use crate::model::referral::DAYS_PER_MONTH;
-
-/// Stream kind of the per-replication cost draws.
-const STREAM_COSTS: u64 = 4;
 
 /// A cost parameter: fixed, or uniform between bounds per replication.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,9 +73,7 @@ pub(crate) struct Costs {
 impl CostParams {
     /// This replication's costs, from its own stream.
     pub fn draw(&self, replication_key: u64, operating_months: usize) -> Costs {
-        let mut rng = StreamRng::seed_from_u64(
-            replication_key ^ STREAM_COSTS.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-        );
+        let mut rng = costs_rng(replication_key);
         let mut costs = Costs {
             implementation_package: self.implementation_package.draw(&mut rng),
             case_database: self.case_database.draw(&mut rng),

@@ -57,9 +57,20 @@ pub(crate) mod slot {
     pub const COUNT: usize = 28;
 }
 
-/// Stream kinds, mixed into the key so streams never coincide.
-const STREAM_ARRIVALS: u64 = 1;
-const STREAM_YOUTH: u64 = 2;
+/// The registry of stream kinds: every random stream of a replication is
+/// keyed by the replication's key and one of these, so no two streams ever
+/// coincide. A new kind of draw takes the next number here, never a number
+/// of its own elsewhere.
+pub(crate) mod stream {
+    /// Referral arrivals of one replication ([`super::arrivals_rng`]).
+    pub const ARRIVALS: u64 = 1;
+    /// One youth's block of uniforms ([`super::YouthDraws::new`]).
+    pub const YOUTH: u64 = 2;
+    /// Mediator attrition, by mediator and month ([`super::attrition_uniform`]).
+    pub const ATTRITION: u64 = 3;
+    /// The per-replication cost draws ([`super::costs_rng`]).
+    pub const COSTS: u64 = 4;
+}
 
 /// One youth's uniforms, each in the open interval (0, 1), and the stream
 /// they came from, for the few draws whose number varies (convictions).
@@ -73,7 +84,7 @@ impl YouthDraws {
     pub fn new(replication_key: u64, month: u32, index: u32) -> YouthDraws {
         let key = mix(&[
             replication_key,
-            STREAM_YOUTH,
+            stream::YOUTH,
             u64::from(month),
             u64::from(index),
         ]);
@@ -94,7 +105,28 @@ pub(crate) fn replication_key(seed: u64, rep: u64) -> u64 {
 
 /// The stream of referral arrivals of one replication.
 pub(crate) fn arrivals_rng(replication_key: u64) -> StreamRng {
-    StreamRng::seed_from_u64(mix(&[replication_key, STREAM_ARRIVALS]))
+    StreamRng::seed_from_u64(mix(&[replication_key, stream::ARRIVALS]))
+}
+
+/// The uniform deciding whether mediator `mediator` leaves at the end of
+/// program month `month`: keyed, not drawn in sequence, so pools of
+/// different sizes share their first mediators' fates (common random
+/// numbers across `size` values).
+pub(crate) fn attrition_uniform(replication_key: u64, mediator: u64, month: u32) -> f64 {
+    keyed_uniform(&[
+        replication_key,
+        stream::ATTRITION,
+        mediator,
+        u64::from(month),
+    ])
+}
+
+/// The stream of one replication's cost draws. Its key is derived by an
+/// older scheme than [`mix`] (a xor with a multiple of the golden ratio),
+/// kept so that cost outputs stay the same for a fixed seed; moving it to
+/// `mix` is a reproducibility break to log in CHANGELOG.md when made.
+pub(crate) fn costs_rng(replication_key: u64) -> StreamRng {
+    StreamRng::seed_from_u64(replication_key ^ stream::COSTS.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// A uniform in (0, 1) keyed by a list of words: for the few draws that
@@ -263,6 +295,14 @@ pub(crate) fn cumulative<const N: usize>(shares: [f64; N]) -> [f64; N] {
 mod tests {
     use super::*;
 
+    // Recorded from this code; see `streams_are_pinned`.
+    const PINNED_REPLICATION_KEY: u64 = 6075498804260661398;
+    const PINNED_YOUTH_UNIFORMS: [f64; 3] =
+        [0.5767475433975183, 0.45329590178785895, 0.04065111152735568];
+    const PINNED_ARRIVAL_UNIFORM: f64 = 0.4862662472093714;
+    const PINNED_ATTRITION_UNIFORM: f64 = 0.9204479040715404;
+    const PINNED_COSTS_UNIFORM: f64 = 0.8173217771425659;
+
     #[test]
     fn normal_quantile_matches_known_values() {
         // Reference values from R's qnorm.
@@ -287,6 +327,21 @@ mod tests {
         assert_eq!(a.u, b.u);
         assert_ne!(a.u, c.u);
         assert!(a.u.iter().all(|&x| x > 0.0 && x < 1.0));
+    }
+
+    /// Pins the streams at their source, as `rand` pins its generators: a
+    /// change here changes every output for a fixed seed (a reproducibility
+    /// break to log in CHANGELOG.md), and is caught here before the golden
+    /// run shows it.
+    #[test]
+    fn streams_are_pinned() {
+        assert_eq!(replication_key(20261121, 0), PINNED_REPLICATION_KEY);
+        let youth = YouthDraws::new(replication_key(20261121, 0), 3, 7);
+        assert_eq!(youth.u[..3], PINNED_YOUTH_UNIFORMS);
+        let mut arrivals = arrivals_rng(replication_key(1, 2));
+        assert_eq!(open01(&mut arrivals), PINNED_ARRIVAL_UNIFORM);
+        assert_eq!(attrition_uniform(99, 5, 12), PINNED_ATTRITION_UNIFORM);
+        assert_eq!(open01(&mut costs_rng(99)), PINNED_COSTS_UNIFORM);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! beside the final one and renamed into place when complete, so a crash or
 //! an error never leaves half an output under the final name. An existing
 //! folder is replaced only with `--force`, and only if vomsim wrote it
-//! ([`super::ownership`]).
+//! (`ownership`).
 
 use std::fs;
 use std::io::{self, BufWriter};

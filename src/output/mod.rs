@@ -1,7 +1,7 @@
 //! Everything vomsim writes for people and tools to read: the CSV rows and
 //! the one number formatter ([`csv`]), the output folder and atomic files
 //! ([`folder`]), the one rule for what `--force` may replace and what is an
-//! input ([`ownership`]), and the HTML report ([`report`]).
+//! input (`ownership`), and the HTML report ([`report`]).
 //!
 //! Sits above the engine (it writes what replications produced) and below
 //! the analyses and commands, which write through it as they go (a sweep

@@ -26,7 +26,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
-use crate::model::draws::{YouthDraws, keyed_uniform, normal_quantile, slot};
+use crate::model::draws::{YouthDraws, attrition_uniform, normal_quantile, slot};
 use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 
@@ -252,9 +252,6 @@ enum Status {
     Assigned { day: f64, mediators: [u32; 2] },
     Done,
 }
-
-/// Stream kind of mediator attrition draws.
-const STREAM_ATTRITION: u64 = 3;
 
 /// The queue of one replication, in motion.
 struct Queue<'a> {
@@ -498,12 +495,7 @@ impl Queue<'_> {
             } else {
                 self.params.attrition_after_commitment
             };
-            let u = keyed_uniform(&[
-                self.replication_key,
-                STREAM_ATTRITION,
-                id as u64,
-                u64::from(month),
-            ]);
+            let u = attrition_uniform(self.replication_key, id as u64, month);
             if u < rate {
                 m.leaving = true;
                 m.departed = m.cases == 0;
