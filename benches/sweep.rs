@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
                 })
                 .unwrap();
             let diagnosis =
-                vomsim::measure::designs::diagnose(&result.catalog, &result.values, false);
+                vomsim::measure::diagnosis::diagnose(&result.catalog, &result.values, false);
             output
                 .write_file("diagnosis.csv", |w| {
                     csv::write_diagnosis(w, None, true, &diagnosis)

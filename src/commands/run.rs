@@ -10,7 +10,7 @@ use crate::commands::cli::RunArgs;
 use crate::engine::limits::{self, Keeps};
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::Result;
-use crate::measure::designs;
+use crate::measure::diagnosis;
 use crate::measure::stats::summarize;
 use crate::output::ownership;
 use crate::output::{
@@ -74,7 +74,7 @@ fn write_run(
     output.write_file("replications.csv", |w| {
         csv::write_replications(w, &RowPrefix::run(), true, &result.catalog, &result.values)
     })?;
-    let diagnosis = designs::diagnose(&result.catalog, &result.values, scenario.randomized());
+    let diagnosis = diagnosis::diagnose(&result.catalog, &result.values, scenario.randomized());
     output.write_file("diagnosis.csv", |w| {
         csv::write_diagnosis(w, None, true, &diagnosis)
     })?;

@@ -7,7 +7,7 @@
 //! that is undefined in a replication (a ratio over an empty group) is NaN
 //! here and is left out of that replication's rows downstream.
 
-use crate::measure::designs::{self, Counts, DesignTally, Estimate};
+use crate::measure::estimators::{self, Counts, DesignInputs, DesignTally, Estimate, Estimator};
 use crate::measure::stats::{kaplan_meier, quantile_sorted};
 use crate::model::consent::Consent;
 use crate::model::costs::{CostTally, Costs};
@@ -281,8 +281,10 @@ impl Tally {
 
         let design = &mut self.design;
         match disposition {
-            Disposition::Mediated => design.strata[designs::stratum(youth)][0].add(rearrest),
-            Disposition::VictimDeclined => design.strata[designs::stratum(youth)][1].add(rearrest),
+            Disposition::Mediated => design.strata[estimators::stratum(youth)][0].add(rearrest),
+            Disposition::VictimDeclined => {
+                design.strata[estimators::stratum(youth)][1].add(rearrest)
+            }
             _ => {}
         }
         if self.randomized {
@@ -501,36 +503,17 @@ fn emit_effects(
             }),
         ));
     }
-    let estimate = |name: &str, k: usize| match name {
-        "naive" => {
-            let ((a, n1), (c, n0)) = (counts(Group::Mediated, k), counts(Group::NotMediated, k));
-            designs::katz(a, n1, c, n0)
-        }
-        "vors_design" => {
-            let ((a, n1), (c, n0)) = (counts(Group::Mediated, k), counts(Group::VictimDeclined, k));
-            designs::katz(a, n1, c, n0)
-        }
-        "stratified" => designs::mantel_haenszel(
-            d.strata
-                .iter()
-                .map(|[t, c]| (t.events[k], t.youths, c.events[k], c.youths)),
-        ),
-        "rct_itt" => designs::katz(
-            d.offered.events[k],
-            d.offered.youths,
-            d.control.events[k],
-            d.control.youths,
-        ),
-        "rct_cace" => designs::cace(
-            (d.participants.events[k], d.participants.youths),
-            (d.nonparticipants.events[k], d.nonparticipants.youths),
-            (d.control.events[k], d.control.youths),
-        ),
-        _ => unreachable!("designs::estimators lists only these"),
+    let estimate = |estimator: Estimator, k: usize| {
+        estimator.estimate(&DesignInputs {
+            mediated: counts(Group::Mediated, k),
+            not_mediated: counts(Group::NotMediated, k),
+            victim_declined: counts(Group::VictimDeclined, k),
+            design: d,
+            k,
+        })
     };
-    let estimates: Vec<(&'static str, [Estimate; K])> = designs::estimators(tally.randomized)
-        .iter()
-        .map(|&name| (name, std::array::from_fn(|k| estimate(name, k))))
+    let estimates: Vec<(&'static str, [Estimate; K])> = Estimator::in_output(tally.randomized)
+        .map(|e| (e.name(), std::array::from_fn(|k| estimate(e, k))))
         .collect();
 
     let mut row = |metric: &'static str, group: &'static str, k: usize, value: f64| {

@@ -1,8 +1,10 @@
 //! What one replication reports: the tally of every youth's outcome
 //! ([`metrics`]: the metric and group names and the per-replication
-//! values), the study designs' per-replication estimators ([`designs`]),
+//! values), the study designs' per-replication estimators ([`estimators`])
+//! and their diagnosis across replications ([`diagnosis`]),
 //! and the statistics both use ([`stats`]). Imports only the model below.
 
-pub mod designs;
+pub mod diagnosis;
+pub mod estimators;
 pub mod metrics;
 pub mod stats;

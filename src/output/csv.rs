@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use crate::engine::replication::AgentRecord;
-use crate::measure::designs::DiagnosisRow;
+use crate::measure::diagnosis::DiagnosisRow;
 use crate::measure::metrics::{Disposition, MetricKey};
 use crate::measure::stats::summarize;
 use crate::model::recidivism::FOLLOW_UP_MONTHS;

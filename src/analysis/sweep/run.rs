@@ -39,7 +39,7 @@ use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
 use crate::engine::{self, progress_bar, simulate_replication};
 use crate::error::{Error, Result};
-use crate::measure::designs;
+use crate::measure::diagnosis;
 use crate::measure::metrics;
 use crate::output::ownership;
 use crate::output::{
@@ -215,7 +215,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             let point_values = &values[i * reps..(i + 1) * reps];
             let catalog = metrics::catalog(scenario.program_months(), scenario.randomized());
             let prefix = sweep.prefix(point);
-            let diagnosis = designs::diagnose(&catalog, point_values, scenario.randomized());
+            let diagnosis = diagnosis::diagnose(&catalog, point_values, scenario.randomized());
             let mut records = vec![
                 fragments::write_fragment(dir, point, "summary", |w| {
                     csv::write_summary(w, &prefix, false, &catalog, point_values)

@@ -1,5 +1,7 @@
-//! Study designs: what each design would have estimated, with the 95%
-//! interval its study would have reported, and what it should have found.
+//! Study designs, per replication: what each design would have estimated,
+//! with the 95% interval its study would have reported (the counts they
+//! need, the estimators and their arithmetic). How they fare across
+//! replications is `super::diagnosis`.
 //!
 //! The estimand of every observational design, and of the randomized
 //! complier effect, is the true effect on the treated (`true_att`: the
@@ -22,8 +24,8 @@
 //!   the non-participants' share, divided by the participation rate
 //!   (DESIGN.md); delta-method interval on the log scale.
 
-use crate::measure::metrics::{EFFECT_MONTHS, MetricKey};
 use crate::model::referral::Youth;
+use crate::model::time::EFFECT_MONTHS;
 
 /// Mantel-Haenszel strata: 6 offenses x 2 arrests x 2 sexes x 2 age bands.
 pub const STRATA: usize = 48;
@@ -203,113 +205,124 @@ pub fn cace(
     Estimate::with_log_se(ratio, var.sqrt())
 }
 
-/// Which true effect each design estimator aims at.
-pub fn estimand_of(estimator: &str) -> &'static str {
-    if estimator == "rct_itt" {
-        "true_itt"
-    } else {
-        "true_att"
-    }
+/// A study design's estimator: what a study of that design would have
+/// reported, from the youths it could observe. The names are DESIGN.md's
+/// `effect_ratio` groups; [`Estimator::in_output`] gives their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimator {
+    /// Mediated vs everyone not mediated; Katz interval.
+    Naive,
+    /// Mediated vs victim declined, the VORS evaluation's comparison
+    /// (seed 003); Katz interval.
+    VorsDesign,
+    /// The VORS comparison, Mantel-Haenszel across strata of the observed
+    /// covariates; Greenland-Robins interval.
+    Stratified,
+    /// Offered arm vs control arm (randomized scenarios); Katz interval.
+    RctItt,
+    /// The complier effect from the randomized arms; delta-method interval.
+    RctCace,
 }
 
-/// The design estimators, in output order; the randomized ones only when
-/// the scenario randomizes.
-pub fn estimators(randomized: bool) -> &'static [&'static str] {
-    if randomized {
-        &["naive", "vors_design", "stratified", "rct_itt", "rct_cace"]
-    } else {
-        &["naive", "vors_design", "stratified"]
-    }
+/// What the design estimators read at one effect month: first rearrests and
+/// youths of the groups they compare, and the design tally.
+pub(crate) struct DesignInputs<'a> {
+    /// (first rearrests by the month, youths) of the mediated.
+    pub mediated: (u64, u64),
+    pub not_mediated: (u64, u64),
+    pub victim_declined: (u64, u64),
+    pub design: &'a DesignTally,
+    /// Index into the effect months.
+    pub k: usize,
 }
 
-/// One row of `diagnosis.csv`: how a design's estimator fared against its
-/// estimand across replications (as DeclareDesign diagnoses a design).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DiagnosisRow {
-    pub estimator: &'static str,
-    pub month: u32,
-    /// Mean over replications of the estimand (`true_att`, or `true_itt`
-    /// for `rct_itt`).
-    pub estimand: f64,
-    /// Mean estimate.
-    pub mean: f64,
-    /// Mean of estimate minus estimand, replication by replication.
-    pub bias: f64,
-    pub rmse: f64,
-    /// Share of replications whose nominal 95% interval holds that
-    /// replication's estimand; `None` if no interval was defined.
-    pub coverage: Option<f64>,
-    /// Share of replications whose interval excludes 1 (significant at 5%).
-    pub power: Option<f64>,
-    /// Replications where the estimate and the estimand were defined.
-    pub reps: usize,
-}
+impl Estimator {
+    /// Every estimator, in output order.
+    pub const ALL: [Estimator; 5] = [
+        Estimator::Naive,
+        Estimator::VorsDesign,
+        Estimator::Stratified,
+        Estimator::RctItt,
+        Estimator::RctCace,
+    ];
 
-/// Diagnoses every design estimator at every effect month from the
-/// replications' values (aligned with `catalog`). Bias and RMSE use the
-/// replications where both estimate and estimand are defined; coverage and
-/// power those of them where the interval is defined too.
-pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>], randomized: bool) -> Vec<DiagnosisRow> {
-    let find = |metric: &str, group: &str, month: u32| {
-        catalog
-            .iter()
-            .position(|k| k.metric == metric && k.group == group && k.month == Some(month))
-    };
-    let mut rows = Vec::new();
-    for &estimator in estimators(randomized) {
-        for month in EFFECT_MONTHS.map(|m| m as u32) {
-            let (Some(e), Some(lo), Some(hi), Some(t)) = (
-                find("effect_ratio", estimator, month),
-                find("effect_ratio_lower", estimator, month),
-                find("effect_ratio_upper", estimator, month),
-                find("effect_ratio", estimand_of(estimator), month),
-            ) else {
-                continue;
-            };
-            let (mut n, mut sum_truth, mut sum_estimate, mut sum_error, mut sum_squared) =
-                (0, 0.0, 0.0, 0.0, 0.0);
-            let (mut with_interval, mut covered, mut significant) = (0, 0, 0);
-            for rep in values {
-                let (estimate, truth) = (rep[e], rep[t]);
-                if !(estimate.is_finite() && truth.is_finite()) {
-                    continue;
-                }
-                n += 1;
-                sum_truth += truth;
-                sum_estimate += estimate;
-                sum_error += estimate - truth;
-                sum_squared += (estimate - truth).powi(2);
-                let (lower, upper) = (rep[lo], rep[hi]);
-                if lower.is_finite() && upper.is_finite() {
-                    with_interval += 1;
-                    covered += usize::from(lower <= truth && truth <= upper);
-                    significant += usize::from(upper < 1.0 || lower > 1.0);
-                }
-            }
-            if n == 0 {
-                continue;
-            }
-            let share = |k: usize| (with_interval > 0).then(|| k as f64 / with_interval as f64);
-            let n_f = n as f64;
-            rows.push(DiagnosisRow {
-                estimator,
-                month,
-                estimand: sum_truth / n_f,
-                mean: sum_estimate / n_f,
-                bias: sum_error / n_f,
-                rmse: (sum_squared / n_f).sqrt(),
-                coverage: share(covered),
-                power: share(significant),
-                reps: n,
-            });
+    /// Its `effect_ratio` group name (DESIGN.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            Estimator::Naive => "naive",
+            Estimator::VorsDesign => "vors_design",
+            Estimator::Stratified => "stratified",
+            Estimator::RctItt => "rct_itt",
+            Estimator::RctCace => "rct_cace",
         }
     }
-    rows
+
+    /// The true effect it aims at: the effect on the treated, except the
+    /// randomized intention-to-treat contrast, which aims at the true ITT.
+    pub fn estimand(self) -> &'static str {
+        match self {
+            Estimator::RctItt => "true_itt",
+            _ => "true_att",
+        }
+    }
+
+    /// Whether it needs a randomized control arm.
+    pub fn randomized_only(self) -> bool {
+        matches!(self, Estimator::RctItt | Estimator::RctCace)
+    }
+
+    /// The estimators a scenario reports, in output order: the randomized
+    /// ones only when the scenario randomizes.
+    pub fn in_output(randomized: bool) -> impl Iterator<Item = Estimator> {
+        Estimator::ALL
+            .into_iter()
+            .filter(move |e| randomized || !e.randomized_only())
+    }
+
+    /// Its estimate and nominal 95% interval at one effect month.
+    pub(crate) fn estimate(self, i: &DesignInputs) -> Estimate {
+        let (d, k) = (i.design, i.k);
+        match self {
+            Estimator::Naive => {
+                let ((a, n1), (c, n0)) = (i.mediated, i.not_mediated);
+                katz(a, n1, c, n0)
+            }
+            Estimator::VorsDesign => {
+                let ((a, n1), (c, n0)) = (i.mediated, i.victim_declined);
+                katz(a, n1, c, n0)
+            }
+            Estimator::Stratified => mantel_haenszel(
+                d.strata
+                    .iter()
+                    .map(|[t, c]| (t.events[k], t.youths, c.events[k], c.youths)),
+            ),
+            Estimator::RctItt => katz(
+                d.offered.events[k],
+                d.offered.youths,
+                d.control.events[k],
+                d.control.youths,
+            ),
+            Estimator::RctCace => cace(
+                (d.participants.events[k], d.participants.youths),
+                (d.nonparticipants.events[k], d.nonparticipants.youths),
+                (d.control.events[k], d.control.youths),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn estimators_name_their_groups_and_estimands() {
+        let names: Vec<&str> = Estimator::in_output(false).map(Estimator::name).collect();
+        assert_eq!(names, ["naive", "vors_design", "stratified"]);
+        assert_eq!(Estimator::in_output(true).count(), 5);
+        assert_eq!(Estimator::RctItt.estimand(), "true_itt");
+        assert_eq!(Estimator::RctCace.estimand(), "true_att");
+    }
 
     #[test]
     fn katz_matches_a_hand_computation() {
@@ -348,31 +361,6 @@ mod tests {
             cace((10, 100), (90, 100), (20, 200)).ratio.is_nan(),
             "negative untreated risk"
         );
-    }
-
-    #[test]
-    fn diagnosis_measures_bias_coverage_and_power() {
-        let key = |metric, group| MetricKey {
-            metric,
-            group,
-            month: Some(6),
-        };
-        let catalog = vec![
-            key("effect_ratio", "true_att"),
-            key("effect_ratio", "naive"),
-            key("effect_ratio_lower", "naive"),
-            key("effect_ratio_upper", "naive"),
-        ];
-        // Two replications: truth 0.8; estimates 0.6 (interval misses the
-        // truth, excludes 1) and 0.8 (covers it, includes 1).
-        let values = vec![vec![0.8, 0.6, 0.5, 0.7], vec![0.8, 0.8, 0.6, 1.1]];
-        let rows = diagnose(&catalog, &values, false);
-        assert_eq!(rows.len(), 1, "only the rows the catalog holds");
-        let r = &rows[0];
-        assert_eq!((r.estimator, r.month, r.reps), ("naive", 6, 2));
-        assert!((r.bias + 0.1).abs() < 1e-12);
-        assert!((r.rmse - 0.02f64.sqrt()).abs() < 1e-12);
-        assert_eq!((r.coverage, r.power), (Some(0.5), Some(0.5)));
     }
 
     #[test]
