@@ -496,7 +496,7 @@ fn reps_beyond_the_sweep_limits_are_refused_before_work() {
             "15 points x 1000000000 replications = 15000000000 replications",
             "limit 1000000000",
             "TiB of values at once",
-            "limit 8.0 GiB",
+            "limit 4.0 GiB",
             "--shard",
         ],
     );
@@ -508,7 +508,29 @@ fn reps_beyond_the_sweep_limits_are_refused_before_work() {
         &["--reps", "2000000", "--shard", "1/15"],
         &[
             "1 point of shard 1/15 x 2000000 replications",
-            "GiB of values at once (limit 8.0 GiB)",
+            "GiB of values at once (limit 4.0 GiB)",
+        ],
+    );
+}
+
+#[test]
+fn a_grid_over_the_point_cap_is_refused_in_plain_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_sweep(
+        tmp.path(),
+        "grid.toml",
+        "[sweep.parameters]\n\
+         \"referrals.per_month\" = { start = 10, stop = 20, steps = 1000 }\n\
+         \"consent.victim_probability\" = { start = 0.3, stop = 0.7, steps = 1000 }\n\
+         \"mediation.agreement_probability\" = { start = 0.3, stop = 0.7, steps = 1000 }\n",
+    );
+    assert_sweep_refused(
+        tmp.path(),
+        &file,
+        &[],
+        &[
+            "grid.toml: sweep.parameters = a grid of 1000 x 1000 x 1000 = 1000000000 points \
+             is too large: a sweep may have at most 1000000 points",
         ],
     );
 }

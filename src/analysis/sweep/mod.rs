@@ -377,15 +377,22 @@ impl Sweep {
             Design::Grid => {
                 let total = choices
                     .iter()
-                    .try_fold(1usize, |n, c| n.checked_mul(c.len()))
-                    .filter(|&n| n <= MAX_POINTS);
-                let Some(total) = total else {
+                    .try_fold(1u128, |n, c| n.checked_mul(c.len() as u128));
+                let Some(total) = total
+                    .filter(|&n| n <= MAX_POINTS as u128)
+                    .map(|n| n as usize)
+                else {
                     let shown: Vec<String> = choices.iter().map(|c| c.len().to_string()).collect();
+                    let total =
+                        total.map_or_else(|| format!("over {}", u128::MAX), |n| n.to_string());
                     return Err(bad(
                         origin,
                         "sweep.parameters",
-                        format!("{} points", shown.join(" x ")),
-                        &format!("give at most {MAX_POINTS} points"),
+                        format!("a grid of {} = {total} points", shown.join(" x ")),
+                        &format!(
+                            "is too large: a sweep may have at most {MAX_POINTS} points; \
+                             use fewer values or steps, or design = \"lhs\""
+                        ),
                     ));
                 };
                 (0..total)

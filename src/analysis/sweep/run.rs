@@ -37,6 +37,7 @@ use super::fragments::{self, PointState, check_point, done_marker, fragment, ope
 use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
+use crate::engine::limits::MEMORY_BUDGET_BYTES;
 use crate::engine::{self, progress_bar, simulate_replication};
 use crate::error::{Error, Result};
 use crate::measure::designs;
@@ -271,16 +272,14 @@ fn batch_points(threads: usize, reps: u64) -> usize {
 /// limit.
 pub const MAX_REPLICATIONS: u64 = 1_000_000_000;
 
-/// The most memory a sweep's replication values may take at once (8 GiB):
+/// Refuses, before any work or any file, a sweep whose points x
+/// replications exceed [`MAX_REPLICATIONS`] or whose replication values
+/// held at once exceed [`MEMORY_BUDGET_BYTES`], the budget of `run` (4 GiB):
 /// a batch of points holds every replication's values (about 1,100 numbers
 /// each) until the points' fragments are written, so `--reps` decides it,
-/// and past this a common workstation or cluster task would swap or be
-/// killed mid-sweep instead of being refused before it starts.
-pub const MAX_HELD_BYTES: u64 = 8 << 30;
-
-/// Refuses, before any work or any file, a sweep whose points x
-/// replications exceed [`MAX_REPLICATIONS`] or whose values held at once
-/// exceed [`MAX_HELD_BYTES`]; the message gives both estimates and limits.
+/// and past this a laptop or a cluster task would swap or be killed
+/// mid-sweep instead of being refused before it starts. The message gives
+/// both estimates and limits.
 fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()> {
     let reps = options.reps;
     let total = (points as u64).saturating_mul(reps);
@@ -289,7 +288,7 @@ fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()
     // The values, the vector holding them and the (point, replication) pair.
     let per_rep = sweep.values_per_replication as u64 * 8 + 24 + 16;
     let held = held_reps.saturating_mul(per_rep);
-    if total <= MAX_REPLICATIONS && held <= MAX_HELD_BYTES {
+    if total <= MAX_REPLICATIONS && held <= MEMORY_BUDGET_BYTES {
         return Ok(());
     }
     let size = |bytes: u64| {
@@ -300,7 +299,7 @@ fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()
             format!("{gib:.1} GiB")
         }
     };
-    let most = (MAX_REPLICATIONS / points.max(1) as u64).min(MAX_HELD_BYTES / per_rep);
+    let most = (MAX_REPLICATIONS / points.max(1) as u64).min(MEMORY_BUDGET_BYTES / per_rep);
     Err(Error::BadArgument {
         option: "--reps".to_string(),
         value: reps.to_string(),
@@ -313,7 +312,7 @@ fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()
                 .shard
                 .map_or_else(String::new, |(k, n)| format!(" of shard {k}/{n}")),
             size(held),
-            size(MAX_HELD_BYTES),
+            size(MEMORY_BUDGET_BYTES),
             if total > MAX_REPLICATIONS && points > 1 {
                 ", or split the sweep into shards with --shard K/N"
             } else {
