@@ -534,3 +534,63 @@ fn a_grid_over_the_point_cap_is_refused_in_plain_words() {
         ],
     );
 }
+
+fn small_args(file: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut c = vomsim();
+    c.arg("sweep")
+        .arg(file)
+        .args(["--reps", "2", "--threads", "2", "--quiet", "--out"])
+        .arg(out)
+        .args(extra);
+    c
+}
+
+#[test]
+fn keys_that_are_not_model_parameters_cannot_be_swept() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (key, values, why) in [
+        ("simulation.seed", "[1, 2]", "--seed"),
+        ("simulation.replications", "[1, 3]", "--reps"),
+        ("name", "[\"a\", \"b\"]", "name and description"),
+        ("description", "[\"a\", \"b\"]", "name and description"),
+    ] {
+        let file = tmp.path().join("k.toml");
+        fs::write(
+            &file,
+            format!(
+                "name = \"x\"\n[simulation]\nintake_months = 2\n[sweep.parameters]\n\"{key}\" = {values}\n"
+            ),
+        )
+        .unwrap();
+        assert_sweep_refused(
+            tmp.path(),
+            &file,
+            &["--reps", "2"],
+            &[
+                "k.toml",
+                &format!("sweep.parameters.\"{key}\" = {values} cannot be swept"),
+                "not part of it",
+                why,
+                &format!("remove \"{key}\" from [sweep.parameters]"),
+            ],
+        );
+        vomsim()
+            .arg("validate")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot be swept"));
+        fs::remove_file(&file).unwrap();
+    }
+    // The program's length is a model parameter: it may be swept.
+    let file = tmp.path().join("months.toml");
+    fs::write(
+        &file,
+        "name = \"x\"\n[referrals]\nper_month = 8\n[sweep.parameters]\n\"simulation.intake_months\" = [1, 2]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("months");
+    small_args(&file, &out, &[]).assert().success();
+    let points = fs::read_to_string(out.join("points.csv")).unwrap();
+    assert_eq!(points, "point,simulation.intake_months\n0,1\n1,2\n");
+}
