@@ -496,7 +496,7 @@ fn reps_beyond_the_sweep_limits_are_refused_before_work() {
             "15 points x 1000000000 replications = 15000000000 replications",
             "limit 1000000000",
             "TiB of values at once",
-            "limit 8.0 GiB",
+            "limit 4.0 GiB",
             "--shard",
         ],
     );
@@ -508,7 +508,267 @@ fn reps_beyond_the_sweep_limits_are_refused_before_work() {
         &["--reps", "2000000", "--shard", "1/15"],
         &[
             "1 point of shard 1/15 x 2000000 replications",
-            "GiB of values at once (limit 8.0 GiB)",
+            "GiB of values at once (limit 4.0 GiB)",
+        ],
+    );
+}
+
+/// A small sweep (three points of a two-month program, a fraction of a
+/// second at 2 replications) varying burglary's consent odds over `values`.
+fn small_sweep(dir: &Path, name: &str, values: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(
+        &path,
+        format!(
+            "name = \"x\"\n[simulation]\nintake_months = 2\n[referrals]\nper_month = 8\n\
+             [sweep]\ndesign = \"grid\"\n[sweep.parameters]\n\
+             \"consent.victim_offense_log_odds.burglary\" = {values}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn small_args(file: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut c = vomsim();
+    c.arg("sweep")
+        .arg(file)
+        .args(["--reps", "2", "--threads", "2", "--quiet", "--out"])
+        .arg(out)
+        .args(extra);
+    c
+}
+
+/// Copies point `from`'s fragments (and marker, if `marker`) of `source`
+/// over point `to`'s in `dir`.
+fn copy_point(source: &Path, from: usize, dir: &Path, to: usize, marker: bool) {
+    for kind in ["summary", "diagnosis", "replications"] {
+        fs::copy(fragment(source, from, kind), fragment(dir, to, kind)).unwrap();
+    }
+    if marker {
+        fs::copy(
+            source.join("points").join(format!("point-{from:06}.done")),
+            dir.join("points").join(format!("point-{to:06}.done")),
+        )
+        .unwrap();
+    }
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    fs::create_dir_all(to.join("points")).unwrap();
+    for sub in ["", "points"] {
+        for entry in fs::read_dir(from.join(sub)).unwrap().flatten() {
+            if entry.path().is_file() {
+                fs::copy(entry.path(), to.join(sub).join(entry.file_name())).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_point_copied_from_another_sweep_is_refused_by_merge_and_recomputed_by_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ours = small_sweep(tmp.path(), "s.toml", "[-1.0, -0.5, 0.0]");
+    let theirs = small_sweep(tmp.path(), "s2.toml", "[-3.0, -0.5, 0.0]");
+    let whole = tmp.path().join("whole");
+    small_args(&ours, &whole, &[]).assert().success();
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|k| {
+            let dir = tmp.path().join(format!("sh{k}"));
+            small_args(&ours, &dir, &["--shard", &format!("{k}/3")])
+                .assert()
+                .success();
+            dir
+        })
+        .collect();
+    let other = tmp.path().join("x1");
+    small_args(&theirs, &other, &["--shard", "1/3"])
+        .assert()
+        .success();
+    // Another sweep's point 0 (burglary -3.0), files and marker, in shard 1.
+    let d9 = tmp.path().join("d9");
+    copy_folder(&shards[0], &d9);
+    copy_point(&other, 0, &d9, 0, true);
+    // The same sweep with another seed: its point 0 has the same values.
+    let seeded = tmp.path().join("seeded");
+    small_args(&ours, &seeded, &["--shard", "1/3", "--seed", "7"])
+        .assert()
+        .success();
+    let d10 = tmp.path().join("d10");
+    copy_folder(&shards[0], &d10);
+    copy_point(&seeded, 0, &d10, 0, true);
+    for (dir, why) in [(&d9, "another sweep file"), (&d10, "seed 7, not ")] {
+        assert_merge_refused(
+            tmp.path(),
+            &[dir, &shards[1], &shards[2]],
+            &[
+                &format!("shard folder {} (shard 1/3), point 0", dir.display()),
+                "was written by another sweep",
+                why,
+                "--resume",
+            ],
+        );
+        small_args(&ours, dir, &["--shard", "1/3", "--resume"])
+            .assert()
+            .success()
+            .stderr(
+                predicate::str::contains("note: recomputing point 0:")
+                    .and(predicate::str::contains("another sweep"))
+                    .and(predicate::str::contains(why)),
+            );
+        let merged = tmp.path().join("merged");
+        vomsim()
+            .arg("merge")
+            .args([dir, &shards[1], &shards[2]])
+            .arg("--out")
+            .arg(&merged)
+            .assert()
+            .success();
+        assert_same(&merged, &whole);
+        fs::remove_dir_all(&merged).unwrap();
+    }
+    assert_no_partials(tmp.path());
+}
+
+#[test]
+fn a_point_copied_from_another_point_is_refused_by_merge_and_recomputed_by_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ours = small_sweep(tmp.path(), "s.toml", "[-1.0, -0.5, 0.0]");
+    let whole = tmp.path().join("whole");
+    small_args(&ours, &whole, &[]).assert().success();
+    let (one, two) = (tmp.path().join("sh1"), tmp.path().join("sh2"));
+    small_args(&ours, &one, &["--shard", "1/2"])
+        .assert()
+        .success();
+    small_args(&ours, &two, &["--shard", "2/2"])
+        .assert()
+        .success();
+    let marker = |dir: &Path, p: usize| dir.join("points").join(format!("point-{p:06}.done"));
+    let point_1 = fs::read_to_string(marker(&two, 1)).unwrap();
+    assert!(point_1.contains("\"point\":1"), "{point_1}");
+    assert!(point_1.contains("\"values\":[\"-0.5\"]"), "{point_1}");
+    let claims_0 = point_1.replace("\"point\":1", "\"point\":0");
+    // Point 1's files over point 0's; the marker unchanged, claiming point
+    // 0 by its index, or by its index and values.
+    let summary_0 = fragment(&one, 0, "summary").display().to_string();
+    for (text, parts) in [
+        (
+            point_1.clone(),
+            vec!["point 0", "is point 1's, not point 0's"],
+        ),
+        (
+            claims_0.clone(),
+            vec![
+                "point 0",
+                "parameter values -0.5, but this point's are -1.0",
+            ],
+        ),
+        (
+            claims_0.replace("\"values\":[\"-0.5\"]", "\"values\":[\"-1.0\"]"),
+            vec![
+                "point 0",
+                "row 1 of ",
+                &summary_0,
+                "starts with 1,-0.5, not with this point's columns 0,-1.0",
+            ],
+        ),
+    ] {
+        copy_point(&two, 1, &one, 0, false);
+        fs::write(marker(&one, 0), &text).unwrap();
+        let mut all = parts.clone();
+        all.push("(shard 1/2)");
+        assert_merge_refused(tmp.path(), &[&one, &two], &all);
+        let output = small_args(&ours, &one, &["--shard", "1/2", "--resume"])
+            .assert()
+            .success();
+        let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("note: recomputing point 0:"), "{stderr}");
+        for part in &parts[1..] {
+            assert!(stderr.contains(part), "`{part}` not in: {stderr}");
+        }
+        let merged = tmp.path().join("merged");
+        vomsim()
+            .arg("merge")
+            .args([&one, &two])
+            .arg("--out")
+            .arg(&merged)
+            .assert()
+            .success();
+        assert_same(&merged, &whole);
+        fs::remove_dir_all(&merged).unwrap();
+    }
+    assert_no_partials(tmp.path());
+}
+
+#[test]
+fn keys_that_are_not_model_parameters_cannot_be_swept() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (key, values, why) in [
+        ("simulation.seed", "[1, 2]", "--seed"),
+        ("simulation.replications", "[1, 3]", "--reps"),
+        ("name", "[\"a\", \"b\"]", "name and description"),
+        ("description", "[\"a\", \"b\"]", "name and description"),
+    ] {
+        let file = tmp.path().join("k.toml");
+        fs::write(
+            &file,
+            format!(
+                "name = \"x\"\n[simulation]\nintake_months = 2\n[sweep.parameters]\n\"{key}\" = {values}\n"
+            ),
+        )
+        .unwrap();
+        assert_sweep_refused(
+            tmp.path(),
+            &file,
+            &["--reps", "2"],
+            &[
+                "k.toml",
+                &format!("sweep.parameters.\"{key}\" = {values} cannot be swept"),
+                "not part of it",
+                why,
+                &format!("remove \"{key}\" from [sweep.parameters]"),
+            ],
+        );
+        vomsim()
+            .arg("validate")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot be swept"));
+        fs::remove_file(&file).unwrap();
+    }
+    // The program's length is a model parameter: it may be swept.
+    let file = tmp.path().join("months.toml");
+    fs::write(
+        &file,
+        "name = \"x\"\n[referrals]\nper_month = 8\n[sweep.parameters]\n\"simulation.intake_months\" = [1, 2]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("months");
+    small_args(&file, &out, &[]).assert().success();
+    let points = fs::read_to_string(out.join("points.csv")).unwrap();
+    assert_eq!(points, "point,simulation.intake_months\n0,1\n1,2\n");
+}
+
+#[test]
+fn a_grid_over_the_point_cap_is_refused_in_plain_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write_sweep(
+        tmp.path(),
+        "grid.toml",
+        "[sweep.parameters]\n\
+         \"referrals.per_month\" = { start = 10, stop = 20, steps = 1000 }\n\
+         \"consent.victim_probability\" = { start = 0.3, stop = 0.7, steps = 1000 }\n\
+         \"mediation.agreement_probability\" = { start = 0.3, stop = 0.7, steps = 1000 }\n",
+    );
+    assert_sweep_refused(
+        tmp.path(),
+        &file,
+        &[],
+        &[
+            "grid.toml: sweep.parameters = a grid of 1000 x 1000 x 1000 = 1000000000 points \
+             is too large: a sweep may have at most 1000000 points",
         ],
     );
 }

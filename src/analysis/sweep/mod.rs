@@ -145,6 +145,31 @@ fn unknown_parameter(base: &toml::Table, defaults: &Value, origin: &str, key: &s
     }
 }
 
+/// Why a scenario key cannot be a sweep parameter, if it cannot: it is
+/// not part of the model, so sweeping it would give points that differ
+/// only in their label (the scenario's name and description), or that
+/// silently ignore it (every point runs the same `--seed` and `--reps`).
+/// `simulation.intake_months` is a model parameter and may be swept.
+fn not_a_model_parameter(key: &str) -> Option<&'static str> {
+    match key {
+        "simulation.seed" => Some(
+            "the seed is not part of it: every point runs the same replications from one seed \
+             (common random numbers), set with --seed or with simulation.seed outside [sweep], \
+             so the points would be identical",
+        ),
+        "simulation.replications" => Some(
+            "the replication count is not part of it: every point runs the same number of \
+             replications, set with --reps or with simulation.replications outside [sweep], \
+             so the points would be labelled with counts they did not run",
+        ),
+        "name" | "description" => Some(
+            "the scenario's name and description are not part of it: the points would differ \
+             only in their label (points are told apart by their `point` column)",
+        ),
+        _ => None,
+    }
+}
+
 /// A swept value as a CSV field: numbers as numbers, strings bare.
 pub fn field(value: &Value) -> String {
     match value {
@@ -277,6 +302,17 @@ impl Sweep {
         let mut choices: Vec<Vec<Value>> = Vec::new();
         let mut bounds: Vec<(f64, f64, bool)> = Vec::new();
         for (key, value) in parameter_specs {
+            if let Some(why) = not_a_model_parameter(key) {
+                return Err(bad(
+                    origin,
+                    &format!("sweep.parameters.\"{key}\""),
+                    value,
+                    &format!(
+                        "cannot be swept: a sweep point is a variant of the model, and {why}; \
+                         remove \"{key}\" from [sweep.parameters]"
+                    ),
+                ));
+            }
             let current = key
                 .split('.')
                 .try_fold(&defaults, |node, part| node.get(part));
@@ -377,15 +413,22 @@ impl Sweep {
             Design::Grid => {
                 let total = choices
                     .iter()
-                    .try_fold(1usize, |n, c| n.checked_mul(c.len()))
-                    .filter(|&n| n <= MAX_POINTS);
-                let Some(total) = total else {
+                    .try_fold(1u128, |n, c| n.checked_mul(c.len() as u128));
+                let Some(total) = total
+                    .filter(|&n| n <= MAX_POINTS as u128)
+                    .map(|n| n as usize)
+                else {
                     let shown: Vec<String> = choices.iter().map(|c| c.len().to_string()).collect();
+                    let total =
+                        total.map_or_else(|| format!("over {}", u128::MAX), |n| n.to_string());
                     return Err(bad(
                         origin,
                         "sweep.parameters",
-                        format!("{} points", shown.join(" x ")),
-                        &format!("give at most {MAX_POINTS} points"),
+                        format!("a grid of {} = {total} points", shown.join(" x ")),
+                        &format!(
+                            "is too large: a sweep may have at most {MAX_POINTS} points; \
+                             use fewer values or steps, or design = \"lhs\""
+                        ),
                     ));
                 };
                 (0..total)

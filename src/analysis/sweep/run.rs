@@ -9,7 +9,8 @@
 //!   `--resume` and `merge` can check they continue the same sweep;
 //! - `points/point-NNNNNN.{summary,diagnosis,replications}.csv`: one point's
 //!   rows, each written to a temporary file and renamed, then
-//!   `point-NNNNNN.done`, which marks the point finished and records each
+//!   `point-NNNNNN.done`, which marks the point finished and records the
+//!   sweep's fingerprint, the point's index and parameter values, and each
 //!   fragment's size and SHA-256 (see [`fragments`]; the folder is only
 //!   needed to resume or merge: delete it once a sweep is complete);
 //! - `points.csv`, `summary.csv`, `replications.csv`, `diagnosis.csv`,
@@ -19,7 +20,8 @@
 //!
 //! A killed sweep (even by `kill -9`) loses at most the points in flight;
 //! `--resume` skips finished points whose fragments still match their
-//! markers (and recomputes the others, saying which and why), and because every point's rows depend
+//! markers and whose markers are this sweep's and this point's (and
+//! recomputes the others, saying which and why), and because every point's rows depend
 //! only on the sweep, the seed and the replications, the final files are
 //! byte-identical to an uninterrupted run. Shards (`--shard K/N`) run the
 //! points whose index is K-1 modulo N, and `merge` assembles shards with
@@ -33,10 +35,13 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::fragments::{self, PointState, check_point, done_marker, fragment, open_fragment};
+use super::fragments::{
+    self, Identity, PointState, check_point, done_marker, fragment, open_fragment,
+};
 use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
+use crate::engine::limits::MEMORY_BUDGET_BYTES;
 use crate::engine::{self, progress_bar, simulate_replication};
 use crate::error::{Error, Result};
 use crate::measure::diagnosis;
@@ -74,6 +79,66 @@ pub struct Fingerprint {
     pub points: usize,
     /// `[K, N]` for a shard; `None` for a whole sweep or a merge.
     pub shard: Option<(usize, usize)>,
+}
+
+impl Fingerprint {
+    /// How `self` (found) differs from `expected`, in the user's words.
+    pub fn differences(&self, expected: &Fingerprint) -> Vec<String> {
+        let mut found = Vec::new();
+        if self.version != expected.version {
+            found.push(format!("vomsim {}, not {}", self.version, expected.version));
+        }
+        if self.scenario != expected.scenario || self.sweep_sha256 != expected.sweep_sha256 {
+            found.push("another sweep file".to_string());
+        }
+        if self.overrides != expected.overrides {
+            found.push(format!(
+                "--set {}, not {}",
+                list(&self.overrides),
+                list(&expected.overrides)
+            ));
+        }
+        if self.seed != expected.seed {
+            found.push(format!("seed {}, not {}", self.seed, expected.seed));
+        }
+        if self.reps != expected.reps {
+            found.push(format!("{} replications, not {}", self.reps, expected.reps));
+        }
+        if self.points != expected.points {
+            found.push(format!("{} points, not {}", self.points, expected.points));
+        }
+        if self.shard != expected.shard {
+            found.push("another shard".to_string());
+        }
+        found
+    }
+
+    /// The fingerprint a point's done marker records: the sweep's, without
+    /// the shard (see [`Identity::sweep`]).
+    fn of_points(&self) -> Fingerprint {
+        Fingerprint {
+            shard: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// `--set`s as a list for a message.
+fn list(overrides: &[String]) -> String {
+    if overrides.is_empty() {
+        "none".to_string()
+    } else {
+        overrides.join(" ")
+    }
+}
+
+/// What point `point` of `sweep`, run with `fingerprint`, must be.
+fn identity(sweep: &Sweep, fingerprint: &Fingerprint, point: usize) -> Identity {
+    Identity {
+        sweep: fingerprint.of_points(),
+        point,
+        values: sweep.points[point].iter().map(field).collect(),
+    }
 }
 
 /// What a sweep did.
@@ -179,7 +244,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
     let pool = engine::thread_pool(options.threads)?;
     let fingerprint = fingerprint(sweep, options);
     prepare(dir, sweep, &fingerprint, options.resume, options.force)?;
-    let todo = unfinished(sweep, dir, &mine, &pool)?;
+    let todo = unfinished(sweep, &fingerprint, dir, &mine, &pool)?;
     let bar = progress_bar(
         todo.len() as u64 * options.reps,
         options.progress,
@@ -233,7 +298,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
                 )?);
             }
             // Last: its presence marks the point finished.
-            fragments::write_marker(dir, point, records)?;
+            fragments::write_marker(dir, identity(sweep, &fingerprint, point), records)?;
         }
     }
     bar.finish_and_clear();
@@ -271,16 +336,14 @@ fn batch_points(threads: usize, reps: u64) -> usize {
 /// limit.
 pub const MAX_REPLICATIONS: u64 = 1_000_000_000;
 
-/// The most memory a sweep's replication values may take at once (8 GiB):
+/// Refuses, before any work or any file, a sweep whose points x
+/// replications exceed [`MAX_REPLICATIONS`] or whose replication values
+/// held at once exceed [`MEMORY_BUDGET_BYTES`], the budget of `run` (4 GiB):
 /// a batch of points holds every replication's values (about 1,100 numbers
 /// each) until the points' fragments are written, so `--reps` decides it,
-/// and past this a common workstation or cluster task would swap or be
-/// killed mid-sweep instead of being refused before it starts.
-pub const MAX_HELD_BYTES: u64 = 8 << 30;
-
-/// Refuses, before any work or any file, a sweep whose points x
-/// replications exceed [`MAX_REPLICATIONS`] or whose values held at once
-/// exceed [`MAX_HELD_BYTES`]; the message gives both estimates and limits.
+/// and past this a laptop or a cluster task would swap or be killed
+/// mid-sweep instead of being refused before it starts. The message gives
+/// both estimates and limits.
 fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()> {
     let reps = options.reps;
     let total = (points as u64).saturating_mul(reps);
@@ -289,7 +352,7 @@ fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()
     // The values, the vector holding them and the (point, replication) pair.
     let per_rep = sweep.values_per_replication as u64 * 8 + 24 + 16;
     let held = held_reps.saturating_mul(per_rep);
-    if total <= MAX_REPLICATIONS && held <= MAX_HELD_BYTES {
+    if total <= MAX_REPLICATIONS && held <= MEMORY_BUDGET_BYTES {
         return Ok(());
     }
     let size = |bytes: u64| {
@@ -300,7 +363,7 @@ fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()
             format!("{gib:.1} GiB")
         }
     };
-    let most = (MAX_REPLICATIONS / points.max(1) as u64).min(MAX_HELD_BYTES / per_rep);
+    let most = (MAX_REPLICATIONS / points.max(1) as u64).min(MEMORY_BUDGET_BYTES / per_rep);
     Err(Error::BadArgument {
         option: "--reps".to_string(),
         value: reps.to_string(),
@@ -313,7 +376,7 @@ fn check_work(sweep: &Sweep, points: usize, options: &SweepOptions) -> Result<()
                 .shard
                 .map_or_else(String::new, |(k, n)| format!(" of shard {k}/{n}")),
             size(held),
-            size(MAX_HELD_BYTES),
+            size(MEMORY_BUDGET_BYTES),
             if total > MAX_REPLICATIONS && points > 1 {
                 ", or split the sweep into shards with --shard K/N"
             } else {
@@ -333,13 +396,16 @@ fn kinds(sweep: &Sweep) -> &'static [&'static str] {
 }
 
 /// The points of `mine` (in run order) still to compute in `dir`: those
-/// without a done marker, and those whose fragments no longer match their
-/// marker (their marker is removed, and a one-line note on stderr says
-/// which point and why). Markers of an older vomsim, which carry no
-/// checksums, cannot be trusted either: their points are recomputed too,
-/// with one note for all of them.
+/// without a done marker, those whose fragments no longer match their
+/// marker, and those whose marker or rows are another sweep's or another
+/// point's (copied in): their marker is removed, and a one-line note on
+/// stderr says which point and why. Markers of an older vomsim, which do
+/// not record their sweep and point (or carry no checksums), cannot be
+/// trusted either: their points are recomputed too, with one note for all
+/// of them.
 fn unfinished(
     sweep: &Sweep,
+    fingerprint: &Fingerprint,
     dir: &Path,
     mine: &[usize],
     pool: &rayon::ThreadPool,
@@ -347,7 +413,7 @@ fn unfinished(
     let kinds = kinds(sweep);
     let states: Vec<PointState> = pool.install(|| {
         mine.par_iter()
-            .map(|&p| check_point(dir, p, kinds))
+            .map(|&p| check_point(dir, &identity(sweep, fingerprint, p), kinds))
             .collect()
     });
     let mut todo = Vec::new();
@@ -356,7 +422,7 @@ fn unfinished(
         match state {
             PointState::Finished => continue,
             PointState::Missing => {}
-            PointState::Damaged(why) => {
+            PointState::Damaged(why) | PointState::Foreign(why) => {
                 eprintln!("note: recomputing point {p}: {why}");
                 remove_marker(dir, p)?;
             }
@@ -372,7 +438,8 @@ fn unfinished(
         let listed: Vec<String> = old.iter().take(5).map(|p| p.to_string()).collect();
         eprintln!(
             "note: recomputing {} finished point{} (e.g. {}): {} written by an older vomsim \
-             whose done markers carry no checksums, so the fragments cannot be verified",
+             whose done markers do not record their sweep, point and checksums, so the fragments \
+             cannot be verified",
             old.len(),
             if old.len() == 1 { "" } else { "s" },
             listed.join(", "),
@@ -542,8 +609,9 @@ fn sensitivity(sweep: &Sweep, dir: &Path, seed: u64) -> Result<Vec<Indices>> {
 
 /// Merges shard folders of one sweep into `out`: every point exactly once,
 /// the same sweep, seed and replications, no two shards covering the same
-/// point, and every fragment matching the size and SHA-256 in its done
-/// marker; then the same assembly as a whole run, so the files are
+/// point, every done marker this sweep's and its point's, and every
+/// fragment matching the size and SHA-256 in its done marker and led by
+/// its point's columns; then the same assembly as a whole run, so the files are
 /// byte-identical to it. Everything is checked before `out` is created.
 pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Result<usize> {
     let started = Instant::now();
@@ -642,11 +710,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
     }
     let kinds = kinds(&sweep);
     let pool = engine::thread_pool(threads)?;
+    // The shards' own fingerprint (checked equal above): the one their
+    // markers record.
     let states: Vec<PointState> = pool.install(|| {
         owner
             .par_iter()
             .enumerate()
-            .map(|(p, o)| o.map_or(PointState::Missing, |i| check_point(&dirs[i], p, kinds)))
+            .map(|(p, o)| {
+                o.map_or(PointState::Missing, |i| {
+                    check_point(&dirs[i], &identity(&sweep, &first, p), kinds)
+                })
+            })
             .collect()
     });
     let missing: Vec<usize> = (0..sweep.points.len())
@@ -671,10 +745,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
                      resume that shard with --resume (it recomputes the point), then merge again"
                 )));
             }
+            PointState::Foreign(why) => {
+                return Err(bad(format!(
+                    "shard folder {dir} ({}), point {p}: {why}; \
+                     resume that shard with --resume (it recomputes the point), then merge again",
+                    describe_shard(fingerprints[owner[p].expect("checked above")].shard)
+                )));
+            }
             PointState::Unverifiable => {
                 return Err(bad(format!(
-                    "shard folder {dir}, point {p}: its done marker {} carries no sizes or checksums \
-                     (written by an older vomsim), so its fragments cannot be verified; resume that shard \
+                    "shard folder {dir}, point {p}: its done marker {} does not record its sweep, point, \
+                     sizes and checksums (written by an older vomsim), so its fragments cannot be verified; resume that shard \
                      with this vomsim's --resume (it recomputes such points), then merge again",
                     done_marker(folder, p).display()
                 )));
