@@ -97,6 +97,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// calibrate's scenario text would not read back as the values it
+    /// verified (a bug in vomsim): nothing was written.
+    #[error(
+        "{path}: not written: the calibrated scenario would not read back as the values \
+         calibrate verified: {reason}; this is a bug in vomsim, please report it with the \
+         scenario file"
+    )]
+    Unverified { path: PathBuf, reason: String },
+
     /// A sweep's fragment vanished or cannot be read while its final files
     /// are assembled (they were checked when the run started).
     #[error("{path}: {reason}")]
@@ -125,6 +134,7 @@ impl Error {
         !matches!(
             self,
             Error::Write { .. }
+                | Error::Unverified { .. }
                 | Error::Fragment { .. }
                 | Error::Threads { .. }
                 | Error::Interrupted { .. }

@@ -257,3 +257,240 @@ fn bad_fit_arguments_are_usage_errors() {
         .code(2)
         .stderr(predicates::str::contains("missing.csv"));
 }
+
+/// A small, fast scenario (two intake months, eight referrals a month)
+/// with `extra` lines, and the one target `rearrest,referred,12`.
+fn small(dir: &Path, name: &str, extra: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let scenario = dir.join(name);
+    fs::write(
+        &scenario,
+        format!(
+            "name = \"x\"\n{extra}[simulation]\nintake_months = 2\n[referrals]\nper_month = 8\n"
+        ),
+    )
+    .unwrap();
+    let targets = dir.join("t.csv");
+    fs::write(
+        &targets,
+        "metric,group,month,target,tolerance,source\nrearrest,referred,12,0.40,0.02,test\n",
+    )
+    .unwrap();
+    (scenario, targets)
+}
+
+/// Runs a fast calibrate (`--reps 2 --verify-reps 2 --seed 5`).
+fn quick(scenario: &Path, targets: &Path, fits: &[&str], out: &Path) -> std::process::Output {
+    let mut command = vomsim();
+    command
+        .arg("calibrate")
+        .arg(scenario)
+        .arg("--targets")
+        .arg(targets)
+        .args([
+            "--reps",
+            "2",
+            "--verify-reps",
+            "2",
+            "--seed",
+            "5",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(out);
+    for fit in fits {
+        command.args(["--fit", fit]);
+    }
+    command.output().unwrap()
+}
+
+/// The fitted value calibrate printed for `key`.
+fn printed(stdout: &str, key: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} ")))
+        .unwrap_or_else(|| panic!("no line for {key}: {stdout}"));
+    line.split_whitespace().nth(2).unwrap().to_string()
+}
+
+/// `vomsim validate` accepts the file; returns what it prints.
+fn validates(path: &Path) -> String {
+    let output = vomsim().arg("validate").arg(path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}: {stderr}", path.display());
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `--out DIR/calibration.csv` names the table written beside it: refused
+/// before any work, however the path is spelled, with nothing on disk.
+#[test]
+fn out_named_calibration_csv_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scenario, targets) = small(tmp.path(), "base.toml", "");
+    for out in ["sub/calibration.csv", "sub/./calibration.csv"] {
+        let output = quick(
+            &scenario,
+            &targets,
+            &["recidivism.risk_log_hr=0..1"],
+            &tmp.path().join(out),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{out}: {stderr}");
+        assert!(
+            stderr.contains("it is the calibration.csv that calibrate writes beside"),
+            "{out}: {stderr}"
+        );
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "one paragraph: {stderr}"
+        );
+        assert!(output.stdout.is_empty(), "{out}: no report");
+        assert!(!tmp.path().join("sub").exists(), "{out}: nothing on disk");
+    }
+}
+
+/// A float key is written as a float, whatever the file's literal (`8`),
+/// and the file holds exactly the value verified: a run of the calibrated
+/// scenario at the verification's seeds reproduces calibration.csv, and
+/// the printed table shows what the file says.
+#[test]
+fn fitted_values_are_written_as_verified_in_the_schema_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scenario, targets) = small(tmp.path(), "e.toml", "");
+    let text =
+        fs::read_to_string(&scenario).unwrap() + "[recidivism]\nbaseline_rearrest_12m = 0.1593\n";
+    fs::write(&scenario, text).unwrap();
+    let out = tmp.path().join("out3").join("e.toml");
+    let output = quick(
+        &scenario,
+        &targets,
+        &[
+            // Bounds without a whole number: the fit cannot be whole.
+            "referrals.per_month=8.2..8.8",
+            "recidivism.baseline_rearrest_12m=0.05..0.6",
+        ],
+        &out,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written: toml::Table = fs::read_to_string(&out).unwrap().parse().unwrap();
+    for (section, name) in [
+        ("referrals", "per_month"),
+        ("recidivism", "baseline_rearrest_12m"),
+    ] {
+        let value = written[section][name]
+            .as_float()
+            .unwrap_or_else(|| panic!("{section}.{name} is written as a float: {written}"));
+        let shown = printed(&stdout, &format!("{section}.{name}"));
+        assert_eq!(shown.parse::<f64>().unwrap(), value, "printed as written");
+        let digits = value.to_string().replace(['-', '.'], "");
+        assert!(
+            digits.trim_start_matches('0').len() <= 6,
+            "{value}: at most six significant digits"
+        );
+        let read: toml::Table = validates(&out).parse().unwrap();
+        assert_eq!(
+            read[section][name].as_float(),
+            Some(value),
+            "validate reads {section}.{name} as written"
+        );
+    }
+    // The verification's seeds and replications, on the written file.
+    let verify_seed = 5u64 ^ 0x005e_ed0f_ca1b_0001;
+    let run_dir = tmp.path().join("check");
+    vomsim()
+        .arg("run")
+        .arg(&out)
+        .args(["--reps", "2", "--quiet", "--seed", &verify_seed.to_string()])
+        .arg("--out")
+        .arg(&run_dir)
+        .assert()
+        .success();
+    let summary = read_summary(&run_dir.join("summary.csv"));
+    let achieved: f64 = csv::Reader::from_path(tmp.path().join("out3").join("calibration.csv"))
+        .unwrap()
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()[5]
+        .parse()
+        .unwrap();
+    let rerun = summary[&(
+        "rearrest".to_string(),
+        "referred".to_string(),
+        "12".to_string(),
+    )]
+        .mean;
+    assert!(
+        (rerun - achieved).abs() < 1e-12,
+        "calibration.csv reports {achieved}; the written scenario gives {rerun}"
+    );
+}
+
+/// A fitted key inside an inline table, or under dotted keys: the file
+/// still parses (the comment ends the line, after the closing brace),
+/// validates, and reads back the fitted value as printed.
+#[test]
+fn fitted_keys_in_inline_tables_and_dotted_keys_stay_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let layouts = [
+        (
+            "inline",
+            "recidivism.offense_log_hr = { burglary = 0.35 }\n",
+            "",
+        ),
+        (
+            "inline_in_table",
+            "",
+            "[recidivism]\noffense_log_hr = { burglary = 0.35 }\n",
+        ),
+        ("dotted", "recidivism.offense_log_hr.burglary = 0.35\n", ""),
+        (
+            "dotted_in_table",
+            "",
+            "[recidivism]\noffense_log_hr.burglary = 0.35\n",
+        ),
+    ];
+    for (name, top, tail) in layouts {
+        let (scenario, targets) = small(tmp.path(), &format!("{name}.toml"), top);
+        let text = fs::read_to_string(&scenario).unwrap() + tail;
+        fs::write(&scenario, text).unwrap();
+        let out = tmp.path().join(name).join("d.toml");
+        let output = quick(
+            &scenario,
+            &targets,
+            // Bounds without the file's 0.35: the value written is new.
+            &["recidivism.offense_log_hr.burglary=0.5..1"],
+            &out,
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = fs::read_to_string(&out).unwrap();
+        assert!(
+            text.contains("# fitted by vomsim calibrate to t.csv"),
+            "{name}: {text}"
+        );
+        if name.starts_with("inline") {
+            assert!(
+                text.contains("} # fitted") || text.contains("}  # fitted"),
+                "{name}: the comment follows the closing brace: {text}"
+            );
+        }
+        validates(&out);
+        let written: toml::Table = text.parse().unwrap();
+        let value = written["recidivism"]["offense_log_hr"]["burglary"]
+            .as_float()
+            .unwrap();
+        let shown = printed(&stdout, "recidivism.offense_log_hr.burglary");
+        assert_eq!(shown.parse::<f64>().unwrap(), value, "{name}: {text}");
+        assert!((0.5..=1.0).contains(&value), "{name}: {text}");
+    }
+}

@@ -71,7 +71,45 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         _ => PathBuf::from("."),
     };
     let table = folder.join("calibration.csv");
-    prepare_calibration_output(args, &file, &folder, &table)?;
+    let created = prepare_calibration_output(args, &file, &folder, &table, scenario.name())?;
+    // A failure from here on leaves none of the (empty) folders this
+    // command created.
+    let outcome = search_and_write(
+        args,
+        cancel,
+        &scenario,
+        &text,
+        &parameters,
+        &targets,
+        &file,
+        &table,
+        threads,
+        verify_reps,
+    );
+    if outcome.is_err() {
+        for folder in &created {
+            let _ = std::fs::remove_dir(folder);
+        }
+    }
+    outcome
+}
+
+/// The search, the verification, the guard and the two files, then the
+/// report.
+#[allow(clippy::too_many_arguments)]
+fn search_and_write(
+    args: &CalibrateArgs,
+    cancel: &Cancel,
+    scenario: &Scenario,
+    text: &str,
+    parameters: &[calibration::FitParameter],
+    targets: &[calibration::Target],
+    file: &std::path::Path,
+    table: &std::path::Path,
+    threads: usize,
+    verify_reps: u64,
+) -> Result<()> {
+    let origin = args.scenario.display().to_string();
     let options = CalibrationOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps,
@@ -82,16 +120,22 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         cancel: cancel.clone(),
     };
     let started = std::time::Instant::now();
-    let result =
-        calibration::calibrate(&text, &origin, &args.set, &parameters, &targets, &options)?;
+    let result = calibration::calibrate(text, &origin, &args.set, parameters, targets, &options)?;
     let targets_name = args.targets.file_name().map_or_else(
         || args.targets.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let calibrated =
-        calibration::calibrated_scenario(&text, &result, &targets_name, &calibration::today());
-    folder::write_atomically(&file, |w| w.write_all(calibrated.as_bytes()))?;
-    folder::write_atomically(&table, |w| calibration::write_calibration(w, &result))?;
+        calibration::calibrated_scenario(text, &result, &targets_name, &calibration::today());
+    // The text must read back as what was verified before either file is
+    // written.
+    calibration::check_calibrated(&calibrated, &file.display().to_string(), &args.set, &result)
+        .map_err(|reason| Error::Unverified {
+            path: file.to_path_buf(),
+            reason,
+        })?;
+    folder::write_atomically(file, |w| w.write_all(calibrated.as_bytes()))?;
+    folder::write_atomically(table, |w| calibration::write_calibration(w, &result))?;
 
     let mut report = Report::default();
     report.line(format_args!(
@@ -109,7 +153,7 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     ));
     for p in &result.parameters {
         report.line(format_args!(
-            "{:<38} {:>9.4} {:>9.4} {:>11} {:>11.4}{}",
+            "{:<38} {:>9.4} {:>9} {:>11} {:>11.4}{}",
             p.parameter.key,
             p.start,
             p.fitted,
@@ -153,15 +197,18 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     print_out(&report.0)
 }
 
-/// Checks calibrate's two outputs before any search: neither is an input,
+/// Checks calibrate's two outputs before any search: they are two files
+/// (`--out` is not the `calibration.csv` beside it), neither is an input,
 /// a folder, or (with `--force`) a file vomsim did not write; their folder
-/// can be written. Then removes temporary files of killed calibrations.
+/// can be written. Then creates that folder, removes temporary files of
+/// killed calibrations, and returns the folders it created, deepest first.
 fn prepare_calibration_output(
     args: &CalibrateArgs,
     file: &std::path::Path,
     folder: &std::path::Path,
     table: &std::path::Path,
-) -> Result<()> {
+    name: &str,
+) -> Result<Vec<PathBuf>> {
     use crate::output::ownership::Expected;
     let unusable = |path: &std::path::Path, reason: String| Error::OutputFileUnusable {
         path: path.to_path_buf(),
@@ -175,6 +222,23 @@ fn prepare_calibration_output(
         ));
     }
     ownership::check_output_name(file).map_err(|why| unusable(file, why))?;
+    // The two outputs share their folder: they are one file when --out is
+    // named calibration.csv (`DIR/./calibration.csv` too, or a link to it;
+    // in any case, for case-insensitive file systems).
+    let same_name = file
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case("calibration.csv"));
+    if same_name || ownership::resolve(file) == ownership::resolve(table) {
+        return Err(unusable(
+            file,
+            format!(
+                "it is the calibration.csv that calibrate writes beside the calibrated \
+                 scenario, so one would overwrite the other; --out names the scenario file \
+                 (e.g. `{}`)",
+                folder.join(format!("{name}.toml")).display()
+            ),
+        ));
+    }
     let inputs = [
         ("scenario file", args.scenario.as_path()),
         ("targets file", args.targets.as_path()),
@@ -202,6 +266,12 @@ fn prepare_calibration_output(
         }
         ownership::check_replaceable(path, expected).map_err(|why| unusable(path, why))?;
     }
+    let mut created = Vec::new();
+    let mut missing = Some(folder);
+    while let Some(f) = missing.filter(|f| !f.as_os_str().is_empty() && !f.exists()) {
+        created.push(f.to_path_buf());
+        missing = f.parent();
+    }
     std::fs::create_dir_all(folder).map_err(|e| Error::OutputUnusable {
         path: folder.to_path_buf(),
         reason: e.to_string(),
@@ -218,5 +288,5 @@ fn prepare_calibration_output(
             reason: format!("cannot write in it: {e}"),
         })?;
     }
-    Ok(())
+    Ok(created)
 }
