@@ -14,7 +14,7 @@
 //! and 97.5% quantiles of the paired differences, and the probability is
 //! the share of replications where A did better (ties count half).
 //! Otherwise the runs are independent: the interval is the difference of
-//! means +- 1.96 sqrt(sd_A^2 + sd_B^2) and the probability comes from the
+//! means +- 1.96 (`Z95`) sqrt(sd_A^2 + sd_B^2) and the probability comes from the
 //! normal approximation. Either way the interval describes one program
 //! year's difference, as the quantiles in summary.csv do, not the precision
 //! of the mean.
@@ -26,7 +26,7 @@ use crate::output::csv::{number_field, optional_field};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::measure::stats::quantile_sorted;
+use crate::measure::stats::{Z95, quantile_sorted};
 
 /// Which way is better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,7 +293,7 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
                     s if s < 0.0 => 0.0,
                     _ => 0.5,
                 });
-                (d, d - 1.96 * spread, d + 1.96 * spread, p)
+                (d, d - Z95 * spread, d + Z95 * spread, p)
             };
             CompareRow {
                 metric: metric.clone(),

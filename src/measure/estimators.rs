@@ -24,14 +24,12 @@
 //!   the non-participants' share, divided by the participation rate
 //!   (DESIGN.md); delta-method interval on the log scale.
 
+use crate::measure::stats::Z95;
 use crate::model::referral::Youth;
 use crate::model::time::EFFECT_MONTHS;
 
 /// Mantel-Haenszel strata: 6 offenses x 2 arrests x 2 sexes x 2 age bands.
 pub const STRATA: usize = 48;
-
-/// 1.96: the normal quantile of a two-sided 95% interval.
-const Z95: f64 = 1.959_963_984_540_054;
 
 /// Youths and first rearrests (by each effect month) of one set of youths.
 #[derive(Debug, Clone, Copy, Default)]

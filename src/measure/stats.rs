@@ -5,6 +5,10 @@
 //! how replications were split among threads. Quantiles are R's type 7
 //! (numpy's default `linear`), so R and pandas users get the same numbers.
 
+/// The normal quantile of a two-sided 95% interval, 1.96 to full
+/// precision (R's `qnorm(0.975)`): the one every interval of vomsim uses.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
 /// Summary of one metric across replications.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -67,7 +71,7 @@ pub struct SurvivalPoint {
 /// product, so this equals the product-limit estimate at each month's end,
 /// and the Greenwood sum likewise.
 pub fn kaplan_meier<const N: usize>(events: &[u64; N], youths: u64) -> [SurvivalPoint; N] {
-    let z = 1.959_963_984_540_054;
+    let z = Z95;
     let mut at_risk = youths as f64;
     let (mut survival, mut greenwood) = (1.0, 0.0);
     std::array::from_fn(|m| {

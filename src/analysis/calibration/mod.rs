@@ -676,8 +676,8 @@ pub fn calibrate(
             TargetResult {
                 target: t.clone(),
                 achieved: mean,
-                lower: mean - 1.959_963_984_540_054 * se,
-                upper: mean + 1.959_963_984_540_054 * se,
+                lower: mean - crate::measure::stats::Z95 * se,
+                upper: mean + crate::measure::stats::Z95 * se,
                 status,
                 closest,
             }
