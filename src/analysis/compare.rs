@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use crate::measure::names::{group, metric};
 use crate::output::csv::{number_field, optional_field};
 use std::path::Path;
 
@@ -38,28 +39,28 @@ pub enum Better {
 /// The direction of a metric (and group), if it has one.
 pub fn better(metric: &str, group: &str) -> Option<Better> {
     match metric {
-        "rearrest"
-        | "reconviction"
-        | "effect_ratio"
-        | "cost_per_referral"
-        | "cost_per_rearrest_averted"
-        | "returned_wait"
-        | "wait_days_mean"
-        | "wait_days_p90"
-        | "backlog" => Some(Better::Lower),
-        "monetary_agreed"
-        | "monetary_completed"
-        | "dollars_paid_share"
-        | "service_agreed"
-        | "service_completed"
-        | "service_hours_share"
-        | "restitution_paid_per_referral"
-        | "rearrests_averted_per_100"
-        | "net_benefit_per_referral"
-        | "benefit_cost_ratio"
-        | "p_benefits_exceed_costs" => Some(Better::Higher),
-        "share" if group == "mediated" => Some(Better::Higher),
-        "share" if group == "returned_wait" => Some(Better::Lower),
+        metric::REARREST
+        | metric::RECONVICTION
+        | metric::EFFECT_RATIO
+        | metric::COST_PER_REFERRAL
+        | metric::COST_PER_REARREST_AVERTED
+        | metric::RETURNED_WAIT
+        | metric::WAIT_DAYS_MEAN
+        | metric::WAIT_DAYS_P90
+        | metric::BACKLOG => Some(Better::Lower),
+        metric::MONETARY_AGREED
+        | metric::MONETARY_COMPLETED
+        | metric::DOLLARS_PAID_SHARE
+        | metric::SERVICE_AGREED
+        | metric::SERVICE_COMPLETED
+        | metric::SERVICE_HOURS_SHARE
+        | metric::RESTITUTION_PAID_PER_REFERRAL
+        | metric::REARRESTS_AVERTED_PER_100
+        | metric::NET_BENEFIT_PER_REFERRAL
+        | metric::BENEFIT_COST_RATIO
+        | metric::P_BENEFITS_EXCEED_COSTS => Some(Better::Higher),
+        metric::SHARE if group == group::MEDIATED => Some(Better::Higher),
+        metric::SHARE if group == group::RETURNED_WAIT => Some(Better::Lower),
         _ => None,
     }
 }
@@ -166,11 +167,11 @@ fn compared(key: &Key) -> bool {
         || ((month == "12" || month == "30")
             && matches!(
                 metric.as_str(),
-                "rearrest"
-                    | "reconviction"
-                    | "effect_ratio"
-                    | "rearrests_averted_per_100"
-                    | "cost_per_rearrest_averted"
+                metric::REARREST
+                    | metric::RECONVICTION
+                    | metric::EFFECT_RATIO
+                    | metric::REARRESTS_AVERTED_PER_100
+                    | metric::COST_PER_REARREST_AVERTED
             ))
 }
 

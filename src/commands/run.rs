@@ -11,6 +11,7 @@ use crate::engine::limits::{self, Keeps};
 use crate::engine::{self, RunOptions, RunResult};
 use crate::error::Result;
 use crate::measure::diagnosis;
+use crate::measure::names::{group, metric};
 use crate::measure::stats::summarize;
 use crate::output::ownership;
 use crate::output::{
@@ -133,43 +134,53 @@ fn highlights(
         "metric", "mean", "95% interval"
     ));
     let rows: [(&str, &str, &str, Option<u32>); 9] = [
-        ("referrals per replication", "referrals", "referred", None),
-        ("share mediated", "share", "mediated", None),
-        ("share victim declined", "share", "victim_declined", None),
+        (
+            "referrals per replication",
+            metric::REFERRALS,
+            group::REFERRED,
+            None,
+        ),
+        ("share mediated", metric::SHARE, group::MEDIATED, None),
+        (
+            "share victim declined",
+            metric::SHARE,
+            group::VICTIM_DECLINED,
+            None,
+        ),
         (
             "12-month rearrest, mediated",
-            "rearrest",
-            "mediated",
+            metric::REARREST,
+            group::MEDIATED,
             Some(12),
         ),
         (
             "12-month rearrest, victim declined",
-            "rearrest",
-            "victim_declined",
+            metric::REARREST,
+            group::VICTIM_DECLINED,
             Some(12),
         ),
         (
             "effect ratio at 12: true ATT",
-            "effect_ratio",
-            "true_att",
+            metric::EFFECT_RATIO,
+            group::TRUE_ATT,
             Some(12),
         ),
         (
             "effect ratio at 12: VORS design",
-            "effect_ratio",
-            "vors_design",
+            metric::EFFECT_RATIO,
+            group::VORS_DESIGN,
             Some(12),
         ),
         (
             "effect ratio at 12: naive",
-            "effect_ratio",
-            "naive",
+            metric::EFFECT_RATIO,
+            group::NAIVE,
             Some(12),
         ),
         (
             "effect ratio at 30: true ATT",
-            "effect_ratio",
-            "true_att",
+            metric::EFFECT_RATIO,
+            group::TRUE_ATT,
             Some(30),
         ),
     ];

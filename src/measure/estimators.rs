@@ -24,6 +24,7 @@
 //!   the non-participants' share, divided by the participation rate
 //!   (DESIGN.md); delta-method interval on the log scale.
 
+use crate::measure::names::group;
 use crate::measure::stats::Z95;
 use crate::model::referral::Youth;
 use crate::model::time::EFFECT_MONTHS;
@@ -247,11 +248,11 @@ impl Estimator {
     /// Its `effect_ratio` group name (DESIGN.md).
     pub fn name(self) -> &'static str {
         match self {
-            Estimator::Naive => "naive",
-            Estimator::VorsDesign => "vors_design",
-            Estimator::Stratified => "stratified",
-            Estimator::RctItt => "rct_itt",
-            Estimator::RctCace => "rct_cace",
+            Estimator::Naive => group::NAIVE,
+            Estimator::VorsDesign => group::VORS_DESIGN,
+            Estimator::Stratified => group::STRATIFIED,
+            Estimator::RctItt => group::RCT_ITT,
+            Estimator::RctCace => group::RCT_CACE,
         }
     }
 
@@ -259,8 +260,8 @@ impl Estimator {
     /// randomized intention-to-treat contrast, which aims at the true ITT.
     pub fn estimand(self) -> &'static str {
         match self {
-            Estimator::RctItt => "true_itt",
-            _ => "true_att",
+            Estimator::RctItt => group::TRUE_ITT,
+            _ => group::TRUE_ATT,
         }
     }
 

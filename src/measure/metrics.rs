@@ -8,6 +8,7 @@
 //! here and is left out of that replication's rows downstream.
 
 use crate::measure::estimators::{self, Counts, DesignInputs, DesignTally, Estimate, Estimator};
+use crate::measure::names::{group, metric};
 use crate::measure::stats::{kaplan_meier, quantile_sorted};
 use crate::model::consent::Consent;
 use crate::model::costs::{CostTally, Costs};
@@ -77,14 +78,14 @@ impl Group {
 
     pub fn name(self) -> &'static str {
         match self {
-            Group::Referred => "referred",
-            Group::Mediated => "mediated",
-            Group::VictimDeclined => "victim_declined",
-            Group::OffenderDeclined => "offender_declined",
-            Group::ReturnedWait => "returned_wait",
-            Group::NotMediated => "not_mediated",
-            Group::MediatedUntreated => "mediated_untreated",
-            Group::RctControl => "rct_control",
+            Group::Referred => group::REFERRED,
+            Group::Mediated => group::MEDIATED,
+            Group::VictimDeclined => group::VICTIM_DECLINED,
+            Group::OffenderDeclined => group::OFFENDER_DECLINED,
+            Group::ReturnedWait => group::RETURNED_WAIT,
+            Group::NotMediated => group::NOT_MEDIATED,
+            Group::MediatedUntreated => group::MEDIATED_UNTREATED,
+            Group::RctControl => group::RCT_CONTROL,
         }
     }
 }
@@ -341,7 +342,7 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         month,
     };
     let referred = tally.youths[Group::Referred as usize] as f64;
-    out(key("referrals", Group::Referred, None), referred);
+    out(key(metric::REFERRALS, Group::Referred, None), referred);
     let groups: &[Group] = if tally.randomized {
         &Group::ALL
     } else {
@@ -350,14 +351,14 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     for &group in groups {
         if group != Group::MediatedUntreated {
             let share = ratio(tally.youths[group as usize] as f64, referred);
-            out(key("share", group, None), share);
+            out(key(metric::SHARE, group, None), share);
         }
     }
 
     let mut incidence = [[[0.0; FOLLOW_UP_MONTHS]; GROUPS]; 2];
     let outcomes = [
-        ("rearrest", &tally.rearrest),
-        ("reconviction", &tally.reconviction),
+        (metric::REARREST, &tally.rearrest),
+        (metric::RECONVICTION, &tally.reconviction),
     ];
     for (metric_index, (metric, histograms)) in outcomes.into_iter().enumerate() {
         for &group in groups {
@@ -375,18 +376,30 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     {
         let r = &tally.restitution[i];
         let rows = [
-            ("monetary_agreed", ratio(r.monetary as f64, r.youths as f64)),
             (
-                "monetary_completed",
+                metric::MONETARY_AGREED,
+                ratio(r.monetary as f64, r.youths as f64),
+            ),
+            (
+                metric::MONETARY_COMPLETED,
                 ratio(r.monetary_completed as f64, r.monetary as f64),
             ),
-            ("dollars_paid_share", ratio(r.dollars_paid, r.dollars_set)),
-            ("service_agreed", ratio(r.service as f64, r.youths as f64)),
             (
-                "service_completed",
+                metric::DOLLARS_PAID_SHARE,
+                ratio(r.dollars_paid, r.dollars_set),
+            ),
+            (
+                metric::SERVICE_AGREED,
+                ratio(r.service as f64, r.youths as f64),
+            ),
+            (
+                metric::SERVICE_COMPLETED,
                 ratio(r.service_completed as f64, r.service as f64),
             ),
-            ("service_hours_share", ratio(r.hours_done, r.hours_set)),
+            (
+                metric::SERVICE_HOURS_SHARE,
+                ratio(r.hours_done, r.hours_set),
+            ),
         ];
         for (metric, v) in rows {
             out(key(metric, group, None), v);
@@ -427,17 +440,20 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         (c.justice_per_rearrest + c.victim_per_rearrest) * m.averted_discounted + agency_saved;
     let key = |metric, month| MetricKey {
         metric,
-        group: "program",
+        group: group::PROGRAM,
         month,
     };
-    out(key("cost_per_referral", None), ratio(program, referrals));
     out(
-        key("restitution_paid_per_referral", None),
+        key(metric::COST_PER_REFERRAL, None),
+        ratio(program, referrals),
+    );
+    out(
+        key(metric::RESTITUTION_PAID_PER_REFERRAL, None),
         ratio(m.paid, referrals),
     );
     for (averted, month) in m.averted.iter().zip([12, 30]) {
         out(
-            key("rearrests_averted_per_100", Some(month)),
+            key(metric::REARRESTS_AVERTED_PER_100, Some(month)),
             ratio(100.0 * *averted as f64, referrals),
         );
     }
@@ -447,19 +463,22 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         } else {
             f64::NAN
         };
-        out(key("cost_per_rearrest_averted", Some(month)), per);
+        out(key(metric::COST_PER_REARREST_AVERTED, Some(month)), per);
     }
     out(
-        key("net_benefit_per_referral", None),
+        key(metric::NET_BENEFIT_PER_REFERRAL, None),
         ratio(benefits - program, referrals),
     );
-    out(key("benefit_cost_ratio", None), ratio(benefits, program));
+    out(
+        key(metric::BENEFIT_COST_RATIO, None),
+        ratio(benefits, program),
+    );
     let exceed = if referrals > 0.0 {
         f64::from(u8::from(benefits > program))
     } else {
         f64::NAN
     };
-    out(key("p_benefits_exceed_costs", None), exceed);
+    out(key(metric::P_BENEFITS_EXCEED_COSTS, None), exceed);
 }
 
 /// Effect ratios at the effect months: the true effects, then each design's
@@ -487,17 +506,17 @@ fn emit_effects(
     );
     let mut truths: Vec<(&'static str, [f64; K])> = vec![
         (
-            "true_att",
+            group::TRUE_ATT,
             std::array::from_fn(|k| ratio(at(mediated, k), at(untreated, k))),
         ),
         (
-            "true_ate",
+            group::TRUE_ATE,
             std::array::from_fn(|k| ratio(at(&everyone_treated, k), at(&everyone_untreated, k))),
         ),
     ];
     if tally.randomized {
         truths.push((
-            "true_itt",
+            group::TRUE_ITT,
             std::array::from_fn(|k| {
                 ratio(incidence(&d.offered, k), incidence(&d.offered_untreated, k))
             }),
@@ -529,13 +548,13 @@ fn emit_effects(
     };
     for (name, values) in &truths {
         for (k, v) in values.iter().enumerate() {
-            row("effect_ratio", name, k, *v);
+            row(metric::EFFECT_RATIO, name, k, *v);
         }
     }
     for (metric, field) in [
-        ("effect_ratio", 0),
-        ("effect_ratio_lower", 1),
-        ("effect_ratio_upper", 2),
+        (metric::EFFECT_RATIO, 0),
+        (metric::EFFECT_RATIO_LOWER, 1),
+        (metric::EFFECT_RATIO_UPPER, 2),
     ] {
         for (name, values) in &estimates {
             for (k, e) in values.iter().enumerate() {
@@ -558,7 +577,11 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         .iter()
         .map(|&g| kaplan_meier(&tally.rearrest[g as usize], tally.youths[g as usize]))
         .collect();
-    for (metric, field) in [("km_survival", 0), ("km_lower", 1), ("km_upper", 2)] {
+    for (metric, field) in [
+        (metric::KM_SURVIVAL, 0),
+        (metric::KM_LOWER, 1),
+        (metric::KM_UPPER, 2),
+    ] {
         for (&g, curve) in realized.iter().zip(&curves) {
             for (m, point) in curve.iter().enumerate() {
                 let month = Some(m as u32 + 1);
@@ -583,16 +606,16 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         ratio(events as f64, tally.person_months[g][k])
     };
     for (name, treated, comparison) in [
-        ("true_att", Group::Mediated, Group::MediatedUntreated),
-        ("naive", Group::Mediated, Group::NotMediated),
-        ("vors_design", Group::Mediated, Group::VictimDeclined),
+        (group::TRUE_ATT, Group::Mediated, Group::MediatedUntreated),
+        (group::NAIVE, Group::Mediated, Group::NotMediated),
+        (group::VORS_DESIGN, Group::Mediated, Group::VictimDeclined),
     ] {
         for k in 0..INTERVALS {
             let month = Some(((k + 1) * HAZARD_INTERVAL_MONTHS) as u32);
             let value = ratio(hazard(treated, k), hazard(comparison, k));
             out(
                 MetricKey {
-                    metric: "hazard_ratio",
+                    metric: metric::HAZARD_RATIO,
                     group: name,
                     month,
                 },
@@ -609,29 +632,35 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         for m in 0..tally.months() {
             let key = MetricKey {
                 metric,
-                group: "program",
+                group: group::PROGRAM,
                 month: Some(m as u32 + 1),
             };
             out(key, value(m));
         }
     };
-    series("referrals", &|m| tally.referrals[m] as f64);
-    series("offender_consents", &|m| tally.offender_consents[m] as f64);
-    series("victim_consents", &|m| tally.victim_consents[m] as f64);
-    series("sessions", &|m| c.sessions[m] as f64);
-    series("backlog", &|m| c.backlog[m] as f64);
-    series("active_mediators", &|m| c.active_days[m] / DAYS_PER_MONTH);
-    series("training_mediators", &|m| {
+    series(metric::REFERRALS, &|m| tally.referrals[m] as f64);
+    series(metric::OFFENDER_CONSENTS, &|m| {
+        tally.offender_consents[m] as f64
+    });
+    series(metric::VICTIM_CONSENTS, &|m| {
+        tally.victim_consents[m] as f64
+    });
+    series(metric::SESSIONS, &|m| c.sessions[m] as f64);
+    series(metric::BACKLOG, &|m| c.backlog[m] as f64);
+    series(metric::ACTIVE_MEDIATORS, &|m| {
+        c.active_days[m] / DAYS_PER_MONTH
+    });
+    series(metric::TRAINING_MEDIATORS, &|m| {
         c.training_days[m] / DAYS_PER_MONTH
     });
-    series("mediator_hours", &|m| c.hours[m]);
-    series("utilization", &|m| {
+    series(metric::MEDIATOR_HOURS, &|m| c.hours[m]);
+    series(metric::UTILIZATION, &|m| {
         ratio(c.busy_slot_days[m], c.available_slot_days[m])
     });
-    series("wait_days_mean", &|m| {
+    series(metric::WAIT_DAYS_MEAN, &|m| {
         ratio(c.waits[m].iter().sum(), c.waits[m].len() as f64)
     });
-    series("wait_days_p90", &|m| {
+    series(metric::WAIT_DAYS_P90, &|m| {
         let mut waits = c.waits[m].clone();
         if waits.is_empty() {
             return f64::NAN;
@@ -639,7 +668,7 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         waits.sort_by(f64::total_cmp);
         quantile_sorted(&waits, 0.9)
     });
-    series("returned_wait", &|m| c.returned[m] as f64);
+    series(metric::RETURNED_WAIT, &|m| c.returned[m] as f64);
 }
 
 /// The metric catalog for `months` program months, with or without the
@@ -671,23 +700,26 @@ mod tests {
             keys.len(),
             values(&Tally::new(3, false, Costs::default())).len()
         );
-        let program = keys.iter().filter(|k| k.group == "program").count();
+        let program = keys.iter().filter(|k| k.group == group::PROGRAM).count();
         assert_eq!(
             program,
             12 * 3 + 9,
             "caseload by month, then the policy rows"
         );
-        assert_eq!(keys[0].metric, "referrals");
-        let effects = keys.iter().filter(|k| k.metric == "effect_ratio").count();
+        assert_eq!(keys[0].metric, metric::REFERRALS);
+        let effects = keys
+            .iter()
+            .filter(|k| k.metric == metric::EFFECT_RATIO)
+            .count();
         assert_eq!(effects, 5 * EFFECT_MONTHS.len());
         let randomized = catalog(3, true);
         let effects = randomized
             .iter()
-            .filter(|k| k.metric == "effect_ratio")
+            .filter(|k| k.metric == metric::EFFECT_RATIO)
             .count();
         assert_eq!(effects, 8 * EFFECT_MONTHS.len());
-        assert!(randomized.iter().any(|k| k.group == "rct_control"));
-        assert!(!keys.iter().any(|k| k.group == "rct_control"));
+        assert!(randomized.iter().any(|k| k.group == group::RCT_CONTROL));
+        assert!(!keys.iter().any(|k| k.group == group::RCT_CONTROL));
     }
 
     #[test]

@@ -7,4 +7,5 @@
 pub mod diagnosis;
 pub mod estimators;
 pub mod metrics;
+pub mod names;
 pub mod stats;

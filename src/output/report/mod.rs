@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter};
 
 use crate::error::{Error, Result};
+use crate::measure::names::{group, metric};
 use crate::output::folder;
 use crate::output::ownership;
 
@@ -39,7 +40,7 @@ struct Point {
 fn program_months(p: &Point) -> Vec<u32> {
     (1..=crate::model::time::MAX_PROGRAM_MONTHS)
         .filter(|m| {
-            p.get("active_mediators", "program", &m.to_string())
+            p.get(metric::ACTIVE_MEDIATORS, group::PROGRAM, &m.to_string())
                 .is_some()
         })
         .collect()
@@ -189,8 +190,8 @@ fn percent(v: f64) -> String {
 fn summary(p: &Point) -> String {
     let mut text = String::new();
     if let (Some(referrals), Some(mediated)) = (
-        p.mean("referrals", "referred", ""),
-        p.mean("share", "mediated", ""),
+        p.mean(metric::REFERRALS, group::REFERRED, ""),
+        p.mean(metric::SHARE, group::MEDIATED, ""),
     ) {
         let _ = write!(
             text,
@@ -200,8 +201,8 @@ fn summary(p: &Point) -> String {
         );
     }
     if let (Some(m), Some(v)) = (
-        p.mean("rearrest", "mediated", "12"),
-        p.mean("rearrest", "victim_declined", "12"),
+        p.mean(metric::REARREST, group::MEDIATED, "12"),
+        p.mean(metric::REARREST, group::VICTIM_DECLINED, "12"),
     ) {
         let _ = write!(
             text,
@@ -211,8 +212,8 @@ fn summary(p: &Point) -> String {
         );
     }
     if let (Some(att), Some(vors)) = (
-        p.mean("effect_ratio", "true_att", "12"),
-        p.mean("effect_ratio", "vors_design", "12"),
+        p.mean(metric::EFFECT_RATIO, group::TRUE_ATT, "12"),
+        p.mean(metric::EFFECT_RATIO, group::VORS_DESIGN, "12"),
     ) {
         let _ = write!(
             text,
@@ -221,7 +222,7 @@ fn summary(p: &Point) -> String {
             percent(1.0 - vors)
         );
     }
-    if let Some(att30) = p.mean("effect_ratio", "true_att", "30") {
+    if let Some(att30) = p.mean(metric::EFFECT_RATIO, group::TRUE_ATT, "30") {
         let _ = write!(
             text,
             "The effect fades with time: a {} cut after 30 months. ",
@@ -229,9 +230,9 @@ fn summary(p: &Point) -> String {
         );
     }
     if let (Some(cost), Some(net), Some(prob)) = (
-        p.mean("cost_per_referral", "program", ""),
-        p.mean("net_benefit_per_referral", "program", ""),
-        p.mean("p_benefits_exceed_costs", "program", ""),
+        p.mean(metric::COST_PER_REFERRAL, group::PROGRAM, ""),
+        p.mean(metric::NET_BENEFIT_PER_REFERRAL, group::PROGRAM, ""),
+        p.mean(metric::P_BENEFITS_EXCEED_COSTS, group::PROGRAM, ""),
     ) {
         let _ = write!(
             text,
@@ -260,20 +261,25 @@ fn axes(title: &str, x_label: &str, y_label: &str, percent: bool) -> Axes {
 fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
     let mut sections = Vec::new();
     // The funnel.
-    let share = |g: &str| p.mean("share", g, "").unwrap_or(0.0);
-    let mediated = share("mediated");
-    let youth_agreed = 1.0 - share("offender_declined") - share("rct_control");
-    let victim_agreed = mediated + share("returned_wait");
-    let agreed_money = mediated * p.mean("monetary_agreed", "mediated", "").unwrap_or(0.0);
-    let paid = agreed_money * p.mean("monetary_completed", "mediated", "").unwrap_or(0.0);
+    let share = |g: &str| p.mean(metric::SHARE, g, "").unwrap_or(0.0);
+    let mediated = share(group::MEDIATED);
+    let youth_agreed = 1.0 - share(group::OFFENDER_DECLINED) - share(group::RCT_CONTROL);
+    let victim_agreed = mediated + share(group::RETURNED_WAIT);
+    let agreed_money = mediated
+        * p.mean(metric::MONETARY_AGREED, group::MEDIATED, "")
+            .unwrap_or(0.0);
+    let paid = agreed_money
+        * p.mean(metric::MONETARY_COMPLETED, group::MEDIATED, "")
+            .unwrap_or(0.0);
     let funnel = [
-        ("referred".to_string(), 1.0, None),
+        (group::REFERRED.to_string(), 1.0, None),
         ("youth agreed".to_string(), youth_agreed, None),
         ("victim agreed".to_string(), victim_agreed, None),
         (
-            "mediated".to_string(),
+            group::MEDIATED.to_string(),
             mediated,
-            p.get("share", "mediated", "").map(|s| (s.q025, s.q975)),
+            p.get(metric::SHARE, group::MEDIATED, "")
+                .map(|s| (s.q025, s.q975)),
         ),
         ("agreed to pay".to_string(), agreed_money, None),
         ("paid in full".to_string(), paid, None),
@@ -285,19 +291,19 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
     ));
     // Rearrest by group.
     let groups = [
-        ("mediated", "mediated", COLORS[0], false),
+        (group::MEDIATED, group::MEDIATED, COLORS[0], false),
         (
-            "mediated_untreated",
+            group::MEDIATED_UNTREATED,
             "mediated, had they not been",
             COLORS[0],
             true,
         ),
-        ("victim_declined", "victim declined", COLORS[1], false),
-        ("not_mediated", "all not mediated", COLORS[2], false),
+        (group::VICTIM_DECLINED, "victim declined", COLORS[1], false),
+        (group::NOT_MEDIATED, "all not mediated", COLORS[2], false),
     ];
     let series: Vec<Series> = groups
         .iter()
-        .map(|(g, name, color, dashed)| p.series("rearrest", g, 1..=30, name, color, *dashed))
+        .map(|(g, name, color, dashed)| p.series(metric::REARREST, g, 1..=30, name, color, *dashed))
         .filter(|s| !s.points.is_empty())
         .collect();
     sections.push((
@@ -307,18 +313,18 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
     ));
     // Effect by design.
     let designs = [
-        ("true_att", "truth, on the mediated", COLORS[6], false),
-        ("vors_design", "VORS design", COLORS[1], false),
-        ("naive", "naive comparison", COLORS[2], false),
-        ("stratified", "stratified", COLORS[3], true),
-        ("rct_itt", "trial: offered", COLORS[4], false),
-        ("rct_cace", "trial: participants", COLORS[5], false),
+        (group::TRUE_ATT, "truth, on the mediated", COLORS[6], false),
+        (group::VORS_DESIGN, "VORS design", COLORS[1], false),
+        (group::NAIVE, "naive comparison", COLORS[2], false),
+        (group::STRATIFIED, group::STRATIFIED, COLORS[3], true),
+        (group::RCT_ITT, "trial: offered", COLORS[4], false),
+        (group::RCT_CACE, "trial: participants", COLORS[5], false),
     ];
     let series: Vec<Series> = designs
         .iter()
         .map(|(g, name, color, dashed)| {
             let mut s = p.series(
-                "effect_ratio",
+                metric::EFFECT_RATIO,
                 g,
                 [6, 12, 18, 24, 30].into_iter(),
                 name,
@@ -326,7 +332,7 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
                 *dashed,
             );
             // Bands for the truth and the VORS design only: more overlap.
-            if !matches!(*g, "true_att" | "vors_design") {
+            if !matches!(*g, group::TRUE_ATT | group::VORS_DESIGN) {
                 s.band.clear();
             }
             s
@@ -349,19 +355,19 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
     let months = program_months(p);
     for (metric, title, y_label, text) in [
         (
-            "backlog",
+            metric::BACKLOG,
             "Cases waiting for mediators",
             "cases at month end",
             "Cases consented by both parties but not yet assigned mediators, at the end of each program month.",
         ),
         (
-            "wait_days_p90",
+            metric::WAIT_DAYS_P90,
             "Waiting time (90th percentile)",
             "days",
             "Nine cases in ten are assigned mediators within this many days of referral.",
         ),
         (
-            "active_mediators",
+            metric::ACTIVE_MEDIATORS,
             "Volunteer mediators",
             "mediators",
             "Active volunteers (solid) and volunteers in training (dashed), averaged over each month.",
@@ -369,17 +375,17 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
     ] {
         let mut series = vec![p.series(
             metric,
-            "program",
+            group::PROGRAM,
             months.iter().copied(),
             title,
             COLORS[0],
             false,
         )];
-        if metric == "active_mediators" {
+        if metric == metric::ACTIVE_MEDIATORS {
             series[0].name = "active".to_string();
             series.push(p.series(
-                "training_mediators",
-                "program",
+                metric::TRAINING_MEDIATORS,
+                group::PROGRAM,
                 months.iter().copied(),
                 "in training",
                 COLORS[1],
@@ -394,8 +400,8 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
         ));
     }
     // Costs and benefits.
-    let cost = p.get("cost_per_referral", "program", "");
-    let net = p.get("net_benefit_per_referral", "program", "");
+    let cost = p.get(metric::COST_PER_REFERRAL, group::PROGRAM, "");
+    let net = p.get(metric::NET_BENEFIT_PER_REFERRAL, group::PROGRAM, "");
     if let (Some(cost), Some(net)) = (cost, net) {
         let bars = vec![
             ("cost".to_string(), cost.mean, Some((cost.q025, cost.q975))),
@@ -406,9 +412,9 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
                 Some((net.q025, net.q975)),
             ),
         ];
-        let ratio = p.get("benefit_cost_ratio", "program", "");
-        let prob = p.mean("p_benefits_exceed_costs", "program", "");
-        let averted = p.get("rearrests_averted_per_100", "program", "30");
+        let ratio = p.get(metric::BENEFIT_COST_RATIO, group::PROGRAM, "");
+        let prob = p.mean(metric::P_BENEFITS_EXCEED_COSTS, group::PROGRAM, "");
+        let averted = p.get(metric::REARRESTS_AVERTED_PER_100, group::PROGRAM, "30");
         let mut text = "Dollars per referral, discounted, with 95% intervals across simulated program years (which include the uncertainty of costs given as ranges).".to_string();
         if let (Some(r), Some(prob), Some(a)) = (ratio, prob, averted) {
             let _ = write!(
@@ -444,38 +450,38 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
 /// For a sweep: each key metric against each swept parameter.
 fn sweep_sections(data: &Data) -> Vec<(String, String, Option<String>)> {
     let metrics = [
-        ("share", "mediated", "", "Share mediated", true),
+        (metric::SHARE, group::MEDIATED, "", "Share mediated", true),
         (
-            "rearrest",
-            "referred",
+            metric::REARREST,
+            group::REFERRED,
             "12",
             "12-month rearrest, all referred",
             true,
         ),
         (
-            "effect_ratio",
-            "true_att",
+            metric::EFFECT_RATIO,
+            group::TRUE_ATT,
             "12",
             "True effect ratio at 12 months",
             false,
         ),
         (
-            "effect_ratio",
-            "vors_design",
+            metric::EFFECT_RATIO,
+            group::VORS_DESIGN,
             "12",
             "VORS-design ratio at 12 months",
             false,
         ),
         (
-            "share",
-            "returned_wait",
+            metric::SHARE,
+            group::RETURNED_WAIT,
             "",
             "Share returned for waiting",
             true,
         ),
         (
-            "net_benefit_per_referral",
-            "program",
+            metric::NET_BENEFIT_PER_REFERRAL,
+            group::PROGRAM,
             "",
             "Net benefit per referral ($)",
             false,

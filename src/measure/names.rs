@@ -1,0 +1,128 @@
+//! The names of DESIGN.md's output contract, once: every metric and group
+//! that `summary.csv`, `replications.csv` and `diagnosis.csv` can hold.
+//! The tally emits them, and the report, `compare` and the console tables
+//! read them, by these constants, so a typo is a compile error rather than a
+//! silently empty chart; `tests/contract.rs` checks each name is in
+//! docs/DESIGN.md and that the tally emits no other.
+//!
+//! (`returned_wait` is both a metric, cases returned by program month, and a
+//! group, youths whose case was returned: one constant in each module.)
+
+/// Metric names (the `metric` column).
+pub mod metric {
+    pub const REFERRALS: &str = "referrals";
+    pub const SHARE: &str = "share";
+    pub const REARREST: &str = "rearrest";
+    pub const RECONVICTION: &str = "reconviction";
+    pub const MONETARY_AGREED: &str = "monetary_agreed";
+    pub const MONETARY_COMPLETED: &str = "monetary_completed";
+    pub const DOLLARS_PAID_SHARE: &str = "dollars_paid_share";
+    pub const SERVICE_AGREED: &str = "service_agreed";
+    pub const SERVICE_COMPLETED: &str = "service_completed";
+    pub const SERVICE_HOURS_SHARE: &str = "service_hours_share";
+    pub const EFFECT_RATIO: &str = "effect_ratio";
+    pub const EFFECT_RATIO_LOWER: &str = "effect_ratio_lower";
+    pub const EFFECT_RATIO_UPPER: &str = "effect_ratio_upper";
+    pub const KM_SURVIVAL: &str = "km_survival";
+    pub const KM_LOWER: &str = "km_lower";
+    pub const KM_UPPER: &str = "km_upper";
+    pub const HAZARD_RATIO: &str = "hazard_ratio";
+    pub const OFFENDER_CONSENTS: &str = "offender_consents";
+    pub const VICTIM_CONSENTS: &str = "victim_consents";
+    pub const SESSIONS: &str = "sessions";
+    pub const RETURNED_WAIT: &str = "returned_wait";
+    pub const BACKLOG: &str = "backlog";
+    pub const ACTIVE_MEDIATORS: &str = "active_mediators";
+    pub const TRAINING_MEDIATORS: &str = "training_mediators";
+    pub const MEDIATOR_HOURS: &str = "mediator_hours";
+    pub const UTILIZATION: &str = "utilization";
+    pub const WAIT_DAYS_MEAN: &str = "wait_days_mean";
+    pub const WAIT_DAYS_P90: &str = "wait_days_p90";
+    pub const COST_PER_REFERRAL: &str = "cost_per_referral";
+    pub const RESTITUTION_PAID_PER_REFERRAL: &str = "restitution_paid_per_referral";
+    pub const REARRESTS_AVERTED_PER_100: &str = "rearrests_averted_per_100";
+    pub const COST_PER_REARREST_AVERTED: &str = "cost_per_rearrest_averted";
+    pub const NET_BENEFIT_PER_REFERRAL: &str = "net_benefit_per_referral";
+    pub const BENEFIT_COST_RATIO: &str = "benefit_cost_ratio";
+    pub const P_BENEFITS_EXCEED_COSTS: &str = "p_benefits_exceed_costs";
+    /// Every metric name, in the order of DESIGN.md's tables.
+    pub const ALL: [&str; 35] = [
+        REFERRALS,
+        SHARE,
+        REARREST,
+        RECONVICTION,
+        MONETARY_AGREED,
+        MONETARY_COMPLETED,
+        DOLLARS_PAID_SHARE,
+        SERVICE_AGREED,
+        SERVICE_COMPLETED,
+        SERVICE_HOURS_SHARE,
+        EFFECT_RATIO,
+        EFFECT_RATIO_LOWER,
+        EFFECT_RATIO_UPPER,
+        KM_SURVIVAL,
+        KM_LOWER,
+        KM_UPPER,
+        HAZARD_RATIO,
+        OFFENDER_CONSENTS,
+        VICTIM_CONSENTS,
+        SESSIONS,
+        RETURNED_WAIT,
+        BACKLOG,
+        ACTIVE_MEDIATORS,
+        TRAINING_MEDIATORS,
+        MEDIATOR_HOURS,
+        UTILIZATION,
+        WAIT_DAYS_MEAN,
+        WAIT_DAYS_P90,
+        COST_PER_REFERRAL,
+        RESTITUTION_PAID_PER_REFERRAL,
+        REARRESTS_AVERTED_PER_100,
+        COST_PER_REARREST_AVERTED,
+        NET_BENEFIT_PER_REFERRAL,
+        BENEFIT_COST_RATIO,
+        P_BENEFITS_EXCEED_COSTS,
+    ];
+}
+
+/// Group names (the `group` column): youths' groups, the program, and the
+/// true effects and design estimators of `effect_ratio`.
+pub mod group {
+    pub const REFERRED: &str = "referred";
+    pub const MEDIATED: &str = "mediated";
+    pub const VICTIM_DECLINED: &str = "victim_declined";
+    pub const OFFENDER_DECLINED: &str = "offender_declined";
+    pub const RETURNED_WAIT: &str = "returned_wait";
+    pub const NOT_MEDIATED: &str = "not_mediated";
+    pub const MEDIATED_UNTREATED: &str = "mediated_untreated";
+    pub const RCT_CONTROL: &str = "rct_control";
+    pub const PROGRAM: &str = "program";
+    pub const TRUE_ATT: &str = "true_att";
+    pub const TRUE_ATE: &str = "true_ate";
+    pub const TRUE_ITT: &str = "true_itt";
+    pub const NAIVE: &str = "naive";
+    pub const VORS_DESIGN: &str = "vors_design";
+    pub const STRATIFIED: &str = "stratified";
+    pub const RCT_ITT: &str = "rct_itt";
+    pub const RCT_CACE: &str = "rct_cace";
+    /// Every group name.
+    pub const ALL: [&str; 17] = [
+        REFERRED,
+        MEDIATED,
+        VICTIM_DECLINED,
+        OFFENDER_DECLINED,
+        RETURNED_WAIT,
+        NOT_MEDIATED,
+        MEDIATED_UNTREATED,
+        RCT_CONTROL,
+        PROGRAM,
+        TRUE_ATT,
+        TRUE_ATE,
+        TRUE_ITT,
+        NAIVE,
+        VORS_DESIGN,
+        STRATIFIED,
+        RCT_ITT,
+        RCT_CACE,
+    ];
+}

@@ -1,0 +1,62 @@
+//! The output contract's names (`vomsim::measure::names`) against what the
+//! tally emits and what docs/DESIGN.md promises: the tally emits no name
+//! outside the catalog, every catalogued name is emitted by some scenario,
+//! and every one is written in the contract, so a rename cannot slip past
+//! the tools that read these files.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::repo;
+use vomsim::measure::metrics::catalog;
+use vomsim::measure::names::{group, metric};
+
+#[test]
+fn the_tally_emits_exactly_the_catalogued_names() {
+    let mut metrics = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    for randomized in [false, true] {
+        for key in catalog(14, randomized) {
+            assert!(
+                metric::ALL.contains(&key.metric),
+                "uncatalogued metric {}",
+                key.metric
+            );
+            assert!(
+                group::ALL.contains(&key.group),
+                "uncatalogued group {}",
+                key.group
+            );
+            metrics.insert(key.metric);
+            groups.insert(key.group);
+        }
+    }
+    let unused: Vec<_> = metric::ALL
+        .iter()
+        .filter(|m| !metrics.contains(*m))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "catalogued but never emitted: {unused:?}"
+    );
+    let unused: Vec<_> = group::ALL.iter().filter(|g| !groups.contains(*g)).collect();
+    assert!(
+        unused.is_empty(),
+        "catalogued but never emitted: {unused:?}"
+    );
+}
+
+#[test]
+fn every_name_is_in_the_contract() {
+    let design = std::fs::read_to_string(repo("docs/DESIGN.md")).unwrap();
+    let missing: Vec<_> = metric::ALL
+        .iter()
+        .chain(group::ALL.iter())
+        .filter(|name| !design.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/DESIGN.md does not name {missing:?}"
+    );
+}
