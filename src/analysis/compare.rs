@@ -24,6 +24,7 @@ use std::io::{self, Write};
 
 use crate::measure::names::{group, metric};
 use crate::output::csv::{number_field, optional_field};
+use crate::output::manifest::Manifest;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -148,15 +149,23 @@ fn read_summary(dir: &Path) -> Result<RunSummary> {
         keys.push(key.clone());
         rows.insert(key, (mean, sd));
     }
-    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let field = |name: &str| manifest.as_ref().and_then(|m| m[name].as_u64());
+    // Without a manifest the seed is unknown: the runs count as independent.
+    let (seed, reps) = match Manifest::read(dir) {
+        Ok(None) => (None, None),
+        Ok(Some(Manifest::Run(m))) => (Some(m.seed), Some(m.reps)),
+        Ok(Some(_)) => return Err(bad(dir, "has a manifest.json that is not a run's")),
+        Err(why) => {
+            return Err(bad(
+                dir,
+                &format!("has a manifest.json vomsim did not write ({why}); was it edited?"),
+            ));
+        }
+    };
     Ok(RunSummary {
         keys,
         rows,
-        seed: field("seed"),
-        reps: field("reps"),
+        seed,
+        reps,
     })
 }
 
@@ -363,5 +372,25 @@ mod tests {
             Some(Better::Higher)
         );
         assert_eq!(better("share", "victim_declined"), None);
+    }
+
+    #[test]
+    fn a_damaged_manifest_is_refused_and_a_missing_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("summary.csv"),
+            "point,metric,group,month,mean,sd,q025,q500,q975,reps\n\
+             0,share,mediated,,0.5,0.1,0.4,0.5,0.6,4\n",
+        )
+        .unwrap();
+        let summary = read_summary(dir.path()).unwrap();
+        assert_eq!((summary.seed, summary.reps), (None, None));
+        std::fs::write(
+            dir.path().join("manifest.json"),
+            r#"{"seed": 1, "reps": 4}"#,
+        )
+        .unwrap();
+        let why = read_summary(dir.path()).err().unwrap().to_string();
+        assert!(why.contains("manifest.json vomsim did not write"), "{why}");
     }
 }

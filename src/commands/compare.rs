@@ -1,13 +1,13 @@
 //! `vomsim compare`: two runs side by side, paired by replication when they
 //! share seeds.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::analysis::compare;
 use crate::commands::cli::CompareArgs;
 use crate::error::Result;
 use crate::output::folder::OutputDir;
+use crate::output::manifest::CompareManifest;
 use crate::output::ownership;
 
 use super::{Report, print_out};
@@ -29,15 +29,19 @@ pub(super) fn run_compare(args: &CompareArgs) -> Result<()> {
     let rows = compare::compare(&args.a, &args.b)?;
     output.write_file("compare.csv", |w| compare::write_compare(w, &rows))?;
     output.write_file("manifest.json", |w| {
-        let manifest = serde_json::json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "a": args.a.display().to_string(),
-            "b": args.b.display().to_string(),
-            "paired": rows.first().is_some_and(|r| r.paired),
-            "files": ownership::COMPARE_FILES,
-        });
-        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
-        writeln!(w)
+        CompareManifest {
+            a: args.a.display().to_string(),
+            b: args.b.display().to_string(),
+            files: Some(
+                ownership::COMPARE_FILES
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect(),
+            ),
+            paired: rows.first().is_some_and(|r| r.paired),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+        .write(w)
     })?;
     let written = output.commit()?;
     let mut out = Report::default();

@@ -2,7 +2,6 @@
 //! (summary, replications, diagnosis, manifest, agents) and print the
 //! headline numbers with their intervals.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cancel::Cancel;
@@ -13,6 +12,7 @@ use crate::error::Result;
 use crate::measure::diagnosis;
 use crate::measure::names::{group, metric};
 use crate::measure::stats::summarize;
+use crate::output::manifest::RunManifest;
 use crate::output::ownership;
 use crate::output::{
     csv::{self, RowPrefix},
@@ -87,21 +87,20 @@ fn write_run(
         files.push("agents.csv");
     }
     files.push("manifest.json");
-    let manifest = serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "scenario": scenario.name(),
-        "scenario_file": scenario_path.display().to_string(),
-        "scenario_sha256": scenario.source_sha256,
-        "seed": options.seed,
-        "reps": options.reps,
-        "threads": options.threads,
-        "wall_seconds": result.wall_seconds,
-        "parameters": scenario.raw,
-        "files": files,
-    });
     output.write_file("manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
-        writeln!(w)
+        RunManifest {
+            files: Some(files.iter().map(|f| f.to_string()).collect()),
+            parameters: serde_json::to_value(&scenario.raw).map_err(std::io::Error::other)?,
+            reps: options.reps,
+            scenario: scenario.name().to_string(),
+            scenario_file: scenario_path.display().to_string(),
+            scenario_sha256: scenario.source_sha256.clone(),
+            seed: options.seed,
+            threads: options.threads,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            wall_seconds: result.wall_seconds,
+        }
+        .write(w)
     })
 }
 

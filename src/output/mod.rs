@@ -1,7 +1,8 @@
 //! Everything vomsim writes for people and tools to read: the CSV rows and
 //! the one number formatter ([`csv`]), the output folder and atomic files
-//! ([`folder`]), the one rule for what `--force` may replace and what is an
-//! input (`ownership`), and the HTML report ([`report`]).
+//! ([`folder`]), `manifest.json` of every kind of folder ([`manifest`]), the
+//! one rule for what `--force` may replace and what is an input
+//! (`ownership`), and the HTML report ([`report`]).
 //!
 //! Sits above the engine (it writes what replications produced) and below
 //! the analyses and commands, which write through it as they go (a sweep
@@ -9,5 +10,6 @@
 
 pub mod csv;
 pub mod folder;
+pub mod manifest;
 pub(crate) mod ownership;
 pub mod report;

@@ -27,6 +27,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::output::csv::{CALIBRATION_HEADER, SIZE_HEADER};
+use crate::output::manifest::Manifest;
 
 /// The file vomsim writes first into every staging folder, naming the
 /// target, the process and the machine: what makes a staging folder
@@ -37,37 +38,6 @@ pub(crate) const STAGING_MARKER: &str = ".vomsim-staging";
 pub(crate) const FORCE_RULE: &str = "--force replaces only vomsim's own output folders \
      (holding nothing but what vomsim wrote) or an empty folder";
 
-/// Fields of a run's `manifest.json` (besides `files`).
-const RUN_FIELDS: &[&str] = &[
-    "version",
-    "scenario",
-    "scenario_file",
-    "scenario_sha256",
-    "seed",
-    "reps",
-    "threads",
-    "wall_seconds",
-    "parameters",
-];
-/// Fields of `compare`'s `manifest.json` (besides `files`).
-const COMPARE_FIELDS: &[&str] = &["version", "a", "b", "paired"];
-/// Fields of a sweep's (or a merge's) `manifest.json` (besides `files`).
-const SWEEP_FIELDS: &[&str] = &[
-    "version",
-    "scenario",
-    "sweep_file",
-    "sweep_sha256",
-    "overrides",
-    "design",
-    "parameters",
-    "points",
-    "seed",
-    "reps",
-    "threads",
-    "shard",
-    "wall_seconds",
-    "base_scenario",
-];
 /// Fields of a sweep's `sweep.json`.
 const FINGERPRINT_FIELDS: &[&str] = &[
     "version",
@@ -249,50 +219,29 @@ pub(crate) fn inspect(dir: &Path) -> std::result::Result<Option<Kind>, String> {
     let has = |name: &str| entries.iter().any(|e| e == name);
     // The kind, the files it may hold, and where that list comes from.
     let (kind, listed, source): (Kind, Vec<String>, &str) = if has("manifest.json") {
-        let manifest = json_object(&dir.join("manifest.json")).ok_or_else(|| {
-            "its manifest.json was not written by vomsim (not a JSON object with a version)"
-                .to_string()
-        })?;
-        let kind = [
-            (Kind::Run, RUN_FIELDS),
-            (Kind::Compare, COMPARE_FIELDS),
-            (Kind::Sweep, SWEEP_FIELDS),
-        ]
-        .into_iter()
-        .find(|(_, fields)| has_fields(&manifest, fields))
-        .map(|(kind, _)| kind)
-        .ok_or_else(|| {
-            let mut keys: Vec<&str> = manifest.keys().map(String::as_str).collect();
-            keys.truncate(8);
-            format!(
-                "its manifest.json was not written by vomsim (its fields {} are not those of a \
-                 run, sweep or compare manifest)",
-                keys.join(", ")
-            )
-        })?;
+        let path = dir.join("manifest.json");
+        let manifest = if is_file(&path) {
+            Manifest::parse(&fs::read_to_string(&path).map_err(|e| format!("cannot read it: {e}"))?)
+        } else {
+            Err("not a regular file".to_string())
+        }
+        .map_err(|why| format!("its manifest.json was not written by vomsim ({why})"))?;
+        let kind = match manifest {
+            Manifest::Run(_) => Kind::Run,
+            Manifest::Compare(_) => Kind::Compare,
+            Manifest::Sweep(_) => Kind::Sweep,
+        };
         // Manifests written before `files` existed: the kind's whole list.
-        let listed = match manifest.get("files") {
+        let listed = match manifest.files() {
             None => kind.files().iter().map(|f| f.to_string()).collect(),
-            Some(Value::Array(files)) => {
-                let mut listed = Vec::new();
-                for f in files {
-                    match f.as_str() {
-                        Some(name) if kind.files().contains(&name) => listed.push(name.to_string()),
-                        _ => {
-                            return Err(format!(
-                                "its manifest.json was not written by vomsim (it lists {f}, \
-                                 a file vomsim does not write there)"
-                            ));
-                        }
-                    }
+            Some(files) => {
+                if let Some(f) = files.iter().find(|f| !kind.files().contains(&f.as_str())) {
+                    return Err(format!(
+                        "its manifest.json was not written by vomsim (it lists {f:?}, \
+                         a file vomsim does not write there)"
+                    ));
                 }
-                listed
-            }
-            Some(_) => {
-                return Err(
-                    "its manifest.json was not written by vomsim (`files` is not a list)"
-                        .to_string(),
-                );
+                files.to_vec()
             }
         };
         (kind, listed, "its manifest.json lists")

@@ -537,26 +537,26 @@ fn assemble(
         files.push("sensitivity.csv");
     }
     files.push("manifest.json");
-    let manifest = serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "scenario": sweep.base_scenario.name(),
-        "sweep_file": sweep.origin,
-        "sweep_sha256": sweep.sha256,
-        "overrides": sweep.overrides,
-        "design": format!("{:?}", sweep.design).to_lowercase(),
-        "parameters": sweep.parameters,
-        "points": points.len(),
-        "seed": options.seed,
-        "reps": options.reps,
-        "threads": options.threads,
-        "shard": options.shard,
-        "wall_seconds": wall_seconds,
-        "base_scenario": sweep.base_scenario.raw,
-        "files": files,
-    });
     folder::write_atomically(&dir.join("manifest.json"), |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(std::io::Error::other)?;
-        writeln!(w)
+        crate::output::manifest::SweepManifest {
+            base_scenario: serde_json::to_value(&sweep.base_scenario.raw)
+                .map_err(std::io::Error::other)?,
+            design: format!("{:?}", sweep.design).to_lowercase(),
+            files: Some(files.iter().map(|f| f.to_string()).collect()),
+            overrides: sweep.overrides.clone(),
+            parameters: sweep.parameters.clone(),
+            points: points.len(),
+            reps: options.reps,
+            scenario: sweep.base_scenario.name().to_string(),
+            seed: options.seed,
+            shard: options.shard,
+            sweep_file: sweep.origin.clone(),
+            sweep_sha256: sweep.sha256.clone(),
+            threads: options.threads,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            wall_seconds,
+        }
+        .write(w)
     })
 }
 

@@ -17,6 +17,7 @@ use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter}
 use crate::error::{Error, Result};
 use crate::measure::names::{group, metric};
 use crate::output::folder;
+use crate::output::manifest::Manifest;
 use crate::output::ownership;
 
 /// One summary row's numbers.
@@ -162,23 +163,34 @@ fn read(dir: &Path) -> Result<Data> {
     if points.is_empty() {
         return Err(bad("summary.csv has no rows".to_string()));
     }
-    let manifest: Option<serde_json::Value> = std::fs::read_to_string(dir.join("manifest.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let name = manifest
-        .as_ref()
-        .and_then(|m| m["scenario"].as_str().map(str::to_string))
-        .unwrap_or_else(|| {
-            dir.file_name().map_or_else(
-                || "vomsim".to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            )
-        });
+    // Without manifest.json (written last) the folder's name stands in.
+    let (scenario, reps) = match Manifest::read(dir) {
+        Ok(None) => (None, None),
+        Ok(Some(Manifest::Run(m))) => (Some(m.scenario), Some(m.reps)),
+        Ok(Some(Manifest::Sweep(m))) => (Some(m.scenario), Some(m.reps)),
+        Ok(Some(Manifest::Compare(_))) => {
+            return Err(bad(
+                "holds a compare's manifest.json; give a folder written by vomsim run or sweep"
+                    .to_string(),
+            ));
+        }
+        Err(why) => {
+            return Err(bad(format!(
+                "has a manifest.json vomsim did not write ({why}); was it edited?"
+            )));
+        }
+    };
+    let name = scenario.unwrap_or_else(|| {
+        dir.file_name().map_or_else(
+            || "vomsim".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
     Ok(Data {
         name,
         parameters,
         points,
-        reps: manifest.as_ref().and_then(|m| m["reps"].as_u64()),
+        reps,
     })
 }
 
