@@ -288,3 +288,63 @@ fn malformed_shards_and_merges_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("holds no sweep"));
 }
+
+/// The `[sweep]` table is read through its serde mirror: an unknown key is
+/// named with the nearest valid one, a wrong type in plain words with its
+/// line, in one line, exit 2, nothing written.
+#[test]
+fn sweep_table_mistakes_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parameters = "[sweep.parameters]\n\"mediators.initial_active\" = [10, 20]\n";
+    for (sweep, expected) in [
+        (
+            "desing = \"grid\"\n",
+            &["unknown key `sweep.desing`", "did you mean `sweep.design`?"][..],
+        ),
+        (
+            "bootsrap = 50\n",
+            &[
+                "unknown key `sweep.bootsrap`",
+                "did you mean `sweep.bootstrap`?",
+            ][..],
+        ),
+        (
+            "bootstrap = \"many\"\n",
+            &["line 3", "expected a whole number", "bootstrap = \"many\""][..],
+        ),
+        (
+            "replications_file = \"no\"\n",
+            &["line 3", "expected true or false"][..],
+        ),
+        (
+            "design = \"grdi\"\n",
+            &["sweep.design must be \"grid\", \"lhs\" or \"sobol\""][..],
+        ),
+    ] {
+        let file = tmp.path().join("bad_sweep.toml");
+        fs::write(&file, format!("name = \"s\"\n[sweep]\n{sweep}{parameters}")).unwrap();
+        let out = tmp.path().join("out");
+        let output = vomsim()
+            .arg("sweep")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .args(["--quiet"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{sweep}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{sweep}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{sweep}: {stderr}");
+        for needle in expected {
+            assert!(
+                stderr.contains(needle),
+                "{sweep}: expected {needle:?}: {stderr}"
+            );
+        }
+        for jargon in ["i64", "u64", "f64", "struct", "RawSweep"] {
+            assert!(!stderr.contains(jargon), "{sweep}: {stderr}");
+        }
+        assert!(!out.exists(), "{sweep}: nothing is written");
+    }
+}
