@@ -69,6 +69,33 @@ impl Output {
     }
 }
 
+/// `--shard K/N`: run the points whose index is K-1 modulo N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 1.
+    pub k: usize,
+    /// How many shards in all.
+    pub n: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` (the command line's value parser): whole numbers with
+    /// 1 <= K <= N; the error says so in plain words.
+    pub fn parse(text: &str) -> std::result::Result<Shard, String> {
+        let bad =
+            || "must be K/N, shard K of N, with whole numbers 1 <= K <= N (e.g. 2/8)".to_string();
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n) = (
+            k.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
 /// A validated sweep: the base scenario and every point.
 #[derive(Debug, Clone)]
 pub struct Sweep {
@@ -691,6 +718,14 @@ mod tests {
             s.points.iter().all(|p| p[1].as_integer().is_some()),
             "integer keys stay integers"
         );
+    }
+
+    #[test]
+    fn shards_parse() {
+        assert_eq!(Shard::parse("2/8"), Ok(Shard { k: 2, n: 8 }));
+        for bad in ["0/2", "3/2", "2", "a/b", "1/0", "-1/2", ""] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
