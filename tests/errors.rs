@@ -276,6 +276,7 @@ fn malformed_shards_and_merges_are_usage_errors() {
             stderr.contains("--shard") && stderr.contains("K/N"),
             "{shard}: {stderr}"
         );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
         assert!(!tmp.path().join("s").exists());
     }
     let output = vomsim()
@@ -287,4 +288,133 @@ fn malformed_shards_and_merges_are_usage_errors() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("holds no sweep"));
+}
+
+/// The `[sweep]` table is read through its serde mirror: an unknown key is
+/// named with the nearest valid one, a wrong type in plain words with its
+/// line, in one line, exit 2, nothing written.
+#[test]
+fn sweep_table_mistakes_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let parameters = "[sweep.parameters]\n\"mediators.initial_active\" = [10, 20]\n";
+    for (sweep, expected) in [
+        (
+            "desing = \"grid\"\n",
+            &["unknown key `sweep.desing`", "did you mean `sweep.design`?"][..],
+        ),
+        (
+            "bootsrap = 50\n",
+            &[
+                "unknown key `sweep.bootsrap`",
+                "did you mean `sweep.bootstrap`?",
+            ][..],
+        ),
+        (
+            "bootstrap = \"many\"\n",
+            &["line 3", "expected a whole number", "bootstrap = \"many\""][..],
+        ),
+        (
+            "replications_file = \"no\"\n",
+            &["line 3", "expected true or false"][..],
+        ),
+        (
+            "design = \"grdi\"\n",
+            &["sweep.design must be \"grid\", \"lhs\" or \"sobol\""][..],
+        ),
+    ] {
+        let file = tmp.path().join("bad_sweep.toml");
+        fs::write(&file, format!("name = \"s\"\n[sweep]\n{sweep}{parameters}")).unwrap();
+        let out = tmp.path().join("out");
+        let output = vomsim()
+            .arg("sweep")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .args(["--quiet"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{sweep}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{sweep}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{sweep}: {stderr}");
+        for needle in expected {
+            assert!(
+                stderr.contains(needle),
+                "{sweep}: expected {needle:?}: {stderr}"
+            );
+        }
+        for jargon in ["i64", "u64", "f64", "struct", "RawSweep"] {
+            assert!(!stderr.contains(jargon), "{sweep}: {stderr}");
+        }
+        assert!(!out.exists(), "{sweep}: nothing is written");
+    }
+}
+
+/// `--fit KEY=LOW..HIGH` and `size`'s ranges are checked by clap's value
+/// parsers: a usage error, exit 2, in one line, before any file is read.
+#[test]
+fn malformed_fits_and_ranges_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/vors_la.toml");
+    let targets = repo("tests/targets/vors_la.csv");
+    for (fit, expected) in [
+        ("recidivism.risk_log_hr", "expected KEY=LOW..HIGH"),
+        ("recidivism.risk_log_hr=0.5", "expected KEY=LOW..HIGH"),
+        ("=0..1", "expected KEY=LOW..HIGH"),
+        ("recidivism.risk_log_hr=1..0.5", "LOW < HIGH"),
+        ("recidivism.risk_log_hr=a..2", "LOW < HIGH"),
+        ("recidivism.risk_log_hr=0..inf", "finite"),
+    ] {
+        let out = tmp.path().join("fit").join("x.toml");
+        let output = vomsim()
+            .arg("calibrate")
+            .arg(&scenario)
+            .arg("--targets")
+            .arg(&targets)
+            .args(["--fit", fit, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{fit}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{fit}: {stderr}");
+        assert!(
+            stderr.contains("--fit") && stderr.contains(expected),
+            "{fit}: expected {expected:?}: {stderr}"
+        );
+        assert!(
+            !tmp.path().join("fit").exists(),
+            "{fit}: nothing is written"
+        );
+    }
+    for (option, value, expected) in [
+        ("--quantile", "0", "must lie in (0, 1]"),
+        ("--quantile", "1.5", "must lie in (0, 1]"),
+        ("--confidence", "NaN", "is not a number"),
+        ("--wait-days", "-1", "at least 0"),
+        ("--max-returned-share", "1.1", "must lie in [0, 1]"),
+    ] {
+        let mut args = vec!["--wait-days", "28", "--quantile", "0.9"];
+        if let Some(at) = args.iter().position(|a| *a == option) {
+            args.remove(at + 1);
+            args.remove(at);
+        }
+        let output = vomsim()
+            .arg("size")
+            .arg(&scenario)
+            .args(&args)
+            .args([&format!("{option}={value}")])
+            .arg("--out")
+            .arg(tmp.path().join("size"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{option} {value}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{option}: {stderr}");
+        assert!(
+            stderr.contains(option) && stderr.contains(expected),
+            "{option} {value}: expected {expected:?}: {stderr}"
+        );
+        assert!(!tmp.path().join("size").exists());
+    }
 }

@@ -22,11 +22,7 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::load(&args.scenario, &args.set)?;
     let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
     let targets = calibration::read_targets(&args.targets)?;
-    let parameters = args
-        .fit
-        .iter()
-        .map(|f| calibration::parse_fit(f))
-        .collect::<Result<Vec<_>>>()?;
+    let parameters = args.fit.clone();
     // Everything checkable is checked before an output folder or a search.
     calibration::check(
         &text,

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::analysis::calibration::{FitParameter, parse_fit};
+use crate::analysis::sweep::Shard;
+
 /// A Monte Carlo, agent-based simulator of youth diversion through
 /// victim-offender mediation.
 #[derive(Debug, Parser)]
@@ -81,16 +84,16 @@ pub struct SizeArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Target: the --quantile of queue waits must be at most this many days.
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", value_parser = days)]
     pub wait_days: f64,
     /// The wait quantile the target is about, in (0, 1] (0.9: 90% of cases).
-    #[arg(long, value_name = "Q")]
+    #[arg(long, value_name = "Q", value_parser = above_zero_to_one)]
     pub quantile: f64,
     /// Share of replications that must meet the target, in (0, 1].
-    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    #[arg(long, value_name = "P", default_value_t = 0.9, value_parser = above_zero_to_one)]
     pub confidence: f64,
     /// Also require at most this share of queued cases returned for waiting.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = zero_to_one)]
     pub max_returned_share: Option<f64>,
     /// The whole-number key varied: the recruitment lever.
     #[arg(long, value_name = "KEY", default_value = "mediators.initial_active")]
@@ -135,8 +138,8 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "TARGETS.csv")]
     pub targets: PathBuf,
     /// A parameter to fit and its bounds, e.g. recidivism.baseline_rearrest_12m=0.05..0.4.
-    #[arg(long = "fit", value_name = "KEY=LOW..HIGH", required = true)]
-    pub fit: Vec<String>,
+    #[arg(long = "fit", value_name = "KEY=LOW..HIGH", required = true, value_parser = parse_fit)]
+    pub fit: Vec<FitParameter>,
     /// Replications per evaluation of the objective (the same seeds each time).
     #[arg(long, value_parser = at_least_one, default_value_t = 200)]
     pub reps: u64,
@@ -184,8 +187,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run only shard K of N: the points whose index is K-1 modulo N.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
     /// Continue an interrupted sweep in --out, skipping finished points.
     #[arg(long)]
     pub resume: bool,
@@ -233,18 +236,57 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
-/// A whole number of at least 1 (for `--reps`, `--threads`).
 /// A seed: any whole number from 0 to 2^64 - 1, said in those words.
 fn seed(text: &str) -> Result<u64, String> {
     text.parse::<u64>()
         .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
 }
 
+/// A whole number of at least 1 (for `--reps`, `--threads`).
 fn at_least_one(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {
         Ok(0) => Err("must be at least 1".to_string()),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
+/// A finite number, said in those words.
+fn number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("`{text}` is not a number"))
+}
+
+/// A number of days of at least 0 (`size --wait-days`).
+fn days(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if v >= 0.0 {
+        Ok(v)
+    } else {
+        Err("must be a number of days of at least 0".to_string())
+    }
+}
+
+/// A share in (0, 1] (`size --quantile`, `--confidence`).
+fn above_zero_to_one(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err("must lie in (0, 1]".to_string())
+    }
+}
+
+/// A share in [0, 1] (`size --max-returned-share`).
+fn zero_to_one(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must lie in [0, 1]".to_string())
     }
 }
 

@@ -19,29 +19,13 @@ pub(super) fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
     let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
     let origin = args.scenario.display().to_string();
     let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
+    // --quantile, --wait-days, --confidence and --max-returned-share were
+    // checked by their value parsers.
     let bad = |option: &str, value: f64, requirement: &str| Error::BadArgument {
         option: option.to_string(),
         value: value.to_string(),
         requirement: requirement.to_string(),
     };
-    if !(args.quantile > 0.0 && args.quantile <= 1.0) {
-        return Err(bad("--quantile", args.quantile, "must lie in (0, 1]"));
-    }
-    if !(args.wait_days.is_finite() && args.wait_days >= 0.0) {
-        return Err(bad(
-            "--wait-days",
-            args.wait_days,
-            "must be a number of days of at least 0",
-        ));
-    }
-    if !(args.confidence > 0.0 && args.confidence <= 1.0) {
-        return Err(bad("--confidence", args.confidence, "must lie in (0, 1]"));
-    }
-    if let Some(r) = args.max_returned_share
-        && !(0.0..=1.0).contains(&r)
-    {
-        return Err(bad("--max-returned-share", r, "must lie in [0, 1]"));
-    }
     let current = lever_value(&scenario, &args.lever)?;
     let from = args.from.unwrap_or(current / 4);
     let to = args.to.unwrap_or((current * 2).max(10));

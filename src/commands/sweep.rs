@@ -14,11 +14,8 @@ use super::{Report, default_threads, print_out, threads};
 /// `vomsim sweep`.
 pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
     let sweep = Sweep::load(&args.sweep, &args.set)?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(sweep::run::parse_shard)
-        .transpose()?;
+    // The run records a shard as (K, N).
+    let shard = args.shard.map(|s| (s.k, s.n));
     let options = sweep::run::SweepOptions {
         seed: args.seed.unwrap_or(sweep.base_scenario.raw.simulation.seed),
         reps: args

@@ -156,7 +156,7 @@ pub(crate) fn simulate(
         // The treated potential world's effect modifiers. For a youth who was
         // not mediated, whether restitution would have been completed is read
         // from the same draws as if the session had happened.
-        let completed = if scenario.raw.treatment.restitution_completed_log_hr_scale == 1.0 {
+        let completed = if !scenario.recidivism.restitution_modifies_effect {
             false
         } else if agreement.is_some() {
             restitution.all_completed()

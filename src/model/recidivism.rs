@@ -36,6 +36,10 @@ pub(crate) struct RecidivismParams {
     /// Treated cumulative baseline intensity, by effect-modifier combination
     /// (index: 1 for a violent offense + 2 for restitution completed).
     pub treated: [CumulativeTable; 4],
+    /// Whether completing restitution modifies the treatment effect (its
+    /// scale `treatment.restitution_completed_log_hr_scale` is not 1): only
+    /// then is a youth's restitution in the treated world needed, and drawn.
+    pub restitution_modifies_effect: bool,
     pub risk_log_hr: f64,
     pub offense_log_hr: [f64; 6],
     pub second_arrest_log_hr: f64,

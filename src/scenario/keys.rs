@@ -175,9 +175,15 @@ fn join(prefix: &str, key: &str) -> String {
 /// The valid key at this level closest to `key` by edit distance, if any is
 /// close enough to be a plausible typo.
 fn nearest<'a>(key: &str, level: &'a Table) -> Option<&'a str> {
-    level
-        .keys()
-        .map(|k| (edit_distance(key, k), k.as_str()))
+    nearest_name(key, level.keys().map(String::as_str))
+}
+
+/// The name among `names` closest to `key` by edit distance, if any is
+/// close enough to be a plausible typo (the first of equally close ones).
+pub fn nearest_name<'a>(key: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|k| (edit_distance(key, k), k))
         .filter(|(d, k)| *d <= (k.len().max(key.len()) / 2).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)

@@ -24,6 +24,7 @@ use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::RestitutionParams;
 use crate::model::session::MediationParams;
+pub use keys::nearest_name;
 pub use schema::RawScenario;
 
 /// A validated scenario: what every stage of the simulation reads.
@@ -181,7 +182,8 @@ pub fn hash_text(text: &str) -> String {
 /// Folds a multi-line parser message into one paragraph. TOML's message is
 /// "TOML parse error at line L, column C", an excerpt of the line with a
 /// caret, then the reason: keep the position, the reason and the line.
-fn one_paragraph(message: &str) -> String {
+/// Serde's and Rust's type names become plain words (see `plain_words`).
+pub fn one_paragraph(message: &str) -> String {
     let mut parts = Vec::new();
     let mut excerpt = None;
     for line in message.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -205,7 +207,7 @@ fn one_paragraph(message: &str) -> String {
 /// Replaces serde's and Rust's type names in a message by the words a
 /// scenario author knows: "expected f64" means "expected a number".
 fn plain_words(message: &str) -> String {
-    const WORDS: [(&str, &str); 11] = [
+    const WORDS: [(&str, &str); 12] = [
         ("invalid type: ", "wrong type: found "),
         ("floating point `", "the number `"),
         ("integer `", "the whole number `"),
@@ -217,6 +219,7 @@ fn plain_words(message: &str) -> String {
         ("expected i64", "expected a whole number"),
         ("expected a sequence", "expected a list, such as [0.2, 0.8]"),
         ("expected a boolean", "expected true or false"),
+        ("expected a map", "expected a table"),
     ];
     let mut text = message.to_string();
     for (from, to) in WORDS {

@@ -555,21 +555,23 @@ pub(super) fn validate(
         )?,
         c.positive("treatment.half_life_months", t.half_life_months)?,
     );
+    let violent_scale = c.within(
+        "treatment.violent_log_hr_scale",
+        t.violent_log_hr_scale,
+        0.0,
+        10.0,
+    )?;
+    let restitution_completed_scale = c.within(
+        "treatment.restitution_completed_log_hr_scale",
+        t.restitution_completed_log_hr_scale,
+        0.0,
+        10.0,
+    )?;
     let (untreated, treated) = RecidivismParams::tables(
         &baseline,
         &log_hr,
-        c.within(
-            "treatment.violent_log_hr_scale",
-            t.violent_log_hr_scale,
-            0.0,
-            10.0,
-        )?,
-        c.within(
-            "treatment.restitution_completed_log_hr_scale",
-            t.restitution_completed_log_hr_scale,
-            0.0,
-            10.0,
-        )?,
+        violent_scale,
+        restitution_completed_scale,
     );
     let log_hr_key = |key: &str, v: f64| c.within(key, v, -10.0, 10.0);
     let offense_log_hr = c.offense_values("recidivism.offense_log_hr", h.offense_log_hr)?;
@@ -579,6 +581,7 @@ pub(super) fn validate(
     let recidivism = RecidivismParams {
         untreated,
         treated,
+        restitution_modifies_effect: restitution_completed_scale != 1.0,
         risk_log_hr: log_hr_key("recidivism.risk_log_hr", h.risk_log_hr)?,
         offense_log_hr,
         second_arrest_log_hr: log_hr_key(

@@ -182,27 +182,31 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
     Ok(targets)
 }
 
-/// Parses `KEY=LOW..HIGH`.
-pub fn parse_fit(text: &str) -> Result<FitParameter> {
-    let bad = |requirement: &str| Error::BadArgument {
-        option: "--fit".to_string(),
-        value: text.to_string(),
-        requirement: requirement.to_string(),
+/// Parses `--fit KEY=LOW..HIGH` (the command line's value parser): the
+/// error says what is wrong, in plain words.
+pub fn parse_fit(text: &str) -> std::result::Result<FitParameter, String> {
+    let shape = || {
+        "expected KEY=LOW..HIGH, a scenario key and its bounds, \
+         e.g. recidivism.baseline_rearrest_12m=0.05..0.4"
+            .to_string()
     };
-    let (key, range) = text
-        .split_once('=')
-        .ok_or_else(|| bad("expected KEY=LOW..HIGH"))?;
-    let (low, high) = range
-        .split_once("..")
-        .ok_or_else(|| bad("expected KEY=LOW..HIGH"))?;
+    let (key, range) = text.split_once('=').ok_or_else(shape)?;
+    let (low, high) = range.split_once("..").ok_or_else(shape)?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(shape());
+    }
     let parse = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
     match (parse(low), parse(high)) {
         (Some(low), Some(high)) if low < high => Ok(FitParameter {
-            key: key.trim().to_string(),
+            key: key.to_string(),
             low,
             high,
         }),
-        _ => Err(bad("needs finite bounds with LOW < HIGH")),
+        _ => Err(format!(
+            "the bounds `{}` must be two finite numbers with LOW < HIGH, e.g. 0.05..0.4",
+            range.trim()
+        )),
     }
 }
 

@@ -19,9 +19,13 @@
 //! thousand rows per replication (summary.csv and diagnosis.csv remain).
 //! Every point runs the same replications (common random numbers), so
 //! differences between points are not swamped by noise.
+//!
+//! The `[sweep]` table is read through its serde mirror, [`schema`]: an
+//! unknown key is refused with the nearest valid one, as in a scenario.
 
 pub mod fragments;
 pub mod run;
+pub mod schema;
 pub mod sobol;
 
 use rand::SeedableRng;
@@ -39,9 +43,11 @@ use crate::scenario::{self, Scenario};
 /// checking and four million small files.
 pub const MAX_POINTS: usize = 1_000_000;
 
-/// How the points are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the points are chosen (`design` in `[sweep]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum Design {
+    #[default]
     Grid,
     Lhs,
     Sobol,
@@ -60,6 +66,33 @@ pub struct Output {
 impl Output {
     pub fn name(&self) -> String {
         format!("{},{},{}", self.metric, self.group, self.month)
+    }
+}
+
+/// `--shard K/N`: run the points whose index is K-1 modulo N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 1.
+    pub k: usize,
+    /// How many shards in all.
+    pub n: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` (the command line's value parser): whole numbers with
+    /// 1 <= K <= N; the error says so in plain words.
+    pub fn parse(text: &str) -> std::result::Result<Shard, String> {
+        let bad =
+            || "must be K/N, shard K of N, with whole numbers 1 <= K <= N (e.g. 2/8)".to_string();
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n) = (
+            k.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
     }
 }
 
@@ -200,72 +233,29 @@ impl Sweep {
                 ));
             }
         };
+        let raw = schema::parse(spec, text, origin)?;
         let sha256 = scenario::hash_text(text);
         let base_scenario =
             Scenario::from_table(base.clone(), None, origin, overrides, sha256.clone())?;
         let defaults =
             toml::Value::try_from(&base_scenario.raw).expect("a scenario serializes to TOML");
 
-        let known = [
-            "design",
-            "parameters",
-            "points",
-            "base_samples",
-            "outputs",
-            "bootstrap",
-            "sampling_seed",
-            "replications_file",
-        ];
-        for key in spec.keys() {
-            if !known.contains(&key.as_str()) {
-                return Err(Error::UnknownKey {
-                    origin: origin.to_string(),
-                    key: format!("sweep.{key}"),
-                    suggestion: None,
-                });
-            }
-        }
-        let design = match spec.get("design").map(|v| v.as_str()) {
-            None | Some(Some("grid")) => Design::Grid,
-            Some(Some("lhs")) => Design::Lhs,
-            Some(Some("sobol")) => Design::Sobol,
-            Some(_) => {
-                return Err(bad(
-                    origin,
-                    "sweep.design",
-                    spec["design"].clone(),
-                    "must be \"grid\", \"lhs\" or \"sobol\"",
-                ));
-            }
+        let design = raw.design;
+        let count = |key: &str, given: Option<i64>, default: i64, low: i64, high: i64| match given {
+            None => Ok(default as usize),
+            Some(n) if (low..=high).contains(&n) => Ok(n as usize),
+            Some(n) => Err(bad(
+                origin,
+                &format!("sweep.{key}"),
+                n,
+                &format!("must be a whole number in [{low}, {high}]"),
+            )),
         };
-        let count = |key: &str, default: i64, low: i64, high: i64| -> Result<usize> {
-            match spec.get(key) {
-                None => Ok(default as usize),
-                Some(Value::Integer(n)) if (low..=high).contains(n) => Ok(*n as usize),
-                Some(v) => Err(bad(
-                    origin,
-                    &format!("sweep.{key}"),
-                    v,
-                    &format!("must be a whole number in [{low}, {high}]"),
-                )),
-            }
-        };
-        let sampling_seed = count("sampling_seed", 1, 0, i64::MAX)? as u64;
-        let replications_file = match spec.get("replications_file") {
-            None => true,
-            Some(Value::Boolean(b)) => *b,
-            Some(v) => {
-                return Err(bad(
-                    origin,
-                    "sweep.replications_file",
-                    v,
-                    "must be true or false",
-                ));
-            }
-        };
-        let bootstrap = count("bootstrap", 1000, 10, 100_000)?;
+        let sampling_seed = count("sampling_seed", raw.sampling_seed, 1, 0, i64::MAX)? as u64;
+        let replications_file = raw.replications_file.unwrap_or(true);
+        let bootstrap = count("bootstrap", raw.bootstrap, 1000, 10, 100_000)?;
 
-        let Some(Value::Table(parameter_specs)) = spec.get("parameters") else {
+        let Some(parameter_specs) = &raw.parameters else {
             return Err(bad(
                 origin,
                 "sweep.parameters",
@@ -443,7 +433,7 @@ impl Sweep {
                     .collect()
             }
             Design::Lhs => {
-                let n = count("points", 0, 2, MAX_POINTS as i64)?;
+                let n = count("points", raw.points, 0, 2, MAX_POINTS as i64)?;
                 if n < 2 {
                     return Err(bad(
                         origin,
@@ -455,7 +445,7 @@ impl Sweep {
                 latin_hypercube(n, &bounds, sampling_seed)
             }
             Design::Sobol => {
-                base_samples = count("base_samples", 0, 2, 100_000)?;
+                base_samples = count("base_samples", raw.base_samples, 0, 2, 100_000)?;
                 if base_samples < 2 {
                     return Err(bad(
                         origin,
@@ -464,7 +454,7 @@ impl Sweep {
                         "design sobol needs base_samples, a whole number of at least 2",
                     ));
                 }
-                let Some(Value::Array(list)) = spec.get("outputs") else {
+                let Some(list) = &raw.outputs else {
                     return Err(bad(
                         origin,
                         "sweep.outputs",
@@ -473,21 +463,21 @@ impl Sweep {
                     ));
                 };
                 for item in list {
-                    let parsed = item.as_str().and_then(|s| {
-                        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+                    let parsed = {
+                        let parts: Vec<&str> = item.split(',').map(str::trim).collect();
                         (parts.len() == 3).then(|| Output {
                             metric: parts[0].to_string(),
                             group: parts[1].to_string(),
                             month: parts[2].to_string(),
                         })
-                    });
+                    };
                     match parsed {
                         Some(o) => outputs.push(o),
                         None => {
                             return Err(bad(
                                 origin,
                                 "sweep.outputs",
-                                item,
+                                Value::String(item.clone()),
                                 "each output is \"metric,group,month\" (month may be empty)",
                             ));
                         }
@@ -728,6 +718,14 @@ mod tests {
             s.points.iter().all(|p| p[1].as_integer().is_some()),
             "integer keys stay integers"
         );
+    }
+
+    #[test]
+    fn shards_parse() {
+        assert_eq!(Shard::parse("2/8"), Ok(Shard { k: 2, n: 8 }));
+        for bad in ["0/2", "3/2", "2", "a/b", "1/0", "-1/2", ""] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

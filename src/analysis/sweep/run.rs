@@ -808,24 +808,6 @@ fn copy_file(from: &Path, to: &Path) -> Result<()> {
     })
 }
 
-/// `K/N` of `--shard`.
-pub fn parse_shard(text: &str) -> Result<(usize, usize)> {
-    let bad = || Error::BadArgument {
-        option: "--shard".to_string(),
-        value: text.to_string(),
-        requirement: "must be K/N with whole numbers 1 <= K <= N (e.g. 2/8)".to_string(),
-    };
-    let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let (k, n) = (
-        k.trim().parse::<usize>().map_err(|_| bad())?,
-        n.trim().parse::<usize>().map_err(|_| bad())?,
-    );
-    if k == 0 || n == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
-
 /// Writes the point table of a sweep (for printing).
 pub fn describe(sweep: &Sweep) -> String {
     let mut text = String::new();
@@ -842,14 +824,6 @@ pub fn describe(sweep: &Sweep) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shards_parse() {
-        assert_eq!(parse_shard("2/8").unwrap(), (2, 8));
-        for bad in ["0/2", "3/2", "2", "a/b", "1/0"] {
-            assert!(parse_shard(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn write_buffer_is_flushed_before_rename() {
