@@ -283,7 +283,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             let diagnosis = diagnosis::diagnose(&catalog, point_values, scenario.randomized());
             let mut records = vec![
                 fragments::write_fragment(dir, point, "summary", |w| {
-                    csv::write_summary(w, &prefix, false, &catalog, point_values)
+                    csv::write_summary(w, &pool, &prefix, false, &catalog, point_values)
                 })?,
                 fragments::write_fragment(dir, point, "diagnosis", |w| {
                     csv::write_diagnosis(w, Some(&prefix), false, &diagnosis)
@@ -294,7 +294,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
                     dir,
                     point,
                     "replications",
-                    |w| csv::write_replications(w, &prefix, false, &catalog, point_values),
+                    |w| csv::write_replications(w, &pool, &prefix, false, &catalog, point_values),
                 )?);
             }
             // Last: its presence marks the point finished.
