@@ -33,6 +33,8 @@ fn bench(c: &mut Criterion) {
     );
     let sweep = Sweep::from_toml_str(&sweep_text, "sweep.toml", &[]).unwrap();
     let tmp = tempfile::tempdir().unwrap();
+    // Formatting on the run's own pool, as `vomsim run --threads 1` does.
+    let pool = engine::thread_pool(1).unwrap();
 
     let mut group = c.benchmark_group("per_replication");
     group.sample_size(10);
@@ -51,13 +53,21 @@ fn bench(c: &mut Criterion) {
             let output = OutputDir::prepare(&tmp.path().join("run"), true).unwrap();
             output
                 .write_file("summary.csv", |w| {
-                    csv::write_summary(w, &RowPrefix::run(), true, &result.catalog, &result.values)
+                    csv::write_summary(
+                        w,
+                        &pool,
+                        &RowPrefix::run(),
+                        true,
+                        &result.catalog,
+                        &result.values,
+                    )
                 })
                 .unwrap();
             output
                 .write_file("replications.csv", |w| {
                     csv::write_replications(
                         w,
+                        &pool,
                         &RowPrefix::run(),
                         true,
                         &result.catalog,

@@ -12,14 +12,11 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use rayon::prelude::*;
-
 use crate::cancel::Cancel;
-use crate::engine::replication;
 use crate::engine::{self, progress_bar};
 use crate::error::Result;
+use crate::measure::metrics::Tally;
 use crate::measure::stats::quantile_sorted;
-use crate::model::draws::replication_key;
 use crate::model::referral::DAYS_PER_MONTH;
 use crate::scenario::Scenario;
 
@@ -88,29 +85,20 @@ pub fn size(path: &Path, overrides: &[String], options: &SizeOptions) -> Result<
         .iter()
         .zip(&options.values)
         .map(|(scenario, &value)| {
-            let stats: Option<Vec<QueueStats>> = pool.install(|| {
-                (0..options.reps)
-                    .into_par_iter()
-                    .map(|rep| {
-                        if options.cancel.requested() {
-                            return None;
-                        }
-                        let stats = replication_stats(scenario, options, rep);
-                        bar.inc(1);
-                        Some(stats)
-                    })
-                    .collect::<Option<Vec<_>>>()
-            });
-            options.cancel.check()?;
-            Ok(summarize_size(value, &stats.unwrap_or_default(), options))
+            let jobs: Vec<(&Scenario, u64)> =
+                (0..options.reps).map(|rep| (scenario, rep)).collect();
+            let stats =
+                engine::replicate(&pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
+                    replication_stats(scenario, options, tally)
+                })?;
+            Ok(summarize_size(value, &stats, options))
         })
         .collect::<Result<Vec<_>>>();
     bar.finish_and_clear();
     rows
 }
 
-fn replication_stats(scenario: &Scenario, options: &SizeOptions, rep: u64) -> QueueStats {
-    let mut tally = replication::simulate(scenario, replication_key(options.seed, rep), None);
+fn replication_stats(scenario: &Scenario, options: &SizeOptions, mut tally: Tally) -> QueueStats {
     let intake = scenario.intake_months() as usize;
     let active_days: f64 = tally.caseload.active_days[..intake].iter().sum();
     let queued = tally.waits.len();

@@ -53,7 +53,7 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let result = engine::run(&scenario, &options)?;
     // Output is formatted in parallel too, on the same number of threads.
     let pool = engine::thread_pool(options.threads)?;
-    pool.install(|| write_run(&output, &scenario, &args.scenario, &options, &result))?;
+    write_run(&output, &pool, &scenario, &args.scenario, &options, &result)?;
     let written = output.commit()?;
     if args.quiet {
         return Ok(());
@@ -64,16 +64,31 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
 /// Writes every file of a run into the output folder.
 fn write_run(
     output: &OutputDir,
+    pool: &rayon::ThreadPool,
     scenario: &Scenario,
     scenario_path: &std::path::Path,
     options: &RunOptions,
     result: &RunResult,
 ) -> Result<()> {
     output.write_file("summary.csv", |w| {
-        csv::write_summary(w, &RowPrefix::run(), true, &result.catalog, &result.values)
+        csv::write_summary(
+            w,
+            pool,
+            &RowPrefix::run(),
+            true,
+            &result.catalog,
+            &result.values,
+        )
     })?;
     output.write_file("replications.csv", |w| {
-        csv::write_replications(w, &RowPrefix::run(), true, &result.catalog, &result.values)
+        csv::write_replications(
+            w,
+            pool,
+            &RowPrefix::run(),
+            true,
+            &result.catalog,
+            &result.values,
+        )
     })?;
     let diagnosis = diagnosis::diagnose(&result.catalog, &result.values, scenario.randomized());
     output.write_file("diagnosis.csv", |w| {

@@ -76,6 +76,38 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
+/// Runs `jobs`, (scenario, replication) pairs, on `pool` and returns what
+/// `keep` makes of each replication's tally, in the jobs' order. Every
+/// parallel command (`run`, `size`, sweeps) goes through here, so the
+/// stream of a replication (`replication_key(seed, rep)`), the cancel check
+/// between replications and the order of results are the same everywhere;
+/// `keep` reduces the tally at once, so only what the caller needs stays in
+/// memory. Stops with the cancel error if a stop was requested.
+pub(crate) fn replicate<T: Send>(
+    pool: &rayon::ThreadPool,
+    jobs: &[(&Scenario, u64)],
+    seed: u64,
+    cancel: &Cancel,
+    bar: &ProgressBar,
+    keep: impl Fn(metrics::Tally) -> T + Sync,
+) -> Result<Vec<T>> {
+    let kept: Vec<Option<T>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|&(scenario, rep)| {
+                if cancel.requested() {
+                    return None;
+                }
+                let tally = replication::simulate(scenario, replication_key(seed, rep), None);
+                bar.inc(1);
+                Some(keep(tally))
+            })
+            .collect()
+    });
+    // A skipped replication means a stop was requested, and stays requested.
+    cancel.check()?;
+    Ok(kept.into_iter().flatten().collect())
+}
+
 /// Runs the replications of one scenario. A run that does not fit the
 /// limits ([`limits::estimate`]) is refused before it starts; commands check
 /// first with their own option names, this is the library's safety net.
@@ -91,22 +123,12 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
     let started = Instant::now();
     let pool = thread_pool(options.threads)?;
     let bar = progress_bar(options.reps, options.progress, "replications");
-    let values: Vec<Vec<f64>> = pool.install(|| {
-        (0..options.reps)
-            .into_par_iter()
-            .map(|rep| {
-                if options.cancel.requested() {
-                    return Vec::new();
-                }
-                let tally =
-                    replication::simulate(scenario, replication_key(options.seed, rep), None);
-                bar.inc(1);
-                kept_values(&tally)
-            })
-            .collect()
+    let jobs: Vec<(&Scenario, u64)> = (0..options.reps).map(|rep| (scenario, rep)).collect();
+    let values = replicate(&pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
+        metric_values(&tally)
     });
     bar.finish_and_clear();
-    options.cancel.check()?;
+    let values = values?;
     let agents = options.agents.then(|| {
         let mut records = Vec::new();
         replication::simulate(
@@ -129,13 +151,14 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
 pub fn simulate_replication(scenario: &Scenario, seed: u64, rep: u64) -> (Vec<f64>, u64) {
     let tally = replication::simulate(scenario, replication_key(seed, rep), None);
     let youths = tally.youths[0];
-    (kept_values(&tally), youths)
+    (metric_values(&tally), youths)
 }
 
-/// A replication's metric values, without the vector's growth headroom:
-/// they are kept until the run ends, and the headroom nearly doubled a
-/// run's memory (about 1,100 values in a vector of capacity 2,048).
-fn kept_values(tally: &metrics::Tally) -> Vec<f64> {
+/// A replication's metric values (aligned with [`metrics::catalog`]),
+/// without the vector's growth headroom: they are kept until the run ends,
+/// and the headroom nearly doubled a run's memory (about 1,100 values in a
+/// vector of capacity 2,048).
+pub(crate) fn metric_values(tally: &metrics::Tally) -> Vec<f64> {
     let mut values = metrics::values(tally);
     values.shrink_to_fit();
     values

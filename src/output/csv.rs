@@ -67,8 +67,12 @@ fn month_field(month: Option<u32>) -> String {
 /// replications where it was defined. Metrics are summarized in parallel
 /// (each one serially over replications, so the numbers do not depend on
 /// the threads) and written in catalog order.
+///
+/// Formatting runs on `pool`, the command's `--threads` pool: on rayon's
+/// global pool it would take every core of a shared node.
 pub fn write_summary(
     out: &mut impl Write,
+    pool: &rayon::ThreadPool,
     prefix: &RowPrefix,
     header: bool,
     catalog: &[MetricKey],
@@ -79,34 +83,36 @@ pub fn write_summary(
     if header {
         writeln!(out, "{}", prefix.summary_header())?;
     }
-    let chunks: Vec<String> = catalog
-        .par_iter()
-        .enumerate()
-        .chunks(64)
-        .map(|keys| {
-            let mut text = String::new();
-            for (i, key) in keys {
-                let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
-                    continue;
-                };
-                let _ = writeln!(
-                    text,
-                    "{},{},{},{},{},{},{},{},{},{}",
-                    prefix.values,
-                    key.metric,
-                    key.group,
-                    month_field(key.month),
-                    s.mean,
-                    optional_field(s.sd),
-                    s.q025,
-                    s.q500,
-                    s.q975,
-                    s.reps
-                );
-            }
-            text
-        })
-        .collect();
+    let chunks: Vec<String> = pool.install(|| {
+        catalog
+            .par_iter()
+            .enumerate()
+            .chunks(64)
+            .map(|keys| {
+                let mut text = String::new();
+                for (i, key) in keys {
+                    let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+                        continue;
+                    };
+                    let _ = writeln!(
+                        text,
+                        "{},{},{},{},{},{},{},{},{},{}",
+                        prefix.values,
+                        key.metric,
+                        key.group,
+                        month_field(key.month),
+                        s.mean,
+                        optional_field(s.sd),
+                        s.q025,
+                        s.q500,
+                        s.q975,
+                        s.reps
+                    );
+                }
+                text
+            })
+            .collect()
+    });
     for chunk in chunks {
         out.write_all(chunk.as_bytes())?;
     }
@@ -114,9 +120,11 @@ pub fn write_summary(
 }
 
 /// Writes `replications.csv` rows (with the header if `header`): every
-/// defined value of every replication.
+/// defined value of every replication, formatted on `pool` (as for
+/// [`write_summary`]).
 pub fn write_replications(
     out: &mut impl Write,
+    pool: &rayon::ThreadPool,
     prefix: &RowPrefix,
     header: bool,
     catalog: &[MetricKey],
@@ -132,27 +140,29 @@ pub fn write_replications(
     // formatting everything first.
     const CHUNK: usize = 256;
     for (first, block) in values.chunks(CHUNK).enumerate() {
-        let texts: Vec<String> = block
-            .par_iter()
-            .enumerate()
-            .map(|(offset, row)| {
-                let rep = first * CHUNK + offset;
-                let mut text = String::with_capacity(row.len() * 48);
-                for (key, v) in catalog.iter().zip(row) {
-                    if v.is_finite() {
-                        let _ = writeln!(
-                            text,
-                            "{},{rep},{},{},{},{v}",
-                            prefix.values,
-                            key.metric,
-                            key.group,
-                            month_field(key.month)
-                        );
+        let texts: Vec<String> = pool.install(|| {
+            block
+                .par_iter()
+                .enumerate()
+                .map(|(offset, row)| {
+                    let rep = first * CHUNK + offset;
+                    let mut text = String::with_capacity(row.len() * 48);
+                    for (key, v) in catalog.iter().zip(row) {
+                        if v.is_finite() {
+                            let _ = writeln!(
+                                text,
+                                "{},{rep},{},{},{},{v}",
+                                prefix.values,
+                                key.metric,
+                                key.group,
+                                month_field(key.month)
+                            );
+                        }
                     }
-                }
-                text
-            })
-            .collect();
+                    text
+                })
+                .collect()
+        });
         for text in texts {
             out.write_all(text.as_bytes())?;
         }
@@ -282,6 +292,13 @@ pub fn optional_field(v: Option<f64>) -> String {
 mod tests {
     use super::*;
 
+    fn pool() -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+    }
+
     fn key(metric: &'static str, month: Option<u32>) -> MetricKey {
         MetricKey {
             metric,
@@ -299,7 +316,15 @@ mod tests {
         ];
         let values = vec![vec![0.5, 0.1, f64::NAN], vec![0.7, 0.3, f64::NAN]];
         let mut out = Vec::new();
-        write_summary(&mut out, &RowPrefix::run(), true, &catalog, &values).unwrap();
+        write_summary(
+            &mut out,
+            &pool(),
+            &RowPrefix::run(),
+            true,
+            &catalog,
+            &values,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], SUMMARY_HEADER);
@@ -322,7 +347,15 @@ mod tests {
         let catalog = [key("share", None), key("effect_ratio", Some(6))];
         let values = vec![vec![0.5, f64::NAN]];
         let mut out = Vec::new();
-        write_replications(&mut out, &RowPrefix::run(), true, &catalog, &values).unwrap();
+        write_replications(
+            &mut out,
+            &pool(),
+            &RowPrefix::run(),
+            true,
+            &catalog,
+            &values,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("{REPLICATIONS_HEADER}\n0,0,share,mediated,,0.5\n")

@@ -42,7 +42,7 @@ use super::sobol::{self, Indices};
 use super::{Design, Sweep, field};
 use crate::cancel::Cancel;
 use crate::engine::limits::MEMORY_BUDGET_BYTES;
-use crate::engine::{self, progress_bar, simulate_replication};
+use crate::engine::{self, progress_bar};
 use crate::error::{Error, Result};
 use crate::measure::diagnosis;
 use crate::measure::metrics;
@@ -256,25 +256,16 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             .iter()
             .map(|&p| sweep.scenario(p))
             .collect::<Result<Vec<_>>>()?;
-        let pairs: Vec<(usize, u64)> = (0..points.len())
-            .flat_map(|i| (0..options.reps).map(move |rep| (i, rep)))
+        let jobs: Vec<(&crate::scenario::Scenario, u64)> = scenarios
+            .iter()
+            .flat_map(|scenario| (0..options.reps).map(move |rep| (scenario, rep)))
             .collect();
-        let values: Vec<Vec<f64>> = pool.install(|| {
-            pairs
-                .par_iter()
-                .map(|&(i, rep)| {
-                    if options.cancel.requested() {
-                        return Vec::new();
-                    }
-                    let (values, _) = simulate_replication(&scenarios[i], options.seed, rep);
-                    bar.inc(1);
-                    values
-                })
-                .collect()
-        });
         // A stop in mid-batch: the batch's points are incomplete, the
         // earlier ones are written and kept.
-        options.cancel.check()?;
+        let values =
+            engine::replicate(&pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
+                engine::metric_values(&tally)
+            })?;
         for (i, (&point, scenario)) in points.iter().zip(&scenarios).enumerate() {
             let reps = options.reps as usize;
             let point_values = &values[i * reps..(i + 1) * reps];
@@ -283,7 +274,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
             let diagnosis = diagnosis::diagnose(&catalog, point_values, scenario.randomized());
             let mut records = vec![
                 fragments::write_fragment(dir, point, "summary", |w| {
-                    csv::write_summary(w, &prefix, false, &catalog, point_values)
+                    csv::write_summary(w, &pool, &prefix, false, &catalog, point_values)
                 })?,
                 fragments::write_fragment(dir, point, "diagnosis", |w| {
                     csv::write_diagnosis(w, Some(&prefix), false, &diagnosis)
@@ -294,7 +285,7 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
                     dir,
                     point,
                     "replications",
-                    |w| csv::write_replications(w, &prefix, false, &catalog, point_values),
+                    |w| csv::write_replications(w, &pool, &prefix, false, &catalog, point_values),
                 )?);
             }
             // Last: its presence marks the point finished.

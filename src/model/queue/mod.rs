@@ -20,11 +20,14 @@
 //! (`tests/queue.rs` checks it against Erlang C).
 //!
 //! Time is in program days; the queue is a discrete-event simulation over a
-//! binary heap whose ties are broken by insertion order, so it is
+//! binary heap whose ties are broken by insertion order (`events.rs`), so it is
 //! deterministic.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
+
+mod events;
+
+use events::{EventHeap, EventKind};
 
 use crate::model::draws::{YouthDraws, attrition_uniform, normal_quantile, slot};
 use crate::model::recidivism::RecidivismParams;
@@ -206,46 +209,6 @@ impl Mediator {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EventKind {
-    /// A month ends (index = the program month ending, 1-based).
-    MonthEnd(u32),
-    /// A trained mediator becomes active.
-    Activation(u32),
-    /// A case's session ends.
-    SessionDone(u32),
-    /// A case's waiting limit (or its youth's rearrest) comes.
-    Deadline(u32),
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    day: f64,
-    sequence: u64,
-    kind: EventKind,
-}
-
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    /// Reversed, so that the max-heap pops the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .day
-            .total_cmp(&self.day)
-            .then(other.sequence.cmp(&self.sequence))
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Status {
     Waiting,
@@ -260,8 +223,7 @@ struct Queue<'a> {
     replication_key: u64,
     months: usize,
     mediators: Vec<Mediator>,
-    events: BinaryHeap<Event>,
-    sequence: u64,
+    events: EventHeap,
     waiting: VecDeque<u32>,
     waiting_count: u64,
     status: Vec<Status>,
@@ -285,12 +247,7 @@ fn month_of(day: f64, months: usize) -> Option<usize> {
 
 impl Queue<'_> {
     fn push(&mut self, day: f64, kind: EventKind) {
-        self.sequence += 1;
-        self.events.push(Event {
-            day,
-            sequence: self.sequence,
-            kind,
-        });
+        self.events.push(day, kind);
     }
 
     fn add_mediator(&mut self, active_from: f64) {
@@ -535,8 +492,7 @@ pub(crate) fn run_queue(
         replication_key,
         months,
         mediators: Vec::new(),
-        events: BinaryHeap::with_capacity(cases.len() * 2 + months),
-        sequence: 0,
+        events: EventHeap::with_capacity(cases.len() * 2 + months),
         waiting: VecDeque::new(),
         waiting_count: 0,
         status: vec![Status::Waiting; cases.len()],
@@ -562,7 +518,7 @@ pub(crate) fn run_queue(
     let mut next_arrival = 0usize;
     loop {
         let arrival_day = cases.get(next_arrival).map(|c| c.arrival_day);
-        let heap_day = queue.events.peek().map(|e| e.day);
+        let heap_day = queue.events.next_day();
         match (arrival_day, heap_day) {
             (None, None) => break,
             (Some(a), h) if h.is_none_or(|h| a < h) => {
@@ -586,8 +542,8 @@ pub(crate) fn run_queue(
         #[cfg(test)]
         if queue
             .events
-            .peek()
-            .is_none_or(|next| next.day > queue.clock)
+            .next_day()
+            .is_none_or(|next| next > queue.clock)
             && cases
                 .get(next_arrival)
                 .is_none_or(|c| c.arrival_day > queue.clock)
