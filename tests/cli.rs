@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{read_summary, repo, vomsim};
+use common::{entries, read_summary, repo, vomsim};
 use predicates::prelude::*;
 
 const VORS: &str = "scenarios/vors_la.toml";
@@ -33,16 +33,6 @@ fn small_run(out: &Path, threads: &str) {
         .arg(out)
         .assert()
         .success();
-}
-
-/// Lists a folder's entries (to check that nothing was left behind).
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{repo, vomsim};
+use common::{entries, repo, vomsim};
 
 const VORS: &str = "scenarios/vors_la.toml";
 const POOL: &str = "scenarios/sweeps/mediator_pool.toml";
@@ -132,15 +132,6 @@ fn assert_no_partials(root: &Path) {
         .filter(|p| p.contains(".partial") || p.contains(".vomsim-staging"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// The PID of a process that has exited.

@@ -6,24 +6,14 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
-use common::{repo, vomsim};
+use common::{entries, repo, vomsim};
 
 const SMALL: &str =
     "name = \"small\"\n[simulation]\nintake_months = 2\n[referrals]\nper_month = 8\n";
 
 fn stderr(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(a.get_output().stderr.clone()).unwrap()
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{repo, vomsim};
+use common::{entries, repo, vomsim};
 use predicates::prelude::*;
 
 /// 15 points (5 x 3), a second each at 3 replications.
@@ -61,16 +61,6 @@ fn assert_same(a: &Path, b: &Path) {
 fn fragment(dir: &Path, point: usize, kind: &str) -> PathBuf {
     dir.join("points")
         .join(format!("point-{point:06}.{kind}.csv"))
-}
-
-/// The names in a folder, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// No temporary file of vomsim's anywhere under `dir`.
@@ -200,7 +190,7 @@ fn resume_recomputes_points_with_markers_of_an_older_vomsim() {
 /// output folder (nor a temporary one) beside the shards.
 fn assert_merge_refused(tmp: &Path, shards: &[&Path], parts: &[&str]) {
     let out = tmp.join("merged");
-    let before = names(tmp);
+    let before = entries(tmp);
     let output = vomsim()
         .arg("merge")
         .args(shards)
@@ -214,7 +204,7 @@ fn assert_merge_refused(tmp: &Path, shards: &[&Path], parts: &[&str]) {
         assert!(stderr.contains(part), "`{part}` not in: {stderr}");
     }
     assert!(!out.exists(), "no output folder after a refusal");
-    assert_eq!(names(tmp), before, "nothing added beside the shards");
+    assert_eq!(entries(tmp), before, "nothing added beside the shards");
 }
 
 #[test]
@@ -353,7 +343,7 @@ fn write_sweep(dir: &Path, name: &str, sweep_table: &str) -> PathBuf {
 /// naming `parts`, and nothing new in the folder.
 fn assert_sweep_refused(tmp: &Path, file: &Path, extra: &[&str], parts: &[&str]) -> String {
     let out = tmp.join("out");
-    let before = names(tmp);
+    let before = entries(tmp);
     let output = vomsim()
         .arg("sweep")
         .arg(file)
@@ -369,7 +359,7 @@ fn assert_sweep_refused(tmp: &Path, file: &Path, extra: &[&str], parts: &[&str])
         assert!(stderr.contains(part), "`{part}` not in: {stderr}");
     }
     assert!(!out.exists(), "nothing written for a refused sweep");
-    assert_eq!(names(tmp), before, "nothing new on disk");
+    assert_eq!(entries(tmp), before, "nothing new on disk");
     stderr
 }
 

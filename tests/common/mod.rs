@@ -10,6 +10,16 @@ pub fn vomsim() -> assert_cmd::Command {
     assert_cmd::Command::new(env!("CARGO_BIN_EXE_vomsim"))
 }
 
+/// A folder's entries, sorted (to check that nothing was left behind).
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
