@@ -420,24 +420,8 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     let m = &tally.money;
     let caseload = &tally.caseload;
     let referrals = tally.youths[Group::Referred as usize] as f64;
-    let mut program = c.implementation_package + c.case_database;
-    for month in 0..tally.months() {
-        let mid = c.discount(month as f64 + 0.5);
-        program +=
-            c.discount(month as f64) * c.training_per_mediator * caseload.trained[month] as f64;
-        let coordinator = if month < c.operating_months {
-            c.coordinator_per_month
-        } else {
-            0.0
-        };
-        program += mid * (coordinator + c.per_mediation_case * caseload.sessions[month] as f64);
-    }
-    // Benefits: rearrests averted, and the agency's cases it no longer
-    // handles (WSIPP's convention: avoided costs are benefits; costs are
-    // the program's own spending).
-    let agency_saved = c.agency_per_case * (m.agency_cases_without - m.agency_cases_with);
-    let benefits =
-        (c.justice_per_rearrest + c.victim_per_rearrest) * m.averted_discounted + agency_saved;
+    let program = c.program_cost(&caseload.trained, &caseload.sessions, tally.months());
+    let benefits = c.benefits(m);
     let key = |metric, month| MetricKey {
         metric,
         group: group::PROGRAM,

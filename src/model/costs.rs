@@ -120,9 +120,62 @@ pub(crate) struct CostTally {
     pub paid: f64,
 }
 
+impl Costs {
+    /// The program's own spending over `months` program months, discounted
+    /// to its start: the implementation package and case database at once,
+    /// training each volunteer when their class starts (`trained` by month),
+    /// and at mid-month the coordinator over the months the program takes
+    /// referrals (`operating_months`, not the tail that lets the last cases
+    /// finish) and each session held (`sessions` by month).
+    pub fn program_cost(&self, trained: &[u64], sessions: &[u64], months: usize) -> f64 {
+        let mut program = self.implementation_package + self.case_database;
+        for month in 0..months {
+            let mid = self.discount(month as f64 + 0.5);
+            program +=
+                self.discount(month as f64) * self.training_per_mediator * trained[month] as f64;
+            let coordinator = if month < self.operating_months {
+                self.coordinator_per_month
+            } else {
+                0.0
+            };
+            program += mid * (coordinator + self.per_mediation_case * sessions[month] as f64);
+        }
+        program
+    }
+
+    /// What the program saves, discounted: the rearrests it averts (their
+    /// justice and victim costs) and the referring agency's cases it no
+    /// longer handles. WSIPP's convention: avoided costs are benefits; costs
+    /// are the program's own spending; restitution is a transfer.
+    pub fn benefits(&self, money: &CostTally) -> f64 {
+        let agency_saved =
+            self.agency_per_case * (money.agency_cases_without - money.agency_cases_with);
+        (self.justice_per_rearrest + self.victim_per_rearrest) * money.averted_discounted
+            + agency_saved
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without discounting, the program costs its one-off items, training,
+    /// sessions and the coordinator over the operating months only.
+    #[test]
+    fn program_cost_pays_the_coordinator_while_the_program_operates() {
+        let c = Costs {
+            implementation_package: 4000.0,
+            case_database: 7000.0,
+            training_per_mediator: 2000.0,
+            coordinator_per_month: 100.0,
+            per_mediation_case: 10.0,
+            operating_months: 2,
+            ..Costs::default()
+        };
+        // Three program months: two of intake, one of tail.
+        let cost = c.program_cost(&[5, 0, 1], &[0, 3, 4], 3);
+        assert_eq!(cost, 11000.0 + 2000.0 * 6.0 + 100.0 * 2.0 + 10.0 * 7.0);
+    }
 
     #[test]
     fn fixed_costs_stay_fixed_and_ranges_vary_by_replication() {
