@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::output::folder;
 
-use super::run::Fingerprint;
+use super::Sweep;
+use super::fingerprint::Fingerprint;
 
 /// The version of the done marker's contents (an empty marker is version 1,
 /// written before markers carried checksums; version 2 carried checksums
@@ -383,6 +384,15 @@ pub fn open_fragment(dir: &Path, point: usize, kind: &str) -> Result<fs::File> {
     })
 }
 
+/// The fragments a point of `sweep` has, in the order they are written.
+pub(super) fn kinds(sweep: &Sweep) -> &'static [&'static str] {
+    if sweep.replications_file {
+        &["summary", "diagnosis", "replications"]
+    } else {
+        &["summary", "diagnosis"]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,5 +556,21 @@ mod tests {
                 Some(_) => foreign(check_point(dir, &me, &KINDS), "row 15001 of "),
             }
         }
+    }
+
+    #[test]
+    fn write_buffer_is_flushed_before_rename() {
+        // write_atomically flushes its BufWriter before the rename: a large
+        // fragment arrives whole.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        folder::write_atomically(&path, |w| {
+            for i in 0..100_000 {
+                writeln!(w, "{i}")?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 100_000);
     }
 }

@@ -16,6 +16,8 @@
 //! rows. Each f is itself a Monte Carlo mean: its noise (reduced by common
 //! random numbers across points) adds to V and to the total indices; use
 //! enough replications that it is small beside the parameters' effects.
+//!
+//! Saltelli's points themselves are drawn in `sampling.rs`.
 
 use std::io::{self, Write};
 
@@ -23,51 +25,9 @@ use crate::output::csv::number_field;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use toml::Value;
 
 use crate::measure::stats::quantile_sorted;
 use crate::model::draws::open01;
-
-/// Saltelli's N(d+2) points: A (rows 0..N), B (N..2N), then A_B^i for each
-/// parameter i in turn. `bounds` are (low, high, integer).
-pub(crate) fn saltelli_points(n: usize, bounds: &[(f64, f64, bool)], seed: u64) -> Vec<Vec<Value>> {
-    let d = bounds.len();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let sample = |rng: &mut Xoshiro256PlusPlus| -> Vec<Vec<f64>> {
-        (0..n)
-            .map(|_| {
-                bounds
-                    .iter()
-                    .map(|&(low, high, _)| low + (high - low) * open01(rng))
-                    .collect()
-            })
-            .collect()
-    };
-    let a = sample(&mut rng);
-    let b = sample(&mut rng);
-    let mut rows: Vec<Vec<f64>> = a.iter().chain(&b).cloned().collect();
-    for i in 0..d {
-        rows.extend(a.iter().zip(&b).map(|(ra, rb)| {
-            let mut row = ra.clone();
-            row[i] = rb[i];
-            row
-        }));
-    }
-    rows.into_iter()
-        .map(|row| {
-            row.into_iter()
-                .zip(bounds)
-                .map(|(x, &(_, _, integer))| {
-                    if integer {
-                        Value::Integer(x.round() as i64)
-                    } else {
-                        Value::Float(x)
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// First-order and total indices of every parameter from the outputs at
 /// Saltelli's points, for the rows `rows` (indices into 0..N).
@@ -183,6 +143,7 @@ pub fn write_sensitivity(out: &mut impl Write, rows: &[Indices]) -> io::Result<(
 
 #[cfg(test)]
 mod tests {
+    use super::super::sampling::saltelli_points;
     use super::*;
 
     /// The Ishigami function (a = 7, b = 0.1) on [-pi, pi]^3, whose indices
