@@ -1,0 +1,103 @@
+//! The objective on common random numbers: the targets' means at given
+//! parameter values over fixed seeds, and the sum of squared misses in
+//! tolerances, with the closest value each target reached.
+
+use indicatif::ProgressBar;
+
+use super::parameters::{FitParameter, to_values};
+use super::targets::{Target, find};
+use crate::cancel::Cancel;
+use crate::engine::{self, RunOptions};
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+
+/// Evaluates targets' means for parameter values, over fixed seeds.
+pub(super) struct Evaluator<'a> {
+    pub(super) text: &'a str,
+    pub(super) origin: &'a str,
+    pub(super) overrides: &'a [String],
+    pub(super) parameters: &'a [FitParameter],
+    pub(super) targets: &'a [Target],
+    pub(super) threads: usize,
+    pub(super) cancel: Cancel,
+    pub(super) evaluations: usize,
+    /// Closest value seen per target.
+    pub(super) closest: Vec<f64>,
+    pub(super) bar: ProgressBar,
+}
+
+impl Evaluator<'_> {
+    fn scenario(&self, values: &[f64]) -> Result<Scenario> {
+        let mut all = self.overrides.to_vec();
+        for (p, v) in self.parameters.iter().zip(values) {
+            all.push(format!("{}={v}", p.key));
+        }
+        Scenario::from_toml_str(self.text, self.origin, &all)
+    }
+
+    /// Target means (and standard errors) at `values`, over `reps`
+    /// replications from `seed`.
+    pub(super) fn means(
+        &mut self,
+        values: &[f64],
+        seed: u64,
+        reps: u64,
+    ) -> Result<Vec<(f64, f64)>> {
+        let scenario = self.scenario(values)?;
+        let options = RunOptions {
+            seed,
+            reps,
+            threads: self.threads,
+            progress: false,
+            agents: false,
+            cancel: self.cancel.clone(),
+        };
+        let run = engine::run(&scenario, &options)?;
+        self.targets
+            .iter()
+            .map(|t| {
+                let index = find(&run.catalog, t).ok_or_else(|| Error::BadArgument {
+                    option: "--targets".to_string(),
+                    value: format!("{},{},{}", t.metric, t.group, t.month),
+                    requirement: "is not a row this scenario reports (see its summary.csv)"
+                        .to_string(),
+                })?;
+                let defined: Vec<f64> = run
+                    .values
+                    .iter()
+                    .map(|r| r[index])
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let n = defined.len() as f64;
+                if defined.is_empty() {
+                    return Ok((f64::NAN, f64::NAN));
+                }
+                let mean = defined.iter().sum::<f64>() / n;
+                let var =
+                    defined.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+                Ok((mean, (var / n).sqrt()))
+            })
+            .collect()
+    }
+
+    /// The objective at a point of the unit cube.
+    pub(super) fn objective(&mut self, unit: &[f64], seed: u64, reps: u64) -> Result<f64> {
+        let values = to_values(self.parameters, unit);
+        let means = self.means(&values, seed, reps)?;
+        self.evaluations += 1;
+        self.bar.inc(1);
+        let mut total = 0.0;
+        for (i, (t, (mean, _))) in self.targets.iter().zip(&means).enumerate() {
+            if !mean.is_finite() {
+                return Ok(f64::INFINITY);
+            }
+            if (mean - t.target).abs() < (self.closest[i] - t.target).abs()
+                || !self.closest[i].is_finite()
+            {
+                self.closest[i] = *mean;
+            }
+            total += ((mean - t.target) / t.tolerance).powi(2);
+        }
+        Ok(total)
+    }
+}
