@@ -299,3 +299,18 @@ fn a_cost_range_given_one_bound_keeps_the_other() {
         Some(15000.0)
     );
 }
+
+/// A cost whose default is a range may be set to one number by `--set`, as
+/// in a file (sweeps and calibrate pass their values the same way).
+#[test]
+fn a_cost_range_may_be_set_to_one_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.toml");
+    fs::write(&base, "name = \"c\"\n").unwrap();
+    let got = resolved(&base, &["costs.justice_per_rearrest=8000".to_string()])
+        .expect("a number for a cost range");
+    assert_eq!(
+        got["costs"]["justice_per_rearrest"].as_float(),
+        Some(8000.0)
+    );
+}

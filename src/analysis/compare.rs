@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::measure::names::{group, metric};
-use crate::output::csv::{number_field, optional_field};
+use crate::output::csv::{REPLICATIONS_HEADER, SUMMARY_HEADER, number_field, optional_field};
 use crate::output::manifest::Manifest;
 use std::path::Path;
 
@@ -116,6 +116,23 @@ fn not_a_number(dir: &Path, file: &str, row: usize, text: &str) -> Error {
     )
 }
 
+/// Refuses a file whose header is not the one vomsim writes: its rows are
+/// read by column position.
+fn expect_header(
+    dir: &Path,
+    file: &str,
+    headers: &csv::StringRecord,
+    expected: &str,
+) -> Result<()> {
+    if headers.iter().eq(expected.split(',')) {
+        return Ok(());
+    }
+    Err(bad(
+        dir,
+        &format!("has a {file} whose header is not vomsim's (`{expected}`); was the file edited?"),
+    ))
+}
+
 fn read_summary(dir: &Path) -> Result<RunSummary> {
     let path = dir.join("summary.csv");
     let mut reader = csv::Reader::from_path(&path).map_err(|e| {
@@ -134,6 +151,7 @@ fn read_summary(dir: &Path) -> Result<RunSummary> {
             "is a sweep's output: compare takes two runs (compare a sweep's points within its summary.csv)",
         ));
     }
+    expect_header(dir, "summary.csv", &headers, SUMMARY_HEADER)?;
     let mut keys = Vec::new();
     let mut rows = HashMap::new();
     for (line, record) in reader.records().enumerate() {
@@ -189,6 +207,11 @@ fn read_replications(dir: &Path, keys: &HashMap<Key, usize>, reps: usize) -> Res
     let mut values = vec![vec![f64::NAN; reps]; keys.len()];
     let mut reader = csv::Reader::from_path(dir.join("replications.csv"))
         .map_err(|e| bad(dir, &format!("holds no readable replications.csv ({e})")))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| bad(dir, &e.to_string()))?
+        .clone();
+    expect_header(dir, "replications.csv", &headers, REPLICATIONS_HEADER)?;
     for (line, record) in reader.records().enumerate() {
         let r = record.map_err(|e| bad(dir, &e.to_string()))?;
         let key = (r[2].to_string(), r[3].to_string(), r[4].to_string());

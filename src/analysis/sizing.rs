@@ -148,6 +148,7 @@ pub fn smallest_meeting(rows: &[SizeRow]) -> Option<&SizeRow> {
 }
 
 pub use crate::output::csv::SIZE_HEADER;
+use crate::output::csv::number_field;
 
 /// Writes `size.csv`.
 pub fn write_size(out: &mut impl Write, rows: &[SizeRow]) -> io::Result<()> {
@@ -156,7 +157,11 @@ pub fn write_size(out: &mut impl Write, rows: &[SizeRow]) -> io::Result<()> {
         writeln!(
             out,
             "{},{},{},{},{}",
-            r.value, r.active_mediators_mean, r.wait_days_q, r.returned_share, r.meets_target
+            r.value,
+            number_field(r.active_mediators_mean),
+            number_field(r.wait_days_q),
+            number_field(r.returned_share),
+            r.meets_target
         )?;
     }
     Ok(())

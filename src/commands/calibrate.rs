@@ -13,30 +13,25 @@ use crate::output::folder::{self};
 use crate::output::ownership;
 use crate::scenario::Scenario;
 
-use super::{Report, print_out, threads};
+use super::{Report, print_out};
 
 /// `vomsim calibrate`: fit parameters to targets, verify, write the
 /// calibrated scenario and calibration.csv.
 pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let reading = cancel.exit_at_once();
-    let scenario = Scenario::load(&args.scenario, &args.set)?;
+    // Read once: the scenario fitted is the one hashed and rewritten.
     let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
+    let origin = args.scenario.display().to_string();
+    let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let targets = calibration::read_targets(&args.targets)?;
     let parameters = args.fit.clone();
     // Everything checkable is checked before an output folder or a search.
-    calibration::check(
-        &text,
-        &args.scenario.display().to_string(),
-        &args.set,
-        &parameters,
-        &targets,
-    )?;
+    calibration::check(&text, &origin, &args.set, &parameters, &targets)?;
     let verify_reps = args.verify_reps.unwrap_or(args.reps.saturating_mul(4));
-    let threads = threads(args.threads);
+    let threads = limits::threads(args.threads);
     // Every evaluation and the verification hold their replications' values;
     // a fitted parameter may change the run's size, so the scenario is
     // checked at each bound too.
-    let origin = args.scenario.display().to_string();
     let mut at_bounds = vec![scenario.clone()];
     for p in &parameters {
         for bound in [p.low, p.high] {

@@ -19,7 +19,6 @@ use std::path::PathBuf;
 
 use crate::cancel::Cancel;
 use crate::commands::cli::{Cli, Command};
-use crate::engine::limits;
 use crate::error::{Error, Result};
 
 /// Text for stdout, gathered and written at once by [`print_out`].
@@ -62,16 +61,6 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
         Command::Compare(args) => compare::run_compare(&args),
         Command::Report(args) => report::report(&args),
     }
-}
-
-pub(crate) fn default_threads() -> usize {
-    limits::threads(None)
-}
-
-/// `--threads` as given, at most [`limits::THREADS_PER_CORE`] per core
-/// (with a warning), or every core.
-pub(crate) fn threads(requested: Option<u64>) -> usize {
-    limits::threads(requested)
 }
 
 /// Where a run's replications came from, for a refusal: `--reps`, or the

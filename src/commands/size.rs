@@ -11,7 +11,7 @@ use crate::output::folder::OutputDir;
 use crate::output::ownership;
 use crate::scenario::Scenario;
 
-use super::{Report, print_out, reps_option, threads};
+use super::{Report, print_out, reps_option};
 
 /// `vomsim size`: the smallest pool meeting a wait target.
 pub(super) fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
@@ -48,7 +48,7 @@ pub(super) fn size(args: &SizeArgs, cancel: &Cancel) -> Result<()> {
     }
     let values: Vec<u64> = (from..=to).step_by(step as usize).collect();
     let reps = args.reps.unwrap_or(scenario.raw.simulation.replications);
-    let threads = threads(args.threads);
+    let threads = limits::threads(args.threads);
     // The lever may change the pool or the intake: every value is checked
     // (and validated) before the output folder exists.
     let option = reps_option(args.reps, &args.scenario);

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use crate::analysis::sweep::{self, Sweep};
 use crate::cancel::Cancel;
 use crate::commands::cli::{MergeArgs, SweepArgs};
+use crate::engine::limits;
 use crate::error::{Error, Result};
 use crate::output::ownership;
 
-use super::{Report, default_threads, print_out, threads};
+use super::{Report, print_out};
 
 /// `vomsim sweep`.
 pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
@@ -21,7 +22,7 @@ pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
         reps: args
             .reps
             .unwrap_or(sweep.base_scenario.raw.simulation.replications),
-        threads: threads(args.threads),
+        threads: limits::threads(args.threads),
         progress: !args.quiet,
         shard,
         resume: args.resume,
@@ -68,7 +69,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         .map(|d| ("shard folder", d.as_path()))
         .collect();
     ownership::check_not_input(&args.out, &shards)?;
-    let points = sweep::run::merge(&args.dirs, &args.out, args.force, default_threads())?;
+    let points = sweep::run::merge(&args.dirs, &args.out, args.force, limits::threads(None))?;
     let mut out = Report::default();
     out.line(format_args!(
         "merged {} points from {} folders -> {}",

@@ -16,6 +16,7 @@ use crate::model::queue::Caseload;
 use crate::model::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 use crate::model::restitution::Restitution;
+use crate::model::time::AVERTED_MONTHS;
 
 pub use crate::model::time::EFFECT_MONTHS;
 
@@ -225,21 +226,28 @@ impl Tally {
         disposition_day: f64,
     ) {
         let (costs, money) = (&self.costs, &mut self.money);
-        money.agency_cases_without += costs.discount_day(youth.referral_day);
-        let mediated = disposition == Disposition::Mediated;
-        if !mediated {
-            money.agency_cases_with += costs.discount_day(disposition_day);
+        let at_referral = costs.discount_day(youth.referral_day);
+        money.agency_cases_without += at_referral;
+        money.paid += restitution.paid;
+        if disposition != Disposition::Mediated {
+            // A declined case returns on its referral day: one discount.
+            money.agency_cases_with += if disposition_day == youth.referral_day {
+                at_referral
+            } else {
+                costs.discount_day(disposition_day)
+            };
+            // Realized and untreated worlds are the same youth's: nothing
+            // averted (the sums below would add exactly zero).
+            return;
         }
-        let realized = outcomes.rearrest[usize::from(mediated)];
-        let untreated = outcomes.rearrest[0];
-        for (averted, month) in money.averted.iter_mut().zip([12.0, 30.0]) {
+        let (untreated, realized) = (outcomes.rearrest[0], outcomes.rearrest[1]);
+        for (averted, month) in money.averted.iter_mut().zip(AVERTED_MONTHS.map(f64::from)) {
             let by = |t: Option<f64>| i64::from(t.is_some_and(|t| t <= month));
             *averted += by(untreated) - by(realized);
         }
         let start = disposition_day / DAYS_PER_MONTH;
         let discounted = |t: Option<f64>| t.map_or(0.0, |t| costs.discount(start + t));
         money.averted_discounted += discounted(untreated) - discounted(realized);
-        money.paid += restitution.paid;
     }
 
     /// Adds one youth.
@@ -435,13 +443,13 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         key(metric::RESTITUTION_PAID_PER_REFERRAL, None),
         ratio(m.paid, referrals),
     );
-    for (averted, month) in m.averted.iter().zip([12, 30]) {
+    for (averted, month) in m.averted.iter().zip(AVERTED_MONTHS) {
         out(
             key(metric::REARRESTS_AVERTED_PER_100, Some(month)),
             ratio(100.0 * *averted as f64, referrals),
         );
     }
-    for (averted, month) in m.averted.iter().zip([12, 30]) {
+    for (averted, month) in m.averted.iter().zip(AVERTED_MONTHS) {
         let per = if *averted > 0 {
             program / *averted as f64
         } else {

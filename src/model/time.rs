@@ -25,3 +25,8 @@ pub const MAX_TAIL_MONTHS: u32 = 24;
 
 /// The most program months a run reports: the intake period and the tail.
 pub const MAX_PROGRAM_MONTHS: u32 = MAX_INTAKE_MONTHS + MAX_TAIL_MONTHS;
+
+/// Follow-up months at which rearrests averted (and the program's cost per
+/// rearrest averted) are reported: 12, the horizon of the VORS evaluation's
+/// rearrest figure (seed 003), and 30, the end of follow-up (DESIGN.md).
+pub const AVERTED_MONTHS: [u32; 2] = [12, FOLLOW_UP_MONTHS as u32];

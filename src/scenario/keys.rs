@@ -114,7 +114,9 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
                 // A whole table may be set inline; its keys are checked too.
                 if let Value::Table(given) = &value {
                     check_known(given, sub, "--set", key)?;
-                } else {
+                } else if !is_cost_range(sub) {
+                    // (A cost given as a range by default may be set to one
+                    // number, as in a file.)
                     return Err(bad(format!("`{key}` is a table; set one of its keys")));
                 }
             }
@@ -141,6 +143,12 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
     }
     node.insert(parts[parts.len() - 1].to_string(), value);
     Ok(key.to_string())
+}
+
+/// Whether a default table is a cost range `{ low, high }`: one value that
+/// a file or `--set` may also give as a single number.
+fn is_cost_range(table: &Table) -> bool {
+    table.len() == 2 && table.contains_key("low") && table.contains_key("high")
 }
 
 /// Reads VALUE as a TOML value (`3`, `0.5`, `true`, `[1, 2]`, `"x"`), or as a

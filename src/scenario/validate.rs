@@ -408,7 +408,7 @@ pub(super) fn validate(
         session_hours_max,
     };
     // Every mediator is held, and visited at every month's end, for the
-    // whole replication: bound the pool (limits::MAX_MEDIATORS_PER_REPLICATION).
+    // whole replication: bound the pool (model::queue::MAX_MEDIATORS_PER_REPLICATION).
     let most = MAX_MEDIATORS_PER_REPLICATION;
     for (key, value) in [
         ("mediators.initial_active", w.initial_active),

@@ -322,6 +322,7 @@ pub fn calibrate(
 }
 
 pub use crate::output::csv::CALIBRATION_HEADER;
+use crate::output::csv::number_field;
 
 /// Writes `calibration.csv`: each target, the verified mean with its 95%
 /// interval, its status, and the closest value the search reached.
@@ -336,11 +337,11 @@ pub fn write_calibration(out: &mut impl Write, calibration: &Calibration) -> io:
             t.month.clone(),
             t.target.to_string(),
             t.tolerance.to_string(),
-            r.achieved.to_string(),
-            r.lower.to_string(),
-            r.upper.to_string(),
+            number_field(r.achieved),
+            number_field(r.lower),
+            number_field(r.upper),
             r.status.name().to_string(),
-            r.closest.to_string(),
+            number_field(r.closest),
             t.source.clone(),
         ])?;
     }

@@ -85,8 +85,19 @@ pub(super) fn identity(sweep: &Sweep, fingerprint: &Fingerprint, point: usize) -
     }
 }
 
+/// The fingerprint in `dir/sweep.json`; `None` if it is missing, not a
+/// fingerprint, or names an impossible shard (an edited file: `[1, 0]`
+/// would divide by zero where points are dealt to shards).
 pub(super) fn read_fingerprint(dir: &Path) -> Option<Fingerprint> {
-    serde_json::from_str(&fs::read_to_string(dir.join("sweep.json")).ok()?).ok()
+    let f: Fingerprint =
+        serde_json::from_str(&fs::read_to_string(dir.join("sweep.json")).ok()?).ok()?;
+    f.shard.is_none_or(|(k, n)| 1 <= k && k <= n).then_some(f)
+}
+
+/// Whether shard `(k, n)` (or the whole sweep, `None`) runs point `p`: the
+/// points are dealt round-robin, point `p` to shard `p % n + 1`.
+pub(super) fn in_shard(shard: Option<(usize, usize)>, p: usize) -> bool {
+    shard.is_none_or(|(k, n)| p % n == k - 1)
 }
 
 /// The fingerprint of a run of `sweep`.

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::Sweep;
 use super::assemble::{assemble, prepare};
-use super::fingerprint::{Fingerprint, fingerprint, identity, read_fingerprint};
+use super::fingerprint::{Fingerprint, fingerprint, identity, in_shard, read_fingerprint};
 use super::fragments::{PointState, check_point, done_marker, fragment, kinds};
 use super::run::SweepOptions;
 use crate::cancel::Cancel;
@@ -96,7 +96,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
     };
     let mut owner: Vec<Option<usize>> = vec![None; sweep.points.len()];
     for (i, f) in fingerprints.iter().enumerate() {
-        for p in (0..sweep.points.len()).filter(|p| f.shard.is_none_or(|(k, n)| p % n == k - 1)) {
+        for p in (0..sweep.points.len()).filter(|&p| in_shard(f.shard, p)) {
             if let Some(j) = owner[p] {
                 let (a, b) = (&fingerprints[j], f);
                 return Err(bad(if a.shard == b.shard {

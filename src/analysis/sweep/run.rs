@@ -39,7 +39,7 @@ use rayon::prelude::*;
 
 use super::Sweep;
 use super::assemble::{assemble, prepare};
-use super::fingerprint::identity;
+use super::fingerprint::{identity, in_shard};
 use super::fragments::{self, PointState, check_point, done_marker, kinds};
 use crate::cancel::Cancel;
 use crate::engine::limits::MEMORY_BUDGET_BYTES;
@@ -109,7 +109,7 @@ fn shard_points(sweep: &Sweep, shard: Option<(usize, usize)>) -> Vec<usize> {
     sweep
         .run_order()
         .into_iter()
-        .filter(|p| shard.is_none_or(|(k, n)| p % n == k - 1))
+        .filter(|&p| in_shard(shard, p))
         .collect()
 }
 

@@ -16,6 +16,7 @@ use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter}
 
 use crate::error::{Error, Result};
 use crate::measure::names::{group, metric};
+use crate::output::csv::SUMMARY_HEADER;
 use crate::output::folder;
 use crate::output::manifest::Manifest;
 use crate::output::ownership;
@@ -110,6 +111,17 @@ fn read(dir: &Path) -> Result<Data> {
         .iter()
         .position(|h| h == "metric")
         .ok_or_else(|| bad("summary.csv has no metric column".to_string()))?;
+    // Rows are read by position: the header must be vomsim's, `point`, the
+    // swept parameters, then the run's columns from `metric` on.
+    let tail = SUMMARY_HEADER.split(',').skip(1);
+    if metric_column == 0
+        || headers.get(0) != Some("point")
+        || !headers.iter().skip(metric_column).eq(tail)
+    {
+        return Err(bad(format!(
+            "summary.csv's header is not vomsim's (`{SUMMARY_HEADER}`, with a sweep's parameters after `point`); was the file edited?"
+        )));
+    }
     let parameters: Vec<String> = headers
         .iter()
         .skip(1)
@@ -574,7 +586,9 @@ fn html(data: &Data) -> String {
         );
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>vomsim report: {}</title><style>{}</style></head><body>{}<footer>vomsim {} — a Monte Carlo simulation of youth victim-offender mediation; every number comes from the scenario's assumptions and sources.</footer></body></html>\n",
+        "{}{}</title><style>{}</style></head><body>{}<footer>vomsim {} — a Monte Carlo simulation of youth victim-offender mediation; every number comes from the scenario's assumptions and sources.</footer></body></html>\n",
+        // The opening `ownership` recognizes vomsim's own report by.
+        ownership::REPORT_START,
         escape(&data.name),
         STYLE,
         body,
