@@ -57,6 +57,22 @@ pub(crate) mod slot {
     pub const COUNT: usize = 28;
 }
 
+/// Keys of a youth's *keyed* uniforms ([`YouthDraws::keyed`]): draws added
+/// after the block was fixed. Each is a hash of the youth's stream key and
+/// its own number, not a draw from the stream, so adding one changes no
+/// other draw (the block and the conviction draws stay as they were). A new
+/// draw takes the next number here.
+pub(crate) mod keyed {
+    /// The mediation mode of a case both parties consented to.
+    pub const MODE: u64 = 1;
+    /// Days of court processing, referral (or return) to disposition.
+    pub const COURT_DAYS: u64 = 2;
+    /// Whether the youth would never be rearrested untreated (cure).
+    pub const CURE: u64 = 3;
+    /// Prior arrests beyond the first-or-second split (a count).
+    pub const PRIORS: u64 = 4;
+}
+
 /// The registry of stream kinds: every random stream of a replication is
 /// keyed by the replication's key and one of these, so no two streams ever
 /// coincide. A new kind of draw takes the next number here, never a number
@@ -70,6 +86,8 @@ pub(crate) mod stream {
     pub const ATTRITION: u64 = 3;
     /// The per-replication cost draws ([`super::costs_rng`]).
     pub const COSTS: u64 = 4;
+    /// A youth's keyed uniforms ([`super::YouthDraws::keyed`]).
+    pub const YOUTH_KEYED: u64 = 5;
 }
 
 /// One youth's uniforms, each in the open interval (0, 1), and the stream
@@ -78,6 +96,8 @@ pub(crate) mod stream {
 pub(crate) struct YouthDraws {
     pub u: [f64; slot::COUNT],
     pub rng: StreamRng,
+    /// The youth's stream key, for its keyed uniforms.
+    key: u64,
 }
 
 impl YouthDraws {
@@ -93,7 +113,13 @@ impl YouthDraws {
         for x in &mut u {
             *x = open01(&mut rng);
         }
-        YouthDraws { u, rng }
+        YouthDraws { u, rng, key }
+    }
+
+    /// The youth's keyed uniform number `which` (a [`keyed`] constant), in
+    /// (0, 1): the same whatever else the youth draws.
+    pub fn keyed(&self, which: u64) -> f64 {
+        keyed_uniform(&[self.key, stream::YOUTH_KEYED, which])
     }
 }
 
@@ -302,6 +328,7 @@ mod tests {
     const PINNED_ARRIVAL_UNIFORM: f64 = 0.4862662472093714;
     const PINNED_ATTRITION_UNIFORM: f64 = 0.9204479040715404;
     const PINNED_COSTS_UNIFORM: f64 = 0.8173217771425659;
+    const PINNED_KEYED_UNIFORM: f64 = 0.40511717058325203;
 
     #[test]
     fn normal_quantile_matches_known_values() {
@@ -342,6 +369,7 @@ mod tests {
         assert_eq!(open01(&mut arrivals), PINNED_ARRIVAL_UNIFORM);
         assert_eq!(attrition_uniform(99, 5, 12), PINNED_ATTRITION_UNIFORM);
         assert_eq!(open01(&mut costs_rng(99)), PINNED_COSTS_UNIFORM);
+        assert_eq!(youth.keyed(keyed::MODE), PINNED_KEYED_UNIFORM);
     }
 
     #[test]
