@@ -9,10 +9,10 @@ use crate::measure::metrics::{Disposition, Tally};
 use crate::model::consent::Consent;
 use crate::model::draws::{self, YouthDraws, slot};
 use crate::model::queue::{CaseFate, run_queue};
-use crate::model::recidivism::PotentialOutcomes;
+use crate::model::recidivism::{PotentialOutcomes, treated_index};
 use crate::model::referral::{Offense, Youth};
 use crate::model::restitution::Restitution;
-use crate::model::session::Agreement;
+use crate::model::session::{Agreement, Mode};
 use crate::scenario::Scenario;
 
 /// One youth's full record, for `agents.csv`.
@@ -25,7 +25,8 @@ pub struct AgentRecord {
     /// assigned, or until it was returned (`None` if never queued).
     pub wait_days: Option<f64>,
     pub disposition_day: f64,
-    /// The session's outcome (mediated youths only).
+    /// The mediation's mode and outcome (mediated youths only).
+    pub mode: Option<Mode>,
     pub agreement: Option<Agreement>,
     pub restitution: Restitution,
     pub outcomes: PotentialOutcomes,
@@ -98,11 +99,13 @@ pub(crate) fn simulate(
     for &i in &order {
         let ((youth, youth_draws), consent) = (&cases[i as usize], &consents[i as usize]);
         tally.add_referral(youth.month as usize, consent);
-        if consent.victim {
+        if consent.both() {
+            let mode = scenario.mediation.mode(youth_draws);
             queue_cases.push(scenario.mediators.queue_case(
                 youth,
                 youth_draws,
                 &scenario.recidivism,
+                scenario.mediation.params(mode).hours_scale,
             ));
         }
     }
@@ -115,12 +118,14 @@ pub(crate) fn simulate(
         let (youth, youth_draws) = &mut cases[i as usize];
         let consent = consents[i as usize];
         let referral_day = youth.referral_day;
+        // Cases not mediated leave the program on this day and go to court.
+        let court = |day: f64| scenario.court.disposition_day(day, youth_draws);
         let (disposition, disposition_day, wait_days) = if control[i as usize] {
-            (Disposition::Control, referral_day, None)
-        } else if !consent.offender {
-            (Disposition::OffenderDeclined, referral_day, None)
-        } else if !consent.victim {
-            (Disposition::VictimDeclined, referral_day, None)
+            (Disposition::Control, court(referral_day), None)
+        } else if consent.offender_declined() {
+            (Disposition::OffenderDeclined, court(referral_day), None)
+        } else if !consent.both() {
+            (Disposition::VictimDeclined, court(referral_day), None)
         } else {
             match fates.next().expect("one fate per queued case") {
                 CaseFate::Mediated {
@@ -132,47 +137,58 @@ pub(crate) fn simulate(
                     Some(assigned_day - referral_day),
                 ),
                 CaseFate::Returned { day } => {
-                    (Disposition::ReturnedWait, day, Some(day - referral_day))
+                    (Disposition::ReturnedWait, court(day), Some(day - referral_day))
                 }
             }
         };
 
+        // The mode of mediation, as it happened or as it would have: the
+        // same keyed draw in both potential worlds.
+        let mode = scenario.mediation.mode(youth_draws);
         let (agreement, restitution) = if disposition == Disposition::Mediated {
-            let agreement = scenario.mediation.mediate(youth_draws);
-            let restitution = scenario
-                .restitution
-                .mediated
-                .complete(agreement.obligations, youth_draws);
+            let agreement = scenario.mediation.mediate(mode, youth_draws);
+            let restitution = scenario.restitution.mediated.complete(
+                agreement.obligations,
+                youth.risk,
+                youth_draws,
+            );
             (Some(agreement), restitution)
         } else {
             let order = scenario.restitution.court_order.order(youth_draws);
-            let restitution = scenario
-                .restitution
-                .court_completion
-                .complete(order, youth_draws);
+            let restitution =
+                scenario
+                    .restitution
+                    .court_completion
+                    .complete(order, youth.risk, youth_draws);
             (None, restitution)
         };
 
         // The treated potential world's effect modifiers. For a youth who was
-        // not mediated, whether restitution would have been completed is read
-        // from the same draws as if the session had happened.
+        // not mediated, whether the session would have ended in agreement and
+        // restitution would have been completed are read from the same draws
+        // as if the session had happened.
+        let agreed = match agreement {
+            Some(agreement) => agreement.reached,
+            None => scenario.mediation.agrees(mode, youth_draws),
+        };
         let completed = if !scenario.recidivism.restitution_modifies_effect {
             false
         } else if agreement.is_some() {
             restitution.all_completed()
         } else {
-            let potential = scenario.mediation.mediate(youth_draws);
+            let potential = scenario.mediation.mediate(mode, youth_draws);
             scenario
                 .restitution
                 .mediated
-                .complete(potential.obligations, youth_draws)
+                .complete(potential.obligations, youth.risk, youth_draws)
                 .all_completed()
         };
-        let modifier = usize::from(youth.offense == Offense::Violent) + 2 * usize::from(completed);
+        let modifier = treated_index(youth.offense == Offense::Violent, completed, agreed, mode);
         let outcomes = scenario
             .recidivism
             .potential_outcomes(youth, modifier, youth_draws);
 
+        let session = agreement.map(|a| (mode, a.reached));
         tally.add(
             youth,
             disposition,
@@ -180,6 +196,7 @@ pub(crate) fn simulate(
             &outcomes,
             wait_days,
             disposition_day,
+            session,
         );
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
@@ -188,6 +205,7 @@ pub(crate) fn simulate(
                 disposition,
                 wait_days,
                 disposition_day,
+                mode: agreement.map(|_| mode),
                 agreement,
                 restitution,
                 outcomes,

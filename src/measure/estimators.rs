@@ -81,7 +81,7 @@ impl Default for DesignTally {
 /// A youth's stratum of observed covariates.
 pub fn stratum(youth: &Youth) -> usize {
     let age_band = usize::from(youth.age >= 16);
-    ((youth.offense as usize * 2 + usize::from(youth.second_arrest)) * 2 + usize::from(youth.male))
+    ((youth.offense as usize * 2 + usize::from(youth.prior_arrests > 0)) * 2 + usize::from(youth.male))
         * 2
         + age_band
 }
@@ -367,7 +367,7 @@ mod tests {
         use crate::model::referral::{Offense, Race};
         let mut seen = std::collections::HashSet::new();
         for offense in Offense::ALL {
-            for second_arrest in [false, true] {
+            for prior_arrests in [0, 1] {
                 for male in [false, true] {
                     for age in [13, 17] {
                         let y = Youth {
@@ -378,7 +378,7 @@ mod tests {
                             male,
                             race: Race::Hispanic,
                             offense,
-                            second_arrest,
+                            prior_arrests,
                             risk: 0.0,
                             motivation: 0.0,
                         };

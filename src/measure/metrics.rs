@@ -16,6 +16,7 @@ use crate::model::queue::Caseload;
 use crate::model::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 use crate::model::restitution::Restitution;
+use crate::model::session::Mode;
 use crate::model::time::AVERTED_MONTHS;
 
 pub use crate::model::time::EFFECT_MONTHS;
@@ -141,6 +142,16 @@ pub(crate) struct Tally {
     pub everyone: [[u64; FOLLOW_UP_MONTHS]; 2],
     /// Restitution of the mediated and of the victim-declined comparison.
     pub restitution: [RestitutionTally; 2],
+    /// Youths with any obligation, and youths who completed every one, by
+    /// group.
+    pub obligated: [u64; GROUPS],
+    pub completed_in_full: [u64; GROUPS],
+    /// Days from referral to disposition, summed by group.
+    pub days_to_disposition: [f64; GROUPS],
+    /// Mediated youths by mode ([`Mode::ALL`] order), and those whose
+    /// session ended in an agreement.
+    pub modes: [u64; 3],
+    pub agreements: u64,
     /// Referrals and consents by program month of referral.
     pub referrals: Vec<u64>,
     pub offender_consents: Vec<u64>,
@@ -166,6 +177,11 @@ impl Tally {
             design: DesignTally::default(),
             everyone: [[0; FOLLOW_UP_MONTHS]; 2],
             restitution: [RestitutionTally::default(); 2],
+            obligated: [0; GROUPS],
+            completed_in_full: [0; GROUPS],
+            days_to_disposition: [0.0; GROUPS],
+            modes: [0; 3],
+            agreements: 0,
             referrals: vec![0; months],
             offender_consents: vec![0; months],
             victim_consents: vec![0; months],
@@ -185,8 +201,8 @@ impl Tally {
     pub fn add_referral(&mut self, month: usize, consent: &Consent) {
         if month < self.months() {
             self.referrals[month] += 1;
-            self.offender_consents[month] += u64::from(consent.offender);
-            self.victim_consents[month] += u64::from(consent.victim);
+            self.offender_consents[month] += u64::from(consent.offender_agreed());
+            self.victim_consents[month] += u64::from(consent.victim_agreed());
         }
     }
 }
@@ -197,6 +213,16 @@ fn month_index(t: f64) -> usize {
 }
 
 impl Tally {
+    /// Counts one youth's case in group `g`: its restitution and its days
+    /// from referral to disposition.
+    fn count_case(&mut self, g: Group, restitution: &Restitution, days_to_disposition: f64) {
+        let g = g as usize;
+        let obligated = restitution.obligations.amount > 0.0 || restitution.obligations.hours > 0.0;
+        self.obligated[g] += u64::from(obligated);
+        self.completed_in_full[g] += u64::from(restitution.all_completed());
+        self.days_to_disposition[g] += days_to_disposition;
+    }
+
     /// Counts one youth in group `g` with first events `rearrest` and
     /// `reconviction` (months since disposition).
     fn count(&mut self, g: Group, rearrest: Option<f64>, reconviction: Option<f64>) {
@@ -250,7 +276,9 @@ impl Tally {
         money.averted_discounted += discounted(untreated) - discounted(realized);
     }
 
-    /// Adds one youth.
+    /// Adds one youth; `session` is a mediated youth's mode and whether the
+    /// session ended in agreement.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         youth: &Youth,
@@ -259,9 +287,20 @@ impl Tally {
         outcomes: &PotentialOutcomes,
         wait_days: Option<f64>,
         disposition_day: f64,
+        session: Option<(Mode, bool)>,
     ) {
         if let Some(w) = wait_days {
             self.waits.push(w);
+        }
+        if let Some((mode, agreed)) = session {
+            self.modes[mode as usize] += 1;
+            self.agreements += u64::from(agreed);
+        }
+        let days = disposition_day - youth.referral_day;
+        self.count_case(Group::Referred, restitution, days);
+        self.count_case(disposition.group(), restitution, days);
+        if disposition != Disposition::Mediated {
+            self.count_case(Group::NotMediated, restitution, days);
         }
         self.add_money(youth, disposition, restitution, outcomes, disposition_day);
         let mediated = disposition == Disposition::Mediated;
@@ -414,10 +453,64 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         }
     }
 
+    emit_program_variants(tally, groups, out);
     emit_effects(tally, &incidence[0], out);
     emit_survival(tally, groups, out);
     emit_caseload(tally, out);
     emit_policy(tally, out);
+}
+
+/// What programs other than VORS report: the modes of mediation, the
+/// agreement rate, completion in full by group, and days to disposition.
+fn emit_program_variants(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey, f64)) {
+    let referred = tally.youths[Group::Referred as usize] as f64;
+    for mode in Mode::ALL {
+        let name = match mode {
+            Mode::FaceToFace => group::FACE_TO_FACE,
+            Mode::Indirect => group::INDIRECT,
+            Mode::Conference => group::CONFERENCE,
+        };
+        let key = MetricKey {
+            metric: metric::MEDIATION_MODE,
+            group: name,
+            month: None,
+        };
+        out(key, ratio(tally.modes[mode as usize] as f64, referred));
+    }
+    let mediated = tally.youths[Group::Mediated as usize] as f64;
+    out(
+        MetricKey {
+            metric: metric::AGREEMENT_RATE,
+            group: group::MEDIATED,
+            month: None,
+        },
+        ratio(tally.agreements as f64, mediated),
+    );
+    let realized = || groups.iter().filter(|&&g| g != Group::MediatedUntreated);
+    for &g in realized().filter(|&&g| g != Group::Referred) {
+        let key = MetricKey {
+            metric: metric::COMPLETED_IN_FULL,
+            group: g.name(),
+            month: None,
+        };
+        let g = g as usize;
+        out(
+            key,
+            ratio(tally.completed_in_full[g] as f64, tally.obligated[g] as f64),
+        );
+    }
+    for &g in realized() {
+        let key = MetricKey {
+            metric: metric::DAYS_TO_DISPOSITION,
+            group: g.name(),
+            month: None,
+        };
+        let g = g as usize;
+        out(
+            key,
+            ratio(tally.days_to_disposition[g], tally.youths[g] as f64),
+        );
+    }
 }
 
 /// Costs and benefits of the replication, group `program` (see

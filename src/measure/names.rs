@@ -45,8 +45,12 @@ pub mod metric {
     pub const NET_BENEFIT_PER_REFERRAL: &str = "net_benefit_per_referral";
     pub const BENEFIT_COST_RATIO: &str = "benefit_cost_ratio";
     pub const P_BENEFITS_EXCEED_COSTS: &str = "p_benefits_exceed_costs";
+    pub const MEDIATION_MODE: &str = "mediation_mode";
+    pub const AGREEMENT_RATE: &str = "agreement_rate";
+    pub const COMPLETED_IN_FULL: &str = "completed_in_full";
+    pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 35] = [
+    pub const ALL: [&str; 39] = [
         REFERRALS,
         SHARE,
         REARREST,
@@ -57,6 +61,10 @@ pub mod metric {
         SERVICE_AGREED,
         SERVICE_COMPLETED,
         SERVICE_HOURS_SHARE,
+        MEDIATION_MODE,
+        AGREEMENT_RATE,
+        COMPLETED_IN_FULL,
+        DAYS_TO_DISPOSITION,
         EFFECT_RATIO,
         EFFECT_RATIO_LOWER,
         EFFECT_RATIO_UPPER,
@@ -105,8 +113,11 @@ pub mod group {
     pub const STRATIFIED: &str = "stratified";
     pub const RCT_ITT: &str = "rct_itt";
     pub const RCT_CACE: &str = "rct_cace";
+    pub const FACE_TO_FACE: &str = "face_to_face";
+    pub const INDIRECT: &str = "indirect";
+    pub const CONFERENCE: &str = "conference";
     /// Every group name.
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 20] = [
         REFERRED,
         MEDIATED,
         VICTIM_DECLINED,
@@ -124,5 +135,8 @@ pub mod group {
         STRATIFIED,
         RCT_ITT,
         RCT_CACE,
+        FACE_TO_FACE,
+        INDIRECT,
+        CONFERENCE,
     ];
 }

@@ -308,12 +308,23 @@ pub(crate) fn categorical(u: f64, cumulative: &[f64]) -> usize {
 /// Cumulative sums of shares (the last is set to exactly 1).
 pub(crate) fn cumulative<const N: usize>(shares: [f64; N]) -> [f64; N] {
     let mut out = [0.0; N];
+    out.copy_from_slice(&cumulative_of(&shares));
+    out
+}
+
+/// Cumulative sums of a list of shares (the last is set to exactly 1).
+pub(crate) fn cumulative_of(shares: &[f64]) -> Vec<f64> {
     let mut total = 0.0;
-    for (o, s) in out.iter_mut().zip(shares) {
-        total += s;
-        *o = total;
+    let mut out: Vec<f64> = shares
+        .iter()
+        .map(|s| {
+            total += s;
+            total
+        })
+        .collect();
+    if let Some(last) = out.last_mut() {
+        *last = 1.0;
     }
-    out[N - 1] = 1.0;
     out
 }
 

@@ -1,8 +1,9 @@
 //! The life of one case, stage by stage (DESIGN.md, "The life of one case"):
 //! [`referral`] → [`consent`] → [`queue`] (the wait for volunteer
-//! mediators) → [`session`] (the mediation and its agreement) →
-//! [`restitution`] → [`recidivism`] (rearrest and reconviction in both
-//! potential worlds), with [`costs`] priced per replication.
+//! mediators) → [`session`] (the mediation, its mode and agreement) or
+//! [`court`] (the path of cases not mediated) → [`restitution`] →
+//! [`recidivism`] (rearrest and reconviction in both potential worlds),
+//! with [`costs`] priced per replication.
 //!
 //! Everything here works on one youth or one replication's pool and reads
 //! its parameters as plain structs; it imports nothing from the layers
@@ -11,6 +12,7 @@
 
 pub mod consent;
 pub mod costs;
+pub mod court;
 pub(crate) mod draws;
 pub mod queue;
 pub mod recidivism;

@@ -7,7 +7,13 @@
 //! latent risk `z`, and for mediated youths a treatment hazard ratio whose
 //! log halves every `half_life_months` (decaying towards 1, as the effect
 //! of VOM fades with follow-up: seed 000, Review two, 0.54:1 at 6 months,
-//! 0.87:1 at 30). Effect modifiers scale the log hazard ratio by `k`.
+//! 0.87:1 at 30). Effect modifiers scale the log hazard ratio by `k`: a
+//! violent offense, restitution completed, a session without agreement, and
+//! the mediation mode. The untreated world is the court path: its hazard
+//! carries the court's own log hazard ratio relative to no action
+//! (`court.log_hr`), from which mediated youths are diverted; a youth
+//! waiting for mediators has not yet been processed, and waits at the
+//! no-action hazard.
 //!
 //! Potential outcomes with common random numbers: each youth draws one
 //! stream of unit-exponential gaps; event `n` happens when the youth's
@@ -19,6 +25,7 @@
 
 use crate::model::draws::{YouthDraws, open01, slot};
 use crate::model::referral::Youth;
+use crate::model::session::Mode;
 
 pub use crate::model::time::FOLLOW_UP_MONTHS;
 
@@ -28,14 +35,61 @@ const MAX_EVENTS: u32 = 1000;
 /// Cumulative intensity at the end of months 0..=30 (index 0 is 0).
 pub(crate) type CumulativeTable = [f64; FOLLOW_UP_MONTHS + 1];
 
+/// Combinations of the effect modifiers: violent offense (2) × restitution
+/// completed (2) × agreement (2) × mode (3).
+pub(crate) const MODIFIER_COMBINATIONS: usize = 24;
+
+/// The factors on the treatment's log hazard ratio.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EffectScales {
+    pub violent: f64,
+    pub restitution_completed: f64,
+    pub no_agreement: f64,
+    /// By mode, in [`Mode::ALL`] order.
+    pub modes: [f64; 3],
+}
+
+impl EffectScales {
+    /// No modification: every factor 1.
+    #[cfg(test)]
+    pub const NONE: EffectScales = EffectScales {
+        violent: 1.0,
+        restitution_completed: 1.0,
+        no_agreement: 1.0,
+        modes: [1.0; 3],
+    };
+
+    /// The factor of one combination (see [`treated_index`]).
+    fn scale(&self, combination: usize) -> f64 {
+        let mut k = self.modes[combination / 8];
+        if combination & 1 != 0 {
+            k *= self.violent;
+        }
+        if combination & 2 != 0 {
+            k *= self.restitution_completed;
+        }
+        if combination & 4 != 0 {
+            k *= self.no_agreement;
+        }
+        k
+    }
+}
+
+/// The treated table of a youth with these effect modifiers.
+pub(crate) fn treated_index(violent: bool, completed: bool, agreed: bool, mode: Mode) -> usize {
+    usize::from(violent) + 2 * usize::from(completed) + 4 * usize::from(!agreed) + 8 * mode as usize
+}
+
 /// Validated recidivism parameters, with the hazard tables precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct RecidivismParams {
-    /// Untreated cumulative baseline intensity.
+    /// Cumulative baseline intensity without any action (while waiting).
+    pub no_action: CumulativeTable,
+    /// Untreated (court-processed) cumulative intensity.
     pub untreated: CumulativeTable,
-    /// Treated cumulative baseline intensity, by effect-modifier combination
-    /// (index: 1 for a violent offense + 2 for restitution completed).
-    pub treated: [CumulativeTable; 4],
+    /// Treated cumulative intensity, by effect-modifier combination
+    /// ([`treated_index`]).
+    pub treated: [CumulativeTable; MODIFIER_COMBINATIONS],
     /// Whether completing restitution modifies the treatment effect (its
     /// scale `treatment.restitution_completed_log_hr_scale` is not 1): only
     /// then is a youth's restitution in the treated world needed, and drawn.
@@ -43,6 +97,8 @@ pub(crate) struct RecidivismParams {
     pub risk_log_hr: f64,
     pub offense_log_hr: [f64; 6],
     pub second_arrest_log_hr: f64,
+    /// Per prior arrest beyond the first.
+    pub extra_prior_log_hr: f64,
     pub male_log_hr: f64,
     pub age_log_hr: f64,
     pub conviction_probability: f64,
@@ -60,30 +116,38 @@ pub struct PotentialOutcomes {
 }
 
 impl RecidivismParams {
-    /// Builds the tables from monthly baseline hazards and the treatment's
-    /// monthly log hazard ratios, with the modifiers' scales.
+    /// Builds the tables from monthly baseline hazards, the court's log
+    /// hazard ratio and the treatment's monthly log hazard ratios, with the
+    /// modifiers' scales: (no action, untreated, treated).
     pub fn tables(
         baseline_monthly: &[f64; FOLLOW_UP_MONTHS],
+        court_log_hr: f64,
         log_hr_monthly: &[f64; FOLLOW_UP_MONTHS],
-        violent_scale: f64,
-        restitution_completed_scale: f64,
-    ) -> (CumulativeTable, [CumulativeTable; 4]) {
+        scales: &EffectScales,
+    ) -> (
+        CumulativeTable,
+        CumulativeTable,
+        [CumulativeTable; MODIFIER_COMBINATIONS],
+    ) {
+        let mut no_action = [0.0; FOLLOW_UP_MONTHS + 1];
         let mut untreated = [0.0; FOLLOW_UP_MONTHS + 1];
-        let mut treated = [[0.0; FOLLOW_UP_MONTHS + 1]; 4];
+        let mut treated = [[0.0; FOLLOW_UP_MONTHS + 1]; MODIFIER_COMBINATIONS];
+        // Exactly 1 without a court effect, so the default tables are
+        // today's to the bit.
+        let court = if court_log_hr == 0.0 {
+            1.0
+        } else {
+            court_log_hr.exp()
+        };
         for (j, h) in baseline_monthly.iter().enumerate() {
-            untreated[j + 1] = untreated[j] + h;
+            no_action[j + 1] = no_action[j] + h;
+            untreated[j + 1] = untreated[j] + h * court;
             for (combo, table) in treated.iter_mut().enumerate() {
-                let mut k = 1.0;
-                if combo & 1 != 0 {
-                    k *= violent_scale;
-                }
-                if combo & 2 != 0 {
-                    k *= restitution_completed_scale;
-                }
+                let k = scales.scale(combo);
                 table[j + 1] = table[j] + h * (k * log_hr_monthly[j]).exp();
             }
         }
-        (untreated, treated)
+        (no_action, untreated, treated)
     }
 
     /// The youth's log relative hazard `x'b + s*z`.
@@ -91,8 +155,9 @@ impl RecidivismParams {
         let mut eta = self.offense_log_hr[youth.offense as usize]
             + self.risk_log_hr * youth.risk
             + self.age_log_hr * (f64::from(youth.age) - 15.0);
-        if youth.second_arrest {
-            eta += self.second_arrest_log_hr;
+        if youth.prior_arrests > 0 {
+            eta += self.second_arrest_log_hr
+                + self.extra_prior_log_hr * f64::from(youth.prior_arrests - 1);
         }
         if youth.male {
             eta += self.male_log_hr;
@@ -154,12 +219,12 @@ impl RecidivismParams {
 }
 
 impl RecidivismParams {
-    /// Months to a first rearrest at the untreated intensity,
+    /// Months to a first rearrest at the no-action intensity,
     /// read from a uniform (`None` past 30 months): the rearrest of a youth
     /// while the case waits for mediators.
     pub fn untreated_first_rearrest(&self, youth: &Youth, u: f64) -> Option<f64> {
         invert(
-            &self.untreated,
+            &self.no_action,
             -u.ln() * (-self.linear_predictor(youth)).exp(),
         )
     }
@@ -206,7 +271,8 @@ mod tests {
     #[test]
     fn invert_reads_the_piecewise_table() {
         let monthly = [0.1; FOLLOW_UP_MONTHS];
-        let (table, _) = RecidivismParams::tables(&monthly, &[0.0; 30], 1.0, 1.0);
+        let (_, table, _) =
+            RecidivismParams::tables(&monthly, 0.0, &[0.0; 30], &EffectScales::NONE);
         assert_eq!(invert(&table, 0.05), Some(0.5));
         assert!((invert(&table, 0.25).unwrap() - 2.5).abs() < 1e-12);
         assert_eq!(invert(&table, 3.1), None);
@@ -216,11 +282,36 @@ mod tests {
     fn treated_table_applies_the_decaying_ratio() {
         let monthly = [0.1; FOLLOW_UP_MONTHS];
         let log_hr = decaying_log_hr(0.5, 6.0);
-        let (untreated, treated) = RecidivismParams::tables(&monthly, &log_hr, 0.5, 1.0);
+        let scales = EffectScales {
+            violent: 0.5,
+            no_agreement: 0.0,
+            modes: [1.0, 0.5, 2.0],
+            ..EffectScales::NONE
+        };
+        let (no_action, untreated, treated) =
+            RecidivismParams::tables(&monthly, 0.0, &log_hr, &scales);
+        assert_eq!(no_action, untreated, "no court effect");
         let first = treated[0][1] / untreated[1];
         assert!((first - (0.5f64.ln() * 0.5f64.powf(0.5 / 6.0)).exp()).abs() < 1e-12);
         // A violent offense halves the log hazard ratio: a weaker effect.
         assert!(treated[1][30] > treated[0][30]);
         assert!(treated[0][30] < untreated[30]);
+        // No agreement with a scale of 0: no effect at all.
+        let failed = treated_index(false, false, false, Mode::FaceToFace);
+        assert_eq!(treated[failed], untreated);
+        // The mode's scale multiplies the log hazard ratio.
+        let indirect = treated_index(true, false, true, Mode::Indirect);
+        let expected = (0.25 * 0.5f64.ln() * 0.5f64.powf(0.5 / 6.0)).exp();
+        assert!((treated[indirect][1] / untreated[1] - expected).abs() < 1e-12);
+        assert!(treated[treated_index(false, false, true, Mode::Conference)][30] < treated[0][30]);
+    }
+
+    #[test]
+    fn the_court_effect_is_the_untreated_worlds_alone() {
+        let monthly = [0.1; FOLLOW_UP_MONTHS];
+        let (no_action, untreated, treated) =
+            RecidivismParams::tables(&monthly, 2f64.ln(), &[0.0; 30], &EffectScales::NONE);
+        assert!((untreated[30] - 2.0 * no_action[30]).abs() < 1e-12);
+        assert_eq!(treated[0], no_action, "the mediated are diverted from court");
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! Referrals arrive as a Poisson process during the intake period (a count
 //! per program month, arrival days uniform within the month). Each youth
-//! gets the VORS population's attributes (seed 003: ages 13-17, 70.1% male,
-//! the race/ethnicity shares, first or second arrest for a nonviolent
-//! offense) and two latent traits: risk `z ~ N(0, 1)`, which loads on the
+//! gets the scenario population's attributes (by default the VORS
+//! population of seed 003: ages 13-17, 70.1% male, the race/ethnicity
+//! shares, first or second arrest for a nonviolent offense; other programs
+//! take youths from age 10 and with several prior arrests) and two latent
+//! traits: risk `z ~ N(0, 1)`, which loads on the
 //! rearrest hazard, and motivation, correlated with risk, which drives
 //! voluntary consent.
 
 use rand_distr::{Distribution, Poisson};
 
-use crate::model::draws::{StreamRng, YouthDraws, categorical, normal_quantile, slot};
+use crate::model::draws::{StreamRng, YouthDraws, categorical, keyed, normal_quantile, slot};
 
 pub use crate::model::time::DAYS_PER_MONTH;
 
@@ -83,11 +85,16 @@ pub(crate) struct ReferralParams {
     pub per_month: f64,
     /// Multipliers by intake month, cycled; empty means 1.
     pub monthly_multipliers: Vec<f64>,
-    pub age_cumulative: [f64; 5],
+    /// The youngest age; `age_cumulative` has one share per age from it.
+    pub age_min: u8,
+    pub age_cumulative: Vec<f64>,
     pub male_share: f64,
     pub race_cumulative: [f64; 5],
     pub offense_cumulative: [f64; 6],
+    /// Share of youths with any prior arrest.
     pub second_arrest_share: f64,
+    /// Among them, cumulative shares of 1, 2, 3, ... prior arrests.
+    pub prior_arrest_cumulative: Vec<f64>,
     pub motivation_risk_correlation: f64,
 }
 
@@ -103,7 +110,8 @@ pub struct Youth {
     pub male: bool,
     pub race: Race,
     pub offense: Offense,
-    pub second_arrest: bool,
+    /// Prior arrests: 0 on a first arrest, 1 on a second, and so on.
+    pub prior_arrests: u8,
     /// Latent risk, N(0, 1).
     pub risk: f64,
     /// Motivation, N(0, 1), correlated with risk.
@@ -133,6 +141,20 @@ impl ReferralParams {
         poisson.sample(rng) as u32
     }
 
+    /// Prior arrests: none unless the youth's uniform falls in the share with
+    /// a prior arrest; then how many, from a keyed uniform (drawn only when
+    /// more than one is possible, so the default population draws nothing
+    /// more).
+    fn prior_arrests(&self, u: f64, draws: &YouthDraws) -> u8 {
+        if u >= self.second_arrest_share {
+            return 0;
+        }
+        if self.prior_arrest_cumulative.len() == 1 {
+            return 1;
+        }
+        1 + categorical(draws.keyed(keyed::PRIORS), &self.prior_arrest_cumulative) as u8
+    }
+
     /// A youth's attributes, read from its draws.
     pub fn youth(&self, month: u32, index: u32, draws: &YouthDraws) -> Youth {
         let u = &draws.u;
@@ -144,11 +166,11 @@ impl ReferralParams {
             month,
             index,
             referral_day: (f64::from(month) + u[slot::ARRIVAL]) * DAYS_PER_MONTH,
-            age: 13 + categorical(u[slot::AGE], &self.age_cumulative) as u8,
+            age: self.age_min + categorical(u[slot::AGE], &self.age_cumulative) as u8,
             male: u[slot::SEX] < self.male_share,
             race: Race::ALL[categorical(u[slot::RACE], &self.race_cumulative)],
             offense: Offense::ALL[categorical(u[slot::OFFENSE], &self.offense_cumulative)],
-            second_arrest: u[slot::PRIOR] < self.second_arrest_share,
+            prior_arrests: self.prior_arrests(u[slot::PRIOR], draws),
             risk,
             motivation,
         }

@@ -21,6 +21,8 @@ pub(crate) struct CompletionParams {
     pub service_slope: f64,
     pub hours_log_median: f64,
     pub partial_hours_max_share: f64,
+    /// Log-odds of completing per standard deviation of latent risk.
+    pub risk_log_odds: f64,
 }
 
 /// What the court orders a case returned to the agency.
@@ -82,27 +84,33 @@ impl CourtOrderParams {
 }
 
 impl CompletionParams {
-    /// Probability of paying `amount` in full.
-    pub fn payment_probability(&self, amount: f64) -> f64 {
+    /// Probability that a youth of latent risk `risk` pays `amount` in full.
+    pub fn payment_probability(&self, amount: f64, risk: f64) -> f64 {
         logistic(
-            self.payment_intercept + self.payment_slope * (amount.ln() - self.amount_log_median),
+            self.payment_intercept
+                + self.payment_slope * (amount.ln() - self.amount_log_median)
+                + self.risk_log_odds * risk,
         )
     }
 
-    /// Probability of performing `hours` in full.
-    pub fn service_probability(&self, hours: f64) -> f64 {
-        logistic(self.service_intercept + self.service_slope * (hours.ln() - self.hours_log_median))
+    /// Probability that a youth of latent risk `risk` performs `hours` in full.
+    pub fn service_probability(&self, hours: f64, risk: f64) -> f64 {
+        logistic(
+            self.service_intercept
+                + self.service_slope * (hours.ln() - self.hours_log_median)
+                + self.risk_log_odds * risk,
+        )
     }
 
-    /// Completion of the obligations set.
-    pub fn complete(&self, obligations: Obligations, draws: &YouthDraws) -> Restitution {
+    /// Completion of the obligations set for a youth of latent risk `risk`.
+    pub fn complete(&self, obligations: Obligations, risk: f64, draws: &YouthDraws) -> Restitution {
         let u = &draws.u;
         let mut out = Restitution {
             obligations,
             ..Restitution::default()
         };
         if obligations.amount > 0.0 {
-            out.payment_completed = u[slot::PAYMENT] < self.payment_probability(obligations.amount);
+            out.payment_completed = u[slot::PAYMENT] < self.payment_probability(obligations.amount, risk);
             out.paid = if out.payment_completed {
                 obligations.amount
             } else {
@@ -111,7 +119,7 @@ impl CompletionParams {
         }
         if obligations.hours > 0.0 {
             out.service_completed =
-                u[slot::SERVICE_DONE] < self.service_probability(obligations.hours);
+                u[slot::SERVICE_DONE] < self.service_probability(obligations.hours, risk);
             out.hours_done = if out.service_completed {
                 obligations.hours
             } else {

@@ -2,13 +2,54 @@
 //! what does the agreement hold (monetary restitution, community service,
 //! an apology)? VORS sessions discuss "money, community service, and/or
 //! letter of apology" and document the agreement (seed 003).
+//!
+//! A case is mediated in one of three modes, each with its own agreement
+//! probability, mediator hours and effect: the face-to-face meeting of VOM
+//! (seed 000: "a scheduled face-to-face meeting between victims of crime
+//! and the offender"), indirect (shuttle) mediation, and a family-group or
+//! community conference (seed 000: "similar in content and aims" but
+//! bringing in family and community members). A youth's mode is read from a
+//! keyed uniform, so it is the same in both potential worlds.
 
-use crate::model::draws::{YouthDraws, normal_quantile, slot};
+use crate::model::draws::{YouthDraws, categorical, keyed, normal_quantile, slot};
+
+/// How a case both parties consented to is mediated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    FaceToFace,
+    Indirect,
+    Conference,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::FaceToFace, Mode::Indirect, Mode::Conference];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::FaceToFace => "face_to_face",
+            Mode::Indirect => "indirect",
+            Mode::Conference => "conference",
+        }
+    }
+}
+
+/// Validated parameters of one mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ModeParams {
+    pub agreement_probability: f64,
+    /// Factor on the mediators' hours of a case.
+    pub hours_scale: f64,
+    /// Factor on the treatment's log hazard ratio.
+    pub effect_scale: f64,
+}
 
 /// Validated mediation parameters.
 #[derive(Debug, Clone)]
 pub(crate) struct MediationParams {
-    pub agreement_probability: f64,
+    /// Cumulative shares of the modes, in [`Mode::ALL`] order.
+    pub mode_cumulative: [f64; 3],
+    /// Parameters by mode, in [`Mode::ALL`] order.
+    pub modes: [ModeParams; 3],
     pub monetary_probability: f64,
     pub amount: LogNormal,
     pub service_probability: f64,
@@ -48,10 +89,28 @@ pub struct Agreement {
 }
 
 impl MediationParams {
-    /// The session's outcome for one youth.
-    pub fn mediate(&self, draws: &YouthDraws) -> Agreement {
+    /// The youth's mode (drawn only when more than one mode has a share).
+    pub fn mode(&self, draws: &YouthDraws) -> Mode {
+        if self.mode_cumulative[0] >= 1.0 {
+            return Mode::FaceToFace;
+        }
+        Mode::ALL[categorical(draws.keyed(keyed::MODE), &self.mode_cumulative)]
+    }
+
+    /// The parameters of a mode.
+    pub fn params(&self, mode: Mode) -> ModeParams {
+        self.modes[mode as usize]
+    }
+
+    /// Whether a session in `mode` ends in an agreement.
+    pub fn agrees(&self, mode: Mode, draws: &YouthDraws) -> bool {
+        draws.u[slot::AGREEMENT] < self.params(mode).agreement_probability
+    }
+
+    /// The session's outcome for one youth mediated in `mode`.
+    pub fn mediate(&self, mode: Mode, draws: &YouthDraws) -> Agreement {
         let u = &draws.u;
-        if u[slot::AGREEMENT] >= self.agreement_probability {
+        if !self.agrees(mode, draws) {
             return Agreement::default();
         }
         let amount = if u[slot::MONETARY] < self.monetary_probability {

@@ -207,10 +207,15 @@ pub fn write_diagnosis(
 pub const AGENTS_HEADER: &str = "id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
 risk,motivation,victim_type,offender_consent,victim_consent,group,wait_days,disposition_day,\
 agreement,apology,amount,paid,payment_completed,service_hours,hours_done,service_completed,\
-time,event,t0,event0,t1,event1,reconviction_time,reconviction_event";
+time,event,t0,event0,t1,event1,reconviction_time,reconviction_event,mediation_mode";
 
 fn bit(b: bool) -> u8 {
     u8::from(b)
+}
+
+/// A consent answer: 1 or 0, empty when the party was never asked.
+fn answer(b: Option<bool>) -> String {
+    b.map_or(String::new(), |b| bit(b).to_string())
 }
 
 /// Time and event indicator, censored at the end of follow-up.
@@ -232,14 +237,14 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
         let r = &a.restitution;
         writeln!(
             out,
-            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             y.month,
             y.referral_day,
             y.age,
             if y.male { "male" } else { "female" },
             y.race.name(),
             y.offense.name(),
-            bit(y.second_arrest),
+            y.prior_arrests,
             y.risk,
             y.motivation,
             if a.consent.business_victim {
@@ -247,8 +252,8 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
             } else {
                 "individual"
             },
-            bit(a.consent.offender),
-            bit(a.consent.victim),
+            answer(a.consent.offender),
+            answer(a.consent.victim),
             a.disposition.group().name(),
             a.wait_days.map_or_else(String::new, |w| w.to_string()),
             a.disposition_day,
@@ -269,6 +274,7 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
             event1,
             conviction,
             convicted,
+            a.mode.map_or("", |m| m.name()),
         )?;
     }
     Ok(())

@@ -44,6 +44,7 @@ pub struct Scenario {
     /// Share of referrals randomized to the control arm (0: none).
     pub(crate) rct_control_share: f64,
     pub(crate) costs: crate::model::costs::CostParams,
+    pub(crate) court: crate::model::court::CourtParams,
 }
 
 impl Scenario {

@@ -27,8 +27,36 @@ pub struct RawScenario {
     pub restitution: RawRestitution,
     pub recidivism: RawRecidivism,
     pub treatment: RawTreatment,
+    pub court: RawCourt,
     pub design: RawDesign,
     pub costs: RawCosts,
+}
+
+/// The court path: how youths who are not mediated (declined, returned,
+/// the control arm) are processed, and what that does to rearrest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawCourt {
+    /// Mean days from referral (or from the return of a case that waited)
+    /// to the court's disposition, in [0, 3650]; 0 disposes on that day.
+    pub processing_days_mean: f64,
+    /// Standard deviation of those days (log-normal), in [0, 3650]; 0 gives
+    /// every case the mean.
+    pub processing_days_sd: f64,
+    /// Log hazard ratio of rearrest after court processing, relative to no
+    /// action, in [-10, 10]: the untreated world's hazard; mediated
+    /// youths are diverted from it.
+    pub log_hr: f64,
+}
+
+impl Default for RawCourt {
+    fn default() -> Self {
+        RawCourt {
+            processing_days_mean: 0.0,
+            processing_days_sd: 0.0,
+            log_hr: 0.0,
+        }
+    }
 }
 
 /// Costs and benefits, in dollars. Any cost may be given as
@@ -203,7 +231,12 @@ pub struct RawReferrals {
     /// Optional multipliers of `per_month` by intake month, cycled; each >= 0.
     /// Empty means a constant rate.
     pub monthly_multipliers: Vec<f64>,
-    /// Shares of ages 13, 14, 15, 16, 17 (five values summing to 1).
+    /// Youngest age referred, 10 to 17.
+    pub age_min: u8,
+    /// Oldest age referred, `age_min` to 17.
+    pub age_max: u8,
+    /// Shares of each age from `age_min` to `age_max` (one value per age,
+    /// summing to 1).
     pub age_shares: Vec<f64>,
     /// Share of boys, in [0, 1].
     pub male_share: f64,
@@ -211,8 +244,12 @@ pub struct RawReferrals {
     pub race_shares: RaceShares,
     /// Offense shares (sum to 1); `violent` is an opt-in extension.
     pub offense_shares: OffenseValues,
-    /// Share of youths on their second (rather than first) arrest, in [0, 1].
+    /// Share of youths with a prior arrest (on their second or later arrest,
+    /// rather than their first), in [0, 1].
     pub second_arrest_share: f64,
+    /// Among youths with a prior arrest, the shares with 1, 2, 3, ... prior
+    /// arrests (one to ten values, summing to 1).
+    pub prior_arrest_shares: Vec<f64>,
     /// Correlation of motivation with latent risk `z`, in [-1, 1].
     pub motivation_risk_correlation: f64,
 }
@@ -221,6 +258,10 @@ pub struct RawReferrals {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawConsent {
+    /// Who is asked first: `offender_first` (the victim is asked only after
+    /// the youth consents) or `victim_first` (the youth is asked only after
+    /// the victim consents).
+    pub order: ConsentOrder,
     /// `voluntary` (a logistic model) or `court_ordered` (always yes).
     pub offender_mode: OffenderMode,
     /// Voluntary consent probability of a reference youth (motivation 0,
@@ -322,6 +363,92 @@ pub struct RawMediation {
     pub service_hours_log_sd: f64,
     /// Probability an agreement includes an apology, in [0, 1].
     pub apology_probability: f64,
+    /// How consented cases are mediated: shares, agreement, hours and effect
+    /// by mode.
+    pub modes: RawModes,
+}
+
+/// The mediation modes; their shares of mediated cases sum to 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawModes {
+    /// A joint meeting of youth and victim (VOM as VORS runs it).
+    pub face_to_face: RawFaceToFace,
+    /// Shuttle mediation: the mediator meets each party separately; no
+    /// joint session.
+    pub indirect: RawMode,
+    /// A family-group or community conference: more participants, longer
+    /// preparation.
+    pub conference: RawMode,
+}
+
+/// The face-to-face mode: its agreement probability is
+/// `mediation.agreement_probability`, its hours the `mediators` hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawFaceToFace {
+    /// Share of mediated cases handled in this mode, in [0, 1].
+    pub share: f64,
+    /// Factor on the mediators' hours of a case (preparation, pre-meetings,
+    /// session), in [0, 20].
+    pub hours_scale: f64,
+    /// Factor on the treatment's log hazard ratio, in [0, 10]: 1 the full
+    /// effect, 0 none.
+    pub effect_scale: f64,
+}
+
+/// A mode other than face-to-face.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawMode {
+    /// Share of mediated cases handled in this mode, in [0, 1].
+    pub share: f64,
+    /// Probability that the mediation ends in a signed agreement, in [0, 1].
+    pub agreement_probability: f64,
+    /// Factor on the mediators' hours of a case (preparation, pre-meetings,
+    /// session), in [0, 20].
+    pub hours_scale: f64,
+    /// Factor on the treatment's log hazard ratio, in [0, 10]: 1 the full
+    /// effect, 0 none.
+    pub effect_scale: f64,
+}
+
+impl Default for RawModes {
+    fn default() -> Self {
+        RawModes {
+            face_to_face: RawFaceToFace {
+                share: 1.0,
+                hours_scale: 1.0,
+                effect_scale: 1.0,
+            },
+            indirect: RawMode {
+                share: 0.0,
+                agreement_probability: 0.85,
+                hours_scale: 1.5,
+                effect_scale: 0.5,
+            },
+            conference: RawMode {
+                share: 0.0,
+                agreement_probability: 0.90,
+                hours_scale: 2.5,
+                effect_scale: 1.0,
+            },
+        }
+    }
+}
+
+impl Default for RawFaceToFace {
+    fn default() -> Self {
+        RawModes::default().face_to_face
+    }
+}
+
+impl Default for RawMode {
+    /// Serde's fallback only: every mode table is merged onto its own
+    /// documented defaults before it is read (`keys::merged_with_defaults`).
+    fn default() -> Self {
+        RawModes::default().indirect
+    }
 }
 
 /// Stage 7: completing restitution, after mediation or on a court order.
@@ -351,6 +478,9 @@ pub struct RawCompletion {
     pub service_hours_log_odds: f64,
     /// Non-completers perform a uniform share of the hours in [0, this].
     pub partial_hours_max_share: f64,
+    /// Log-odds of completing (paying, performing service) per standard
+    /// deviation of the youth's latent risk `z`, in [-10, 10].
+    pub risk_log_odds: f64,
 }
 
 /// Treatment as usual: what the court orders a returned case, and completion.
@@ -391,6 +521,8 @@ pub struct RawRecidivism {
     pub offense_log_hr: OffenseValues,
     /// Log hazard ratio of a second arrest versus a first.
     pub second_arrest_log_hr: f64,
+    /// Log hazard ratio of each prior arrest beyond the first.
+    pub extra_prior_log_hr: f64,
     /// Log hazard ratio of boys versus girls.
     pub male_log_hr: f64,
     /// Log hazard ratio per year of age above 15.
@@ -414,6 +546,18 @@ pub struct RawTreatment {
     /// Factor on the log hazard ratio when all restitution agreed was
     /// completed, >= 0 (1 = no modification).
     pub restitution_completed_log_hr_scale: f64,
+    /// Factor on the log hazard ratio when the session ends without an
+    /// agreement, in [0, 1] (1 = the full effect, 0 = none).
+    pub no_agreement_effect_scale: f64,
+}
+
+/// Which party is asked to consent first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentOrder {
+    #[default]
+    OffenderFirst,
+    VictimFirst,
 }
 
 /// Offender consent mode.
@@ -518,6 +662,7 @@ impl Default for RawScenario {
             restitution: RawRestitution::default(),
             recidivism: RawRecidivism::default(),
             treatment: RawTreatment::default(),
+            court: RawCourt::default(),
             design: RawDesign::default(),
             costs: RawCosts::default(),
         }
@@ -539,6 +684,8 @@ impl Default for RawReferrals {
         RawReferrals {
             per_month: 40.0,
             monthly_multipliers: Vec::new(),
+            age_min: 13,
+            age_max: 17,
             age_shares: vec![0.15, 0.20, 0.22, 0.22, 0.21],
             male_share: 0.701,
             race_shares: RaceShares::default(),
@@ -551,6 +698,7 @@ impl Default for RawReferrals {
                 violent: 0.0,
             },
             second_arrest_share: 0.30,
+            prior_arrest_shares: vec![1.0],
             motivation_risk_correlation: -0.3,
         }
     }
@@ -559,6 +707,7 @@ impl Default for RawReferrals {
 impl Default for RawConsent {
     fn default() -> Self {
         RawConsent {
+            order: ConsentOrder::OffenderFirst,
             offender_mode: OffenderMode::Voluntary,
             offender_probability: 0.75,
             offender_motivation_log_odds: 1.0,
@@ -623,6 +772,7 @@ impl Default for RawMediation {
             service_hours_median: 20.0,
             service_hours_log_sd: 0.7,
             apology_probability: 0.8,
+            modes: RawModes::default(),
         }
     }
 }
@@ -636,6 +786,7 @@ impl Default for RawCompletion {
             service_probability: 0.6008,
             service_hours_log_odds: -1.644,
             partial_hours_max_share: 0.2,
+            risk_log_odds: 0.0,
         }
     }
 }
@@ -656,6 +807,7 @@ impl Default for RawCourtOrder {
                 service_probability: 0.0518,
                 service_hours_log_odds: -1.266,
                 partial_hours_max_share: 0.0,
+                risk_log_odds: 0.0,
             },
         }
     }
@@ -677,6 +829,7 @@ impl Default for RawRecidivism {
                 violent: 0.4,
             },
             second_arrest_log_hr: 0.3,
+            extra_prior_log_hr: 0.15,
             male_log_hr: 0.3,
             age_log_hr: 0.0,
             conviction_probability: 0.6,
@@ -692,6 +845,7 @@ impl Default for RawTreatment {
             half_life_months: 5.43,
             violent_log_hr_scale: 0.5,
             restitution_completed_log_hr_scale: 1.0,
+            no_agreement_effect_scale: 1.0,
         }
     }
 }

@@ -5,24 +5,35 @@
 use super::Scenario;
 use super::bounds::{MAX_INTAKE_MONTHS, MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS};
 use super::schema::{
-    CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario,
+    ConsentOrder, CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion,
+    RawScenario,
 };
 use crate::error::{Error, Result};
 use crate::model::consent::ConsentParams;
 use crate::model::costs::{CostParams, Uncertain};
-use crate::model::draws::{cumulative, logit};
+use crate::model::court::{CourtParams, Processing};
+use crate::model::draws::{cumulative, cumulative_of, logit};
 use crate::model::queue::max_mediators;
 use crate::model::queue::{DurationDistribution, MediatorParams};
 use crate::model::recidivism::{
-    FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly,
+    EffectScales, FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly,
 };
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
-use crate::model::session::{LogNormal, MediationParams};
+use crate::model::session::{LogNormal, MediationParams, ModeParams};
 
 /// Expected referrals of one replication at most (memory: about 300 bytes
 /// a youth, one replication per thread).
 const MAX_REFERRALS_PER_REPLICATION: f64 = 5e6;
+
+/// The ages a program may refer: youth diversion takes youths from age 10
+/// (the youngest age of criminal responsibility in most US states that set
+/// one) to 17.
+const MIN_AGE: u8 = 10;
+const MAX_AGE: u8 = 17;
+
+/// Most entries of `referrals.prior_arrest_shares` (1 to 10 priors).
+const MAX_PRIOR_ARRESTS: usize = 10;
 
 /// Tolerance on shares that must sum to 1.
 const SUM_TOLERANCE: f64 = 1e-6;
@@ -127,6 +138,29 @@ impl Checker<'_> {
         Ok(values)
     }
 
+    /// A list of shares, one per `names` entry (the list's length is
+    /// checked by the caller): each in [0, 1], summing to 1.
+    fn share_list(&self, key: &str, names: &[String], values: &[f64]) -> Result<Vec<f64>> {
+        for (i, v) in values.iter().enumerate() {
+            self.probability(&format!("{key}[{i}]"), *v)?;
+        }
+        let total: f64 = values.iter().sum();
+        if (total - 1.0).abs() > SUM_TOLERANCE {
+            let listed = names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| format!("{n}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(self.fail(
+                key,
+                format!("[{listed}]"),
+                &format!("must sum to 1 (they sum to {total})"),
+            ));
+        }
+        Ok(values.to_vec())
+    }
+
     fn offense_values(&self, key: &str, values: OffenseValues) -> Result<[f64; 6]> {
         let array = values.to_array();
         for (name, v) in OFFENSE_NAMES.iter().zip(array) {
@@ -176,6 +210,12 @@ impl Checker<'_> {
             partial_hours_max_share: self.probability(
                 &format!("{key}.partial_hours_max_share"),
                 raw.partial_hours_max_share,
+            )?,
+            risk_log_odds: self.within(
+                &format!("{key}.risk_log_odds"),
+                raw.risk_log_odds,
+                -10.0,
+                10.0,
             )?,
         })
     }
@@ -277,14 +317,56 @@ pub(super) fn validate(
             ),
         ));
     }
-    let ages: [f64; 5] = r.age_shares.as_slice().try_into().map_err(|_| {
-        c.fail(
+    for (key, age) in [("referrals.age_min", r.age_min), ("referrals.age_max", r.age_max)] {
+        if !(MIN_AGE..=MAX_AGE).contains(&age) {
+            return Err(c.fail(
+                key,
+                age,
+                &format!("must lie in [{MIN_AGE}, {MAX_AGE}] (youth diversion)"),
+            ));
+        }
+    }
+    if r.age_max < r.age_min {
+        return Err(c.fail(
+            "referrals.age_max",
+            r.age_max,
+            &format!("must be at least referrals.age_min ({})", r.age_min),
+        ));
+    }
+    let age_names: Vec<String> = (r.age_min..=r.age_max).map(|a| a.to_string()).collect();
+    if r.age_shares.len() != age_names.len() {
+        return Err(c.fail(
             "referrals.age_shares",
             format!("{:?}", r.age_shares),
-            "must list 5 shares, for ages 13, 14, 15, 16 and 17",
-        )
-    })?;
-    let ages = c.shares("referrals.age_shares", ["13", "14", "15", "16", "17"], ages)?;
+            &format!(
+                "must list {} shares, one for each age {} (referrals.age_min = {} to \
+                 referrals.age_max = {})",
+                age_names.len(),
+                age_names.join(", "),
+                r.age_min,
+                r.age_max
+            ),
+        ));
+    }
+    let ages = c.share_list("referrals.age_shares", &age_names, &r.age_shares)?;
+    let prior_names: Vec<String> = (1..=r.prior_arrest_shares.len())
+        .map(|n| format!("{n} prior"))
+        .collect();
+    if !(1..=MAX_PRIOR_ARRESTS).contains(&r.prior_arrest_shares.len()) {
+        return Err(c.fail(
+            "referrals.prior_arrest_shares",
+            format!("{:?}", r.prior_arrest_shares),
+            &format!(
+                "must list 1 to {MAX_PRIOR_ARRESTS} shares: of youths with 1, 2, 3, ... prior \
+                 arrests among those with any (e.g. [1.0]: every such youth is on a second arrest)"
+            ),
+        ));
+    }
+    let priors = c.share_list(
+        "referrals.prior_arrest_shares",
+        &prior_names,
+        &r.prior_arrest_shares,
+    )?;
     let races = c.shares(
         "referrals.race_shares",
         ["hispanic", "black", "white", "asian", "unspecified"],
@@ -298,12 +380,14 @@ pub(super) fn validate(
     let referral = ReferralParams {
         per_month,
         monthly_multipliers: r.monthly_multipliers.clone(),
-        age_cumulative: cumulative(ages),
+        age_min: r.age_min,
+        age_cumulative: cumulative_of(&ages),
         male_share: c.probability("referrals.male_share", r.male_share)?,
         race_cumulative: cumulative(races),
         offense_cumulative: cumulative(offenses),
         second_arrest_share: c
             .probability("referrals.second_arrest_share", r.second_arrest_share)?,
+        prior_arrest_cumulative: cumulative_of(&priors),
         motivation_risk_correlation: c.within(
             "referrals.motivation_risk_correlation",
             r.motivation_risk_correlation,
@@ -316,6 +400,7 @@ pub(super) fn validate(
     let k = &raw.consent;
     let consent = ConsentParams {
         court_ordered: k.offender_mode == OffenderMode::CourtOrdered,
+        victim_first: k.order == ConsentOrder::VictimFirst,
         offender_intercept: logit(
             c.probability("consent.offender_probability", k.offender_probability)?,
         ),
@@ -447,9 +532,42 @@ pub(super) fn validate(
 
     // Mediation.
     let m = &raw.mediation;
+    let md = &m.modes;
+    let mode_shares = c.shares(
+        "mediation.modes",
+        ["face_to_face.share", "indirect.share", "conference.share"],
+        [md.face_to_face.share, md.indirect.share, md.conference.share],
+    )?;
+    let hours_scale = |key: &str, v: f64| c.within(&format!("mediation.modes.{key}.hours_scale"), v, 0.0, 20.0);
+    let effect_scale =
+        |key: &str, v: f64| c.within(&format!("mediation.modes.{key}.effect_scale"), v, 0.0, 10.0);
+    let modes = [
+        ModeParams {
+            agreement_probability: c
+                .probability("mediation.agreement_probability", m.agreement_probability)?,
+            hours_scale: hours_scale("face_to_face", md.face_to_face.hours_scale)?,
+            effect_scale: effect_scale("face_to_face", md.face_to_face.effect_scale)?,
+        },
+        ModeParams {
+            agreement_probability: c.probability(
+                "mediation.modes.indirect.agreement_probability",
+                md.indirect.agreement_probability,
+            )?,
+            hours_scale: hours_scale("indirect", md.indirect.hours_scale)?,
+            effect_scale: effect_scale("indirect", md.indirect.effect_scale)?,
+        },
+        ModeParams {
+            agreement_probability: c.probability(
+                "mediation.modes.conference.agreement_probability",
+                md.conference.agreement_probability,
+            )?,
+            hours_scale: hours_scale("conference", md.conference.hours_scale)?,
+            effect_scale: effect_scale("conference", md.conference.effect_scale)?,
+        },
+    ];
     let mediation = MediationParams {
-        agreement_probability: c
-            .probability("mediation.agreement_probability", m.agreement_probability)?,
+        mode_cumulative: cumulative(mode_shares),
+        modes,
         monetary_probability: c
             .probability("mediation.monetary_probability", m.monetary_probability)?,
         amount: c.log_normal(
@@ -567,18 +685,26 @@ pub(super) fn validate(
         0.0,
         10.0,
     )?;
-    let (untreated, treated) = RecidivismParams::tables(
-        &baseline,
-        &log_hr,
-        violent_scale,
-        restitution_completed_scale,
-    );
+    let no_agreement_scale = c.probability(
+        "treatment.no_agreement_effect_scale",
+        t.no_agreement_effect_scale,
+    )?;
+    let court_log_hr = c.within("court.log_hr", raw.court.log_hr, -10.0, 10.0)?;
+    let scales = EffectScales {
+        violent: violent_scale,
+        restitution_completed: restitution_completed_scale,
+        no_agreement: no_agreement_scale,
+        modes: modes.map(|m| m.effect_scale),
+    };
+    let (no_action, untreated, treated) =
+        RecidivismParams::tables(&baseline, court_log_hr, &log_hr, &scales);
     let log_hr_key = |key: &str, v: f64| c.within(key, v, -10.0, 10.0);
     let offense_log_hr = c.offense_values("recidivism.offense_log_hr", h.offense_log_hr)?;
     for (name, v) in OFFENSE_NAMES.iter().zip(offense_log_hr) {
         log_hr_key(&format!("recidivism.offense_log_hr.{name}"), v)?;
     }
     let recidivism = RecidivismParams {
+        no_action,
         untreated,
         treated,
         restitution_modifies_effect: restitution_completed_scale != 1.0,
@@ -588,6 +714,7 @@ pub(super) fn validate(
             "recidivism.second_arrest_log_hr",
             h.second_arrest_log_hr,
         )?,
+        extra_prior_log_hr: log_hr_key("recidivism.extra_prior_log_hr", h.extra_prior_log_hr)?,
         male_log_hr: log_hr_key("recidivism.male_log_hr", h.male_log_hr)?,
         age_log_hr: log_hr_key("recidivism.age_log_hr", h.age_log_hr)?,
         conviction_probability: c.probability(
@@ -600,6 +727,29 @@ pub(super) fn validate(
             0.0,
             120.0,
         )?,
+    };
+
+    let processing_days_mean = c.within(
+        "court.processing_days_mean",
+        raw.court.processing_days_mean,
+        0.0,
+        3650.0,
+    )?;
+    let processing_days_sd = c.within(
+        "court.processing_days_sd",
+        raw.court.processing_days_sd,
+        0.0,
+        3650.0,
+    )?;
+    if processing_days_sd > 0.0 && processing_days_mean == 0.0 {
+        return Err(c.fail(
+            "court.processing_days_sd",
+            processing_days_sd,
+            "needs court.processing_days_mean above 0 (days cannot vary around a mean of 0)",
+        ));
+    }
+    let court = CourtParams {
+        processing: Processing::from_mean_sd(processing_days_mean, processing_days_sd),
     };
 
     let rct_control_share = raw.design.rct_control_share;
@@ -648,6 +798,7 @@ pub(super) fn validate(
 
     Ok(Scenario {
         costs,
+        court,
         rct_control_share,
         raw,
         source_sha256,

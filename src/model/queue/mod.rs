@@ -77,12 +77,14 @@ impl DurationDistribution {
 }
 
 impl MediatorParams {
-    /// A consented case as the queue sees it, read from the youth's draws.
+    /// A consented case as the queue sees it, read from the youth's draws;
+    /// `hours_scale` is its mediation mode's factor on the mediators' hours.
     pub fn queue_case(
         &self,
         youth: &Youth,
         draws: &YouthDraws,
         recidivism: &RecidivismParams,
+        hours_scale: f64,
     ) -> QueueCase {
         let u = &draws.u;
         let premeetings = if u[slot::PREMEETING] < self.premeeting_share {
@@ -99,7 +101,7 @@ impl MediatorParams {
             rearrest_day: recidivism
                 .untreated_first_rearrest(youth, u[slot::WAIT_REARREST])
                 .map(|months| youth.referral_day + months * DAYS_PER_MONTH),
-            hours_per_mediator: self.preparation_hours + premeetings + session,
+            hours_per_mediator: (self.preparation_hours + premeetings + session) * hours_scale,
         }
     }
 
