@@ -18,7 +18,14 @@ type Summary = HashMap<(String, String, String), SummaryRow>;
 fn run(dir: &Path, reps: u32, sets: &[&str], agents: bool) -> Summary {
     let mut cmd = vomsim();
     cmd.args(["run", repo("scenarios/vors_la.toml").to_str().unwrap()])
-        .args(["--quiet", "--seed", "7", "--reps", &reps.to_string(), "--out"])
+        .args([
+            "--quiet",
+            "--seed",
+            "7",
+            "--reps",
+            &reps.to_string(),
+            "--out",
+        ])
         .arg(dir);
     for set in sets {
         cmd.args(["--set", set]);
@@ -193,7 +200,11 @@ fn ages_from_ten_and_prior_arrest_counts() {
     // About 2,400 youths: a share's standard error is at most 0.01; 0.05
     // is 5 of them.
     for (n, expected) in [(0, 0.5), (1, 0.25), (2, 0.15), (3, 0.10)] {
-        assert!((share(n) - expected).abs() < 0.05, "{n} priors: {}", share(n));
+        assert!(
+            (share(n) - expected).abs() < 0.05,
+            "{n} priors: {}",
+            share(n)
+        );
     }
     assert!(priors.iter().all(|&p| p <= 3));
 }
@@ -344,7 +355,14 @@ fn example_scenarios_validate_and_run() {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let dir = tmp.path().join(&name);
         vomsim()
-            .args(["run", path.to_str().unwrap(), "--quiet", "--reps", "3", "--out"])
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--quiet",
+                "--reps",
+                "3",
+                "--out",
+            ])
             .arg(&dir)
             .assert()
             .success();
@@ -353,6 +371,24 @@ fn example_scenarios_validate_and_run() {
             .iter()
             .map(|m| mean(&s, "mediation_mode", m, ""))
             .sum();
-        assert!((modes - mean(&s, "share", "mediated", "")).abs() < 1e-12, "{name}");
+        assert!(
+            (modes - mean(&s, "share", "mediated", "")).abs() < 1e-12,
+            "{name}"
+        );
     }
+}
+
+#[test]
+fn the_face_to_face_agreement_probability_is_the_programs() {
+    vomsim()
+        .args(["validate", repo("scenarios/vors_la.toml").to_str().unwrap()])
+        .args([
+            "--set",
+            "mediation.modes.face_to_face.agreement_probability=0.8",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "did you mean `mediation.agreement_probability`?",
+        ));
 }

@@ -136,9 +136,11 @@ pub(crate) fn simulate(
                     session_day,
                     Some(assigned_day - referral_day),
                 ),
-                CaseFate::Returned { day } => {
-                    (Disposition::ReturnedWait, court(day), Some(day - referral_day))
-                }
+                CaseFate::Returned { day } => (
+                    Disposition::ReturnedWait,
+                    court(day),
+                    Some(day - referral_day),
+                ),
             }
         };
 

@@ -81,7 +81,8 @@ impl Default for DesignTally {
 /// A youth's stratum of observed covariates.
 pub fn stratum(youth: &Youth) -> usize {
     let age_band = usize::from(youth.age >= 16);
-    ((youth.offense as usize * 2 + usize::from(youth.prior_arrests > 0)) * 2 + usize::from(youth.male))
+    ((youth.offense as usize * 2 + usize::from(youth.prior_arrests > 0)) * 2
+        + usize::from(youth.male))
         * 2
         + age_band
 }

@@ -312,6 +312,9 @@ mod tests {
         let (no_action, untreated, treated) =
             RecidivismParams::tables(&monthly, 2f64.ln(), &[0.0; 30], &EffectScales::NONE);
         assert!((untreated[30] - 2.0 * no_action[30]).abs() < 1e-12);
-        assert_eq!(treated[0], no_action, "the mediated are diverted from court");
+        assert_eq!(
+            treated[0], no_action,
+            "the mediated are diverted from court"
+        );
     }
 }

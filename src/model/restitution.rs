@@ -110,7 +110,8 @@ impl CompletionParams {
             ..Restitution::default()
         };
         if obligations.amount > 0.0 {
-            out.payment_completed = u[slot::PAYMENT] < self.payment_probability(obligations.amount, risk);
+            out.payment_completed =
+                u[slot::PAYMENT] < self.payment_probability(obligations.amount, risk);
             out.paid = if out.payment_completed {
                 obligations.amount
             } else {

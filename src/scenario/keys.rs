@@ -30,8 +30,10 @@ pub(super) fn check_known(
             None => {
                 return Err(Error::UnknownKey {
                     origin: origin.to_string(),
+                    suggestion: elsewhere(&path)
+                        .map(str::to_string)
+                        .or_else(|| nearest(key, defaults).map(|k| join(prefix, k))),
                     key: path,
-                    suggestion: nearest(key, defaults).map(|k| join(prefix, k)),
                 });
             }
             Some(Value::Table(sub_defaults)) => {
@@ -103,10 +105,13 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
         let so_far = parts[..i].join(".");
         match level.get(*part) {
             None => {
+                let path = join(&so_far, part);
                 return Err(Error::UnknownKey {
                     origin: "--set".to_string(),
-                    key: join(&so_far, part),
-                    suggestion: nearest(part, level).map(|k| join(&so_far, k)),
+                    suggestion: elsewhere(&path)
+                        .map(str::to_string)
+                        .or_else(|| nearest(part, level).map(|k| join(&so_far, k))),
+                    key: path,
                 });
             }
             Some(Value::Table(sub)) if i + 1 < parts.len() => level = sub,
@@ -182,6 +187,18 @@ fn join(prefix: &str, key: &str) -> String {
 
 /// The valid key at this level closest to `key` by edit distance, if any is
 /// close enough to be a plausible typo.
+/// Keys a user may look for in one place that live in another: the
+/// face-to-face mode's agreement probability is the program's
+/// `mediation.agreement_probability` (one number, one key).
+fn elsewhere(path: &str) -> Option<&'static str> {
+    match path {
+        "mediation.modes.face_to_face.agreement_probability" => {
+            Some("mediation.agreement_probability")
+        }
+        _ => None,
+    }
+}
+
 fn nearest<'a>(key: &str, level: &'a Table) -> Option<&'a str> {
     nearest_name(key, level.keys().map(String::as_str))
 }

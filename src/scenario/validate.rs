@@ -5,8 +5,7 @@
 use super::Scenario;
 use super::bounds::{MAX_INTAKE_MONTHS, MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS};
 use super::schema::{
-    ConsentOrder, CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion,
-    RawScenario,
+    ConsentOrder, CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario,
 };
 use crate::error::{Error, Result};
 use crate::model::consent::ConsentParams;
@@ -317,7 +316,10 @@ pub(super) fn validate(
             ),
         ));
     }
-    for (key, age) in [("referrals.age_min", r.age_min), ("referrals.age_max", r.age_max)] {
+    for (key, age) in [
+        ("referrals.age_min", r.age_min),
+        ("referrals.age_max", r.age_max),
+    ] {
         if !(MIN_AGE..=MAX_AGE).contains(&age) {
             return Err(c.fail(
                 key,
@@ -536,9 +538,14 @@ pub(super) fn validate(
     let mode_shares = c.shares(
         "mediation.modes",
         ["face_to_face.share", "indirect.share", "conference.share"],
-        [md.face_to_face.share, md.indirect.share, md.conference.share],
+        [
+            md.face_to_face.share,
+            md.indirect.share,
+            md.conference.share,
+        ],
     )?;
-    let hours_scale = |key: &str, v: f64| c.within(&format!("mediation.modes.{key}.hours_scale"), v, 0.0, 20.0);
+    let hours_scale =
+        |key: &str, v: f64| c.within(&format!("mediation.modes.{key}.hours_scale"), v, 0.0, 20.0);
     let effect_scale =
         |key: &str, v: f64| c.within(&format!("mediation.modes.{key}.effect_scale"), v, 0.0, 10.0);
     let modes = [
