@@ -75,8 +75,7 @@ fn bench(c: &mut Criterion) {
                     )
                 })
                 .unwrap();
-            let diagnosis =
-                vomsim::measure::diagnosis::diagnose(&result.catalog, &result.values, false);
+            let diagnosis = vomsim::measure::diagnosis::diagnose(&result.catalog, &result.values);
             output
                 .write_file("diagnosis.csv", |w| {
                     csv::write_diagnosis(w, None, true, &diagnosis)

@@ -11,13 +11,24 @@ use std::collections::BTreeSet;
 use common::repo;
 use vomsim::measure::metrics::catalog;
 use vomsim::measure::names::{group, metric};
+use vomsim::model::design::Shape;
 
 #[test]
 fn the_tally_emits_exactly_the_catalogued_names() {
     let mut metrics = BTreeSet::new();
     let mut groups = BTreeSet::new();
-    for randomized in [false, true] {
-        for key in catalog(14, randomized) {
+    let shapes = [
+        (false, false, false),
+        (true, false, true),
+        (true, true, false),
+    ]
+    .map(|(randomized, after_consent, pool)| Shape {
+        randomized,
+        after_consent,
+        pool,
+    });
+    for shape in shapes {
+        for key in catalog(14, shape) {
             assert!(
                 metric::ALL.contains(&key.metric),
                 "uncatalogued metric {}",

@@ -188,7 +188,7 @@ proptest! {
             }
         }
 
-        let keys = catalog(scenario.program_months(), scenario.randomized());
+        let keys = catalog(scenario.program_months(), scenario.shape());
         let find = |metric: &str, group: &str, month: u32| {
             keys.iter().position(|k| k.metric == metric && k.group == group && k.month == Some(month)).map(|i| values[i])
         };

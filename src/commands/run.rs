@@ -90,7 +90,7 @@ fn write_run(
             &result.values,
         )
     })?;
-    let diagnosis = diagnosis::diagnose(&result.catalog, &result.values, scenario.randomized());
+    let diagnosis = diagnosis::diagnose(&result.catalog, &result.values);
     output.write_file("diagnosis.csv", |w| {
         csv::write_diagnosis(w, None, true, &diagnosis)
     })?;

@@ -141,7 +141,7 @@ pub fn estimate(
 ) -> Estimate {
     let values_per_rep = match keeps {
         Keeps::MetricValues => {
-            crate::measure::metrics::catalog(scenario.program_months(), scenario.randomized()).len()
+            crate::measure::metrics::catalog(scenario.program_months(), scenario.shape()).len()
                 as u64
         }
         Keeps::QueueStats => 3,

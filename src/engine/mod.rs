@@ -139,7 +139,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
         records
     });
     Ok(RunResult {
-        catalog: metrics::catalog(scenario.program_months(), scenario.randomized()),
+        catalog: metrics::catalog(scenario.program_months(), scenario.shape()),
         values,
         agents,
         wall_seconds: started.elapsed().as_secs_f64(),

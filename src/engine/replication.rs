@@ -5,7 +5,7 @@
 //! taken through consent, the wait, mediation or the return to the agency,
 //! restitution and recidivism. They live only as long as the replication.
 
-use crate::measure::metrics::{Disposition, Tally};
+use crate::measure::metrics::{CaseRecord, Disposition, Tally};
 use crate::model::consent::Consent;
 use crate::model::draws::{self, YouthDraws, slot};
 use crate::model::queue::{CaseFate, run_queue};
@@ -74,15 +74,19 @@ pub(crate) fn simulate(
     let costs = scenario
         .costs
         .draw(replication_key, scenario.intake_months() as usize);
-    let mut tally = Tally::new(months, scenario.randomized(), costs);
+    let shape = scenario.shape();
+    let mut tally = Tally::new(months, shape, costs);
     let (mut cases, order) = referrals(scenario, replication_key);
 
-    // Randomization (a youth in the control arm is never offered mediation,
-    // so nobody is asked), consent, then the queue of cases both parties
-    // agreed to, in arrival order.
-    let control: Vec<bool> = cases
+    // Randomization and consent, then the queue of cases both parties
+    // agreed to, in arrival order. Randomized before consent, a youth in
+    // the control arm is never offered mediation, so nobody is asked; a
+    // consent-first trial randomizes only cases both parties agreed to.
+    let design = &scenario.design;
+    let arm = |youth_draws: &YouthDraws| youth_draws.u[slot::ARM] < design.rct_control_share;
+    let mut control: Vec<bool> = cases
         .iter()
-        .map(|(_, youth_draws)| youth_draws.u[slot::ARM] < scenario.rct_control_share)
+        .map(|(_, youth_draws)| !shape.after_consent && arm(youth_draws))
         .collect();
     let consents: Vec<Consent> = cases
         .iter()
@@ -95,11 +99,16 @@ pub(crate) fn simulate(
             }
         })
         .collect();
+    if shape.after_consent {
+        for ((c, consent), (_, youth_draws)) in control.iter_mut().zip(&consents).zip(&cases) {
+            *c = consent.both() && arm(youth_draws);
+        }
+    }
     let mut queue_cases = Vec::with_capacity(cases.len());
     for &i in &order {
         let ((youth, youth_draws), consent) = (&cases[i as usize], &consents[i as usize]);
         tally.add_referral(youth.month as usize, consent);
-        if consent.both() {
+        if consent.both() && !control[i as usize] {
             let mode = scenario.mediation.mode(youth_draws);
             queue_cases.push(scenario.mediators.queue_case(
                 youth,
@@ -190,16 +199,17 @@ pub(crate) fn simulate(
             .recidivism
             .potential_outcomes(youth, modifier, youth_draws);
 
-        let session = agreement.map(|a| (mode, a.reached));
-        tally.add(
+        tally.add(&CaseRecord {
             youth,
             disposition,
-            &restitution,
-            &outcomes,
+            restitution: &restitution,
+            outcomes: &outcomes,
             wait_days,
             disposition_day,
-            session,
-        );
+            session: agreement.map(|a| (mode, a.reached)),
+            business_victim: consent.business_victim,
+            in_trial: !shape.after_consent || consent.both(),
+        });
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
                 youth: *youth,
@@ -214,5 +224,30 @@ pub(crate) fn simulate(
             });
         }
     }
+    if shape.pool {
+        add_pool(scenario, replication_key, &mut tally);
+    }
     tally
+}
+
+/// The comparison pool: youths of the same population, never referred,
+/// processed by the court (court as usual), with their latent risk shifted
+/// by `design.comparison_pool_risk_shift`. Their own streams, so a pool
+/// changes no referred youth.
+fn add_pool(scenario: &Scenario, replication_key: u64, tally: &mut Tally) {
+    let mut arrivals = draws::pool_rng(replication_key);
+    for month in 0..scenario.intake_months() {
+        for index in 0..scenario.design.pool_count(&mut arrivals) {
+            let mut youth_draws = YouthDraws::pool(replication_key, month, index);
+            let mut youth = scenario.referral.youth(month, index, &youth_draws);
+            youth.risk += scenario.design.pool_risk_shift;
+            let business_victim = scenario.consent.business_victim(&youth, &youth_draws);
+            let outcomes = scenario.recidivism.potential_outcomes(
+                &youth,
+                treated_index(false, false, true, Mode::FaceToFace),
+                &mut youth_draws,
+            );
+            tally.add_pool(&youth, business_victim, &outcomes);
+        }
+    }
 }

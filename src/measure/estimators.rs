@@ -17,15 +17,23 @@
 //! - `stratified`: the same comparison, Mantel-Haenszel risk ratio across
 //!   strata of the observed covariates (offense, first or second arrest,
 //!   sex, age band 13-15 or 16-17); Greenland-Robins (1985) variance.
-//! - `rct_itt`: offered arm vs control arm, when the scenario randomizes;
-//!   Katz interval.
+//! - `matched`, `ipw`: the mediated against the comparison pool (or, without
+//!   one, everyone not mediated), matched or weighted on a propensity score
+//!   of the observed covariates (see `super::propensity`).
+//! - `rct_itt`: offered arm vs control arm, when the scenario randomizes
+//!   before consent; Katz interval.
+//! - `rct_consent_first`: the same contrast when the scenario randomizes
+//!   only consented cases (`design.randomize_after_consent`): its ITT is the
+//!   effect on the consenters offered mediation; Katz interval.
 //! - `rct_cace`: the effect on those who took part, from the randomized
 //!   arms: the untreated risk of participants is the control arm's risk less
 //!   the non-participants' share, divided by the participation rate
 //!   (DESIGN.md); delta-method interval on the log scale.
 
 use crate::measure::names::group;
+use crate::measure::propensity::Adjusted;
 use crate::measure::stats::Z95;
+use crate::model::design::Shape;
 use crate::model::referral::Youth;
 use crate::model::time::EFFECT_MONTHS;
 
@@ -218,8 +226,14 @@ pub enum Estimator {
     /// The VORS comparison, Mantel-Haenszel across strata of the observed
     /// covariates; Greenland-Robins interval.
     Stratified,
+    /// Mediated vs the comparison, 1:1 matched on a propensity score.
+    Matched,
+    /// Mediated vs the comparison, ATT-weighted by a propensity score.
+    Ipw,
     /// Offered arm vs control arm (randomized scenarios); Katz interval.
     RctItt,
+    /// Offered arm vs control arm of a trial randomizing consented cases.
+    RctConsentFirst,
     /// The complier effect from the randomized arms; delta-method interval.
     RctCace,
 }
@@ -232,17 +246,22 @@ pub(crate) struct DesignInputs<'a> {
     pub not_mediated: (u64, u64),
     pub victim_declined: (u64, u64),
     pub design: &'a DesignTally,
+    /// The matched and weighted designs' estimates.
+    pub adjusted: &'a Adjusted,
     /// Index into the effect months.
     pub k: usize,
 }
 
 impl Estimator {
     /// Every estimator, in output order.
-    pub const ALL: [Estimator; 5] = [
+    pub const ALL: [Estimator; 8] = [
         Estimator::Naive,
         Estimator::VorsDesign,
         Estimator::Stratified,
+        Estimator::Matched,
+        Estimator::Ipw,
         Estimator::RctItt,
+        Estimator::RctConsentFirst,
         Estimator::RctCace,
     ];
 
@@ -252,7 +271,10 @@ impl Estimator {
             Estimator::Naive => group::NAIVE,
             Estimator::VorsDesign => group::VORS_DESIGN,
             Estimator::Stratified => group::STRATIFIED,
+            Estimator::Matched => group::MATCHED,
+            Estimator::Ipw => group::IPW,
             Estimator::RctItt => group::RCT_ITT,
+            Estimator::RctConsentFirst => group::RCT_CONSENT_FIRST,
             Estimator::RctCace => group::RCT_CACE,
         }
     }
@@ -261,22 +283,28 @@ impl Estimator {
     /// randomized intention-to-treat contrast, which aims at the true ITT.
     pub fn estimand(self) -> &'static str {
         match self {
-            Estimator::RctItt => group::TRUE_ITT,
+            Estimator::RctItt | Estimator::RctConsentFirst => group::TRUE_ITT,
             _ => group::TRUE_ATT,
         }
     }
 
-    /// Whether it needs a randomized control arm.
-    pub fn randomized_only(self) -> bool {
-        matches!(self, Estimator::RctItt | Estimator::RctCace)
+    /// Whether a scenario of this shape reports it: the randomized ones
+    /// only when the scenario randomizes (`rct_itt` before consent,
+    /// `rct_consent_first` after).
+    pub fn reported(self, shape: Shape) -> bool {
+        match self {
+            Estimator::RctItt => shape.randomized && !shape.after_consent,
+            Estimator::RctConsentFirst => shape.after_consent,
+            Estimator::RctCace => shape.randomized,
+            _ => true,
+        }
     }
 
-    /// The estimators a scenario reports, in output order: the randomized
-    /// ones only when the scenario randomizes.
-    pub fn in_output(randomized: bool) -> impl Iterator<Item = Estimator> {
+    /// The estimators a scenario of this shape reports, in output order.
+    pub fn in_output(shape: Shape) -> impl Iterator<Item = Estimator> {
         Estimator::ALL
             .into_iter()
-            .filter(move |e| randomized || !e.randomized_only())
+            .filter(move |e| e.reported(shape))
     }
 
     /// Its estimate and nominal 95% interval at one effect month.
@@ -296,7 +324,9 @@ impl Estimator {
                     .iter()
                     .map(|[t, c]| (t.events[k], t.youths, c.events[k], c.youths)),
             ),
-            Estimator::RctItt => katz(
+            Estimator::Matched => i.adjusted.matched[k],
+            Estimator::Ipw => i.adjusted.ipw[k],
+            Estimator::RctItt | Estimator::RctConsentFirst => katz(
                 d.offered.events[k],
                 d.offered.youths,
                 d.control.events[k],
@@ -317,9 +347,27 @@ mod tests {
 
     #[test]
     fn estimators_name_their_groups_and_estimands() {
-        let names: Vec<&str> = Estimator::in_output(false).map(Estimator::name).collect();
-        assert_eq!(names, ["naive", "vors_design", "stratified"]);
-        assert_eq!(Estimator::in_output(true).count(), 5);
+        let names: Vec<&str> = Estimator::in_output(Shape::default())
+            .map(Estimator::name)
+            .collect();
+        assert_eq!(
+            names,
+            ["naive", "vors_design", "stratified", "matched", "ipw"]
+        );
+        let randomized = Shape {
+            randomized: true,
+            ..Shape::default()
+        };
+        let names: Vec<&str> = Estimator::in_output(randomized)
+            .map(Estimator::name)
+            .collect();
+        assert!(names.contains(&"rct_itt") && names.contains(&"rct_cace"));
+        let after = Shape {
+            after_consent: true,
+            ..randomized
+        };
+        let names: Vec<&str> = Estimator::in_output(after).map(Estimator::name).collect();
+        assert!(names.contains(&"rct_consent_first") && !names.contains(&"rct_itt"));
         assert_eq!(Estimator::RctItt.estimand(), "true_itt");
         assert_eq!(Estimator::RctCace.estimand(), "true_att");
     }

@@ -9,9 +9,11 @@
 
 use crate::measure::estimators::{self, Counts, DesignInputs, DesignTally, Estimate, Estimator};
 use crate::measure::names::{group, metric};
+use crate::measure::propensity::{self, StudyYouth};
 use crate::measure::stats::{kaplan_meier, quantile_sorted};
 use crate::model::consent::Consent;
 use crate::model::costs::{CostTally, Costs};
+use crate::model::design::Shape;
 use crate::model::queue::Caseload;
 use crate::model::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
@@ -57,10 +59,13 @@ pub enum Group {
     MediatedUntreated,
     /// The randomized control arm (only when the scenario randomizes).
     RctControl,
+    /// The court-processed comparison pool, never referred (only when the
+    /// scenario has one).
+    ComparisonPool,
 }
 
 /// Number of groups.
-const GROUPS: usize = 8;
+const GROUPS: usize = 9;
 
 /// Length of the intervals of the piecewise hazard ratio, months.
 pub const HAZARD_INTERVAL_MONTHS: usize = 6;
@@ -76,6 +81,7 @@ impl Group {
         Group::NotMediated,
         Group::MediatedUntreated,
         Group::RctControl,
+        Group::ComparisonPool,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +94,7 @@ impl Group {
             Group::NotMediated => group::NOT_MEDIATED,
             Group::MediatedUntreated => group::MEDIATED_UNTREATED,
             Group::RctControl => group::RCT_CONTROL,
+            Group::ComparisonPool => group::COMPARISON_POOL,
         }
     }
 }
@@ -128,9 +135,9 @@ impl RestitutionTally {
 /// follow-up month they fall in (month m holds times in (m-1, m]).
 #[derive(Debug, Clone)]
 pub(crate) struct Tally {
-    /// Whether the scenario randomizes (the control arm and its estimators
-    /// are reported only then).
-    pub randomized: bool,
+    /// The design's arms and groups (the control arm, the comparison pool
+    /// and their estimators are reported only when the scenario has them).
+    pub shape: Shape,
     pub youths: [u64; GROUPS],
     pub rearrest: [[u64; FOLLOW_UP_MONTHS]; GROUPS],
     pub reconviction: [[u64; FOLLOW_UP_MONTHS]; GROUPS],
@@ -138,6 +145,10 @@ pub(crate) struct Tally {
     pub person_months: [[f64; INTERVALS]; GROUPS],
     /// What the study designs need.
     pub design: DesignTally,
+    /// What a study observes of the mediated and of the comparison (the
+    /// pool, or without one everyone not mediated), for the matched and
+    /// weighted designs.
+    pub study: Vec<StudyYouth>,
     /// Every youth's first rearrest under `T0` and `T1` (for the ATE).
     pub everyone: [[u64; FOLLOW_UP_MONTHS]; 2],
     /// Restitution of the mediated and of the victim-declined comparison.
@@ -167,14 +178,15 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// An empty tally reporting `months` program months of caseload.
-    pub fn new(months: usize, randomized: bool, costs: Costs) -> Tally {
+    pub fn new(months: usize, shape: Shape, costs: Costs) -> Tally {
         Tally {
-            randomized,
+            shape,
             youths: [0; GROUPS],
             rearrest: [[0; FOLLOW_UP_MONTHS]; GROUPS],
             reconviction: [[0; FOLLOW_UP_MONTHS]; GROUPS],
             person_months: [[0.0; INTERVALS]; GROUPS],
             design: DesignTally::default(),
+            study: Vec::new(),
             everyone: [[0; FOLLOW_UP_MONTHS]; 2],
             restitution: [RestitutionTally::default(); 2],
             obligated: [0; GROUPS],
@@ -276,19 +288,19 @@ impl Tally {
         money.averted_discounted += discounted(untreated) - discounted(realized);
     }
 
-    /// Adds one youth; `session` is a mediated youth's mode and whether the
-    /// session ended in agreement.
-    #[allow(clippy::too_many_arguments)]
-    pub fn add(
-        &mut self,
-        youth: &Youth,
-        disposition: Disposition,
-        restitution: &Restitution,
-        outcomes: &PotentialOutcomes,
-        wait_days: Option<f64>,
-        disposition_day: f64,
-        session: Option<(Mode, bool)>,
-    ) {
+    /// Adds one referred youth.
+    pub fn add(&mut self, case: &CaseRecord) {
+        let CaseRecord {
+            youth,
+            disposition,
+            restitution,
+            outcomes,
+            wait_days,
+            disposition_day,
+            session,
+            business_victim,
+            in_trial,
+        } = *case;
         if let Some(w) = wait_days {
             self.waits.push(w);
         }
@@ -326,6 +338,12 @@ impl Tally {
                 counts[month_index(t)] += 1;
             }
         }
+        // The adjusted designs compare the mediated with the pool when there
+        // is one, else with everyone not mediated.
+        if mediated || !self.shape.pool {
+            self.study
+                .push(StudyYouth::new(youth, business_victim, mediated, rearrest));
+        }
 
         let design = &mut self.design;
         match disposition {
@@ -335,7 +353,7 @@ impl Tally {
             }
             _ => {}
         }
-        if self.randomized {
+        if self.shape.randomized && in_trial {
             if disposition == Disposition::Control {
                 design.control.add(rearrest);
             } else {
@@ -349,6 +367,45 @@ impl Tally {
             }
         }
     }
+
+    /// Adds one youth of the comparison pool: never referred, processed by
+    /// the court (its untreated world).
+    pub fn add_pool(&mut self, youth: &Youth, business_victim: bool, outcomes: &PotentialOutcomes) {
+        let (rearrest, reconviction) = (outcomes.rearrest[0], outcomes.reconviction[0]);
+        self.count(Group::ComparisonPool, rearrest, reconviction);
+        self.study
+            .push(StudyYouth::new(youth, business_victim, false, rearrest));
+    }
+
+    /// The groups this tally reports, in output order.
+    pub fn groups(&self) -> Vec<Group> {
+        Group::ALL
+            .into_iter()
+            .filter(|g| match g {
+                Group::RctControl => self.shape.randomized,
+                Group::ComparisonPool => self.shape.pool,
+                _ => true,
+            })
+            .collect()
+    }
+}
+
+/// One referred youth's case, as the tally counts it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CaseRecord<'a> {
+    pub youth: &'a Youth,
+    pub disposition: Disposition,
+    pub restitution: &'a Restitution,
+    pub outcomes: &'a PotentialOutcomes,
+    /// Days a consented case waited (until assignment or return).
+    pub wait_days: Option<f64>,
+    pub disposition_day: f64,
+    /// A mediated youth's mode and whether the session ended in agreement.
+    pub session: Option<(Mode, bool)>,
+    pub business_victim: bool,
+    /// Whether the youth is in the randomized trial (everyone, unless the
+    /// trial randomizes only consented cases).
+    pub in_trial: bool,
 }
 
 /// One row key of `summary.csv`.
@@ -390,13 +447,9 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     };
     let referred = tally.youths[Group::Referred as usize] as f64;
     out(key(metric::REFERRALS, Group::Referred, None), referred);
-    let groups: &[Group] = if tally.randomized {
-        &Group::ALL
-    } else {
-        &Group::ALL[..GROUPS - 1]
-    };
+    let groups = &tally.groups()[..];
     for &group in groups {
-        if group != Group::MediatedUntreated {
+        if group != Group::MediatedUntreated && group != Group::ComparisonPool {
             let share = ratio(tally.youths[group as usize] as f64, referred);
             out(key(metric::SHARE, group, None), share);
         }
@@ -486,7 +539,11 @@ fn emit_program_variants(tally: &Tally, groups: &[Group], out: &mut impl FnMut(M
         },
         ratio(tally.agreements as f64, mediated),
     );
-    let realized = || groups.iter().filter(|&&g| g != Group::MediatedUntreated);
+    let realized = || {
+        groups
+            .iter()
+            .filter(|&&g| g != Group::MediatedUntreated && g != Group::ComparisonPool)
+    };
     for &g in realized().filter(|&&g| g != Group::Referred) {
         let key = MetricKey {
             metric: metric::COMPLETED_IN_FULL,
@@ -599,7 +656,7 @@ fn emit_effects(
             std::array::from_fn(|k| ratio(at(&everyone_treated, k), at(&everyone_untreated, k))),
         ),
     ];
-    if tally.randomized {
+    if tally.shape.randomized {
         truths.push((
             group::TRUE_ITT,
             std::array::from_fn(|k| {
@@ -607,16 +664,18 @@ fn emit_effects(
             }),
         ));
     }
+    let adjusted = propensity::adjusted(&tally.study);
     let estimate = |estimator: Estimator, k: usize| {
         estimator.estimate(&DesignInputs {
             mediated: counts(Group::Mediated, k),
             not_mediated: counts(Group::NotMediated, k),
             victim_declined: counts(Group::VictimDeclined, k),
             design: d,
+            adjusted: &adjusted,
             k,
         })
     };
-    let estimates: Vec<(&'static str, [Estimate; K])> = Estimator::in_output(tally.randomized)
+    let estimates: Vec<(&'static str, [Estimate; K])> = Estimator::in_output(tally.shape)
         .map(|e| (e.name(), std::array::from_fn(|k| estimate(e, k))))
         .collect();
 
@@ -758,12 +817,11 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
 
 /// The metric catalog for `months` program months, with or without the
 /// randomized design: every key a replication reports, in order.
-pub fn catalog(months: usize, randomized: bool) -> Vec<MetricKey> {
+pub fn catalog(months: usize, shape: Shape) -> Vec<MetricKey> {
     let mut keys = Vec::new();
-    emit(
-        &Tally::new(months, randomized, Costs::default()),
-        &mut |k, _| keys.push(k),
-    );
+    emit(&Tally::new(months, shape, Costs::default()), &mut |k, _| {
+        keys.push(k)
+    });
     keys
 }
 
@@ -778,12 +836,18 @@ pub(crate) fn values(tally: &Tally) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    const RANDOMIZED: Shape = Shape {
+        randomized: true,
+        after_consent: false,
+        pool: false,
+    };
+
     #[test]
     fn catalog_and_values_align() {
-        let keys = catalog(3, false);
+        let keys = catalog(3, Shape::default());
         assert_eq!(
             keys.len(),
-            values(&Tally::new(3, false, Costs::default())).len()
+            values(&Tally::new(3, Shape::default(), Costs::default())).len()
         );
         let program = keys.iter().filter(|k| k.group == group::PROGRAM).count();
         assert_eq!(
@@ -796,20 +860,20 @@ mod tests {
             .iter()
             .filter(|k| k.metric == metric::EFFECT_RATIO)
             .count();
-        assert_eq!(effects, 5 * EFFECT_MONTHS.len());
-        let randomized = catalog(3, true);
+        assert_eq!(effects, 7 * EFFECT_MONTHS.len(), "2 truths, 5 designs");
+        let randomized = catalog(3, RANDOMIZED);
         let effects = randomized
             .iter()
             .filter(|k| k.metric == metric::EFFECT_RATIO)
             .count();
-        assert_eq!(effects, 8 * EFFECT_MONTHS.len());
+        assert_eq!(effects, 10 * EFFECT_MONTHS.len(), "3 truths, 7 designs");
         assert!(randomized.iter().any(|k| k.group == group::RCT_CONTROL));
         assert!(!keys.iter().any(|k| k.group == group::RCT_CONTROL));
     }
 
     #[test]
     fn undefined_ratios_are_nan() {
-        let v = values(&Tally::new(2, false, Costs::default()));
+        let v = values(&Tally::new(2, Shape::default(), Costs::default()));
         assert_eq!(v[0], 0.0);
         assert!(v[1].is_nan(), "share of nobody is undefined");
     }

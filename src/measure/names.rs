@@ -113,11 +113,15 @@ pub mod group {
     pub const STRATIFIED: &str = "stratified";
     pub const RCT_ITT: &str = "rct_itt";
     pub const RCT_CACE: &str = "rct_cace";
+    pub const COMPARISON_POOL: &str = "comparison_pool";
+    pub const MATCHED: &str = "matched";
+    pub const IPW: &str = "ipw";
+    pub const RCT_CONSENT_FIRST: &str = "rct_consent_first";
     pub const FACE_TO_FACE: &str = "face_to_face";
     pub const INDIRECT: &str = "indirect";
     pub const CONFERENCE: &str = "conference";
     /// Every group name.
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 24] = [
         REFERRED,
         MEDIATED,
         VICTIM_DECLINED,
@@ -135,6 +139,10 @@ pub mod group {
         STRATIFIED,
         RCT_ITT,
         RCT_CACE,
+        COMPARISON_POOL,
+        MATCHED,
+        IPW,
+        RCT_CONSENT_FIRST,
         FACE_TO_FACE,
         INDIRECT,
         CONFERENCE,

@@ -99,11 +99,15 @@ impl ConsentParams {
         )
     }
 
+    /// Whether the case's victim is a business (a study observes it).
+    pub fn business_victim(&self, youth: &Youth, draws: &YouthDraws) -> bool {
+        draws.u[slot::VICTIM_TYPE] < self.victim_business_share[youth.offense as usize]
+    }
+
     /// Both decisions for one case.
     pub fn decide(&self, youth: &Youth, draws: &YouthDraws) -> Consent {
         let u = &draws.u;
-        let business_victim =
-            u[slot::VICTIM_TYPE] < self.victim_business_share[youth.offense as usize];
+        let business_victim = self.business_victim(youth, draws);
         let offender = || u[slot::OFFENDER_CONSENT] < self.offender_probability(youth);
         let victim = || u[slot::VICTIM_CONSENT] < self.victim_probability(youth, business_victim);
         let (offender, victim) = if self.victim_first {

@@ -68,6 +68,7 @@ pub(crate) mod keyed {
     /// Days of court processing, referral (or return) to disposition.
     pub const COURT_DAYS: u64 = 2;
     /// Whether the youth would never be rearrested untreated (cure).
+    #[allow(dead_code)]
     pub const CURE: u64 = 3;
     /// Prior arrests beyond the first-or-second split (a count).
     pub const PRIORS: u64 = 4;
@@ -88,6 +89,10 @@ pub(crate) mod stream {
     pub const COSTS: u64 = 4;
     /// A youth's keyed uniforms ([`super::YouthDraws::keyed`]).
     pub const YOUTH_KEYED: u64 = 5;
+    /// A comparison-pool youth's block ([`super::YouthDraws::pool`]).
+    pub const POOL_YOUTH: u64 = 6;
+    /// Comparison-pool arrivals of one replication ([`super::pool_rng`]).
+    pub const POOL_ARRIVALS: u64 = 7;
 }
 
 /// One youth's uniforms, each in the open interval (0, 1), and the stream
@@ -101,13 +106,19 @@ pub(crate) struct YouthDraws {
 }
 
 impl YouthDraws {
+    /// The draws of referred youth `index` of intake month `month`.
     pub fn new(replication_key: u64, month: u32, index: u32) -> YouthDraws {
-        let key = mix(&[
-            replication_key,
-            stream::YOUTH,
-            u64::from(month),
-            u64::from(index),
-        ]);
+        YouthDraws::of_stream(replication_key, stream::YOUTH, month, index)
+    }
+
+    /// The draws of comparison-pool youth `index` of intake month `month`:
+    /// a stream of their own, so a pool changes no referred youth's draws.
+    pub fn pool(replication_key: u64, month: u32, index: u32) -> YouthDraws {
+        YouthDraws::of_stream(replication_key, stream::POOL_YOUTH, month, index)
+    }
+
+    fn of_stream(replication_key: u64, kind: u64, month: u32, index: u32) -> YouthDraws {
+        let key = mix(&[replication_key, kind, u64::from(month), u64::from(index)]);
         let mut rng = StreamRng::seed_from_u64(key);
         let mut u = [0.0; slot::COUNT];
         for x in &mut u {
@@ -127,6 +138,11 @@ impl YouthDraws {
 /// sweep uses the same keys (common random numbers across points).
 pub(crate) fn replication_key(seed: u64, rep: u64) -> u64 {
     mix(&[seed, rep])
+}
+
+/// The stream of comparison-pool arrivals of one replication.
+pub(crate) fn pool_rng(replication_key: u64) -> StreamRng {
+    StreamRng::seed_from_u64(mix(&[replication_key, stream::POOL_ARRIVALS]))
 }
 
 /// The stream of referral arrivals of one replication.

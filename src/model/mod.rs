@@ -3,7 +3,8 @@
 //! mediators) → [`session`] (the mediation, its mode and agreement) or
 //! [`court`] (the path of cases not mediated) → [`restitution`] →
 //! [`recidivism`] (rearrest and reconviction in both potential worlds),
-//! with [`costs`] priced per replication.
+//! with [`costs`] priced per replication, and [`design`] the study layered
+//! on the program (randomized arms, a comparison pool).
 //!
 //! Everything here works on one youth or one replication's pool and reads
 //! its parameters as plain structs; it imports nothing from the layers
@@ -13,6 +14,7 @@
 pub mod consent;
 pub mod costs;
 pub mod court;
+pub mod design;
 pub(crate) mod draws;
 pub mod queue;
 pub mod recidivism;

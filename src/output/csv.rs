@@ -20,7 +20,7 @@ pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q97
 /// Header of `replications.csv` of a run.
 pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
 /// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
-pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps";
+pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps,median,log_bias,log_rmse,undefined";
 /// Header of `size.csv` (DESIGN.md), written by `vomsim size`.
 pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
 /// Header of `calibration.csv`, written by `vomsim calibrate`.
@@ -188,7 +188,7 @@ pub fn write_diagnosis(
     for r in rows {
         writeln!(
             out,
-            "{lead}{},{},{},{},{},{},{},{},{}",
+            "{lead}{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.estimator,
             r.month,
             r.estimand,
@@ -197,7 +197,11 @@ pub fn write_diagnosis(
             r.rmse,
             optional_field(r.coverage),
             optional_field(r.power),
-            r.reps
+            r.reps,
+            number_field(r.median),
+            number_field(r.log_bias),
+            number_field(r.log_rmse),
+            r.undefined,
         )?;
     }
     Ok(())

@@ -41,8 +41,8 @@ pub struct Scenario {
     pub(crate) mediation: MediationParams,
     pub(crate) restitution: RestitutionParams,
     pub(crate) recidivism: RecidivismParams,
-    /// Share of referrals randomized to the control arm (0: none).
-    pub(crate) rct_control_share: f64,
+    /// The study layered on the program: randomized arms, comparison pool.
+    pub(crate) design: crate::model::design::DesignParams,
     pub(crate) costs: crate::model::costs::CostParams,
     pub(crate) court: crate::model::court::CourtParams,
 }
@@ -118,7 +118,12 @@ impl Scenario {
 
     /// Whether referrals are randomized to a control arm.
     pub fn randomized(&self) -> bool {
-        self.rct_control_share > 0.0
+        self.shape().randomized
+    }
+
+    /// The arms and groups the scenario's design reports.
+    pub fn shape(&self) -> crate::model::design::Shape {
+        self.design.shape()
     }
 
     /// Program months of caseload reported: the intake period and a tail

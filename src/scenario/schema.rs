@@ -200,12 +200,25 @@ pub struct RawDesign {
     /// Share of referrals randomized to a control arm never offered
     /// mediation, in [0, 1); 0 means no randomization.
     pub rct_control_share: f64,
+    /// Randomize only cases both parties consented to (a consent-first
+    /// trial): the control arm is consented cases never mediated.
+    pub randomize_after_consent: bool,
+    /// Mean youths per intake month of a court-processed comparison pool:
+    /// youths from the same population who were never referred; >= 0
+    /// (0: no pool).
+    pub comparison_pool_per_month: f64,
+    /// How the pool's latent risk differs from the referred youths', in
+    /// standard deviations, in [-5, 5].
+    pub comparison_pool_risk_shift: f64,
 }
 
 impl Default for RawDesign {
     fn default() -> Self {
         RawDesign {
             rct_control_share: 0.0,
+            randomize_after_consent: false,
+            comparison_pool_per_month: 0.0,
+            comparison_pool_risk_shift: 0.0,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::consent::ConsentParams;
 use crate::model::costs::{CostParams, Uncertain};
 use crate::model::court::{CourtParams, Processing};
+use crate::model::design::DesignParams;
 use crate::model::draws::{cumulative, cumulative_of, logit};
 use crate::model::queue::max_mediators;
 use crate::model::queue::{DurationDistribution, MediatorParams};
@@ -803,10 +804,28 @@ pub(super) fn validate(
         discount_rate: cost("discount_rate", k.discount_rate, 0.99)?,
     };
 
+    let pool_per_month = c.within(
+        "design.comparison_pool_per_month",
+        raw.design.comparison_pool_per_month,
+        0.0,
+        MAX_REFERRALS_PER_REPLICATION / f64::from(sim.intake_months),
+    )?;
+    let design = DesignParams {
+        rct_control_share,
+        randomize_after_consent: raw.design.randomize_after_consent,
+        pool_per_month,
+        pool_risk_shift: c.within(
+            "design.comparison_pool_risk_shift",
+            raw.design.comparison_pool_risk_shift,
+            -5.0,
+            5.0,
+        )?,
+    };
+
     Ok(Scenario {
         costs,
         court,
-        rct_control_share,
+        design,
         raw,
         source_sha256,
         referral,

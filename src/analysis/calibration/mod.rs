@@ -130,7 +130,7 @@ pub fn check(
         requirement,
     };
     let base = Scenario::from_toml_str(text, origin, overrides)?;
-    let catalog = crate::measure::metrics::catalog(base.program_months(), base.randomized());
+    let catalog = crate::measure::metrics::catalog(base.program_months(), base.shape());
     for t in targets {
         if find(&catalog, t).is_none() {
             return Err(bad(

@@ -172,9 +172,9 @@ pub fn run(sweep: &Sweep, dir: &Path, options: &SweepOptions) -> Result<SweepRep
         for (i, (&point, scenario)) in points.iter().zip(&scenarios).enumerate() {
             let reps = options.reps as usize;
             let point_values = &values[i * reps..(i + 1) * reps];
-            let catalog = metrics::catalog(scenario.program_months(), scenario.randomized());
+            let catalog = metrics::catalog(scenario.program_months(), scenario.shape());
             let prefix = sweep.prefix(point);
-            let diagnosis = diagnosis::diagnose(&catalog, point_values, scenario.randomized());
+            let diagnosis = diagnosis::diagnose(&catalog, point_values);
             let mut records = vec![
                 fragments::write_fragment(dir, point, "summary", |w| {
                     csv::write_summary(w, &pool, &prefix, false, &catalog, point_values)

@@ -449,11 +449,11 @@ impl Sweep {
         };
         // Validate every point now: a bad combination costs seconds, not a
         // run. Note the largest catalog (few distinct ones: it depends only
-        // on the program's months and on randomization).
+        // on the program's months and on the design's shape).
         let mut catalogs = Vec::new();
         for point in 0..sweep.points.len() {
             let scenario = sweep.scenario(point)?;
-            let shape = (scenario.program_months(), scenario.randomized());
+            let shape = (scenario.program_months(), scenario.shape());
             if !catalogs.contains(&shape) {
                 catalogs.push(shape);
                 sweep.values_per_replication = sweep
@@ -464,7 +464,7 @@ impl Sweep {
         if design == Design::Sobol {
             let catalog = crate::measure::metrics::catalog(
                 sweep.base_scenario.program_months(),
-                sweep.base_scenario.randomized(),
+                sweep.base_scenario.shape(),
             );
             for o in &sweep.outputs {
                 let month: Option<u32> = if o.month.is_empty() {
