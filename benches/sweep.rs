@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
                 reps: 100,
                 threads: 1,
                 progress: false,
-                agents: false,
+                agents_reps: 0,
                 cancel: Cancel::never(),
             };
             let result = engine::run(&scenario, &options).unwrap();

@@ -118,7 +118,7 @@ fn run_writes_the_contract_files() {
     assert!(!summary.contains("NaN") && !replications.contains("NaN"));
     assert!(!summary.contains("inf") && !replications.contains("inf"));
 
-    // agents.csv: one row per youth of replication 0, with the survival columns.
+    // agents.csv: one row per youth of every replication, with the survival columns.
     let rows = read_summary(&out.join("summary.csv"));
     let mut agents = csv::Reader::from_path(out.join("agents.csv")).unwrap();
     let header = agents.headers().unwrap().clone();
@@ -137,14 +137,21 @@ fn run_writes_the_contract_files() {
             "agents.csv lacks {column}"
         );
     }
-    let youths = agents.records().count();
-    let replication0 = fs::read_to_string(out.join("replications.csv"))
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("0,0,referrals,referred,"))
-        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
-        .unwrap();
-    assert_eq!(youths as f64, replication0);
+    // One row per youth of every replication, `rep` first.
+    assert_eq!(&header[0], "rep");
+    let mut youths = [0u64; 4];
+    for record in agents.records() {
+        youths[record.unwrap()[0].parse::<usize>().unwrap()] += 1;
+    }
+    let replications = fs::read_to_string(out.join("replications.csv")).unwrap();
+    for (rep, count) in youths.iter().enumerate() {
+        let referred = replications
+            .lines()
+            .find(|l| l.starts_with(&format!("0,{rep},referrals,referred,")))
+            .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+            .unwrap();
+        assert_eq!(*count as f64, referred, "replication {rep}");
+    }
     assert!(rows.contains_key(&("share".into(), "mediated".into(), "".into())));
 
     let manifest: serde_json::Value =

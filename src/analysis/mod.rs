@@ -1,9 +1,11 @@
-//! What is computed across runs: `size` ([`sizing`]), `compare`
-//! ([`compare`]), `calibrate` ([`calibration`]) and sweeps with their
+//! What is computed across runs: `size` ([`sizing`]), `power`
+//! ([`power`]), `compare` ([`compare`]), `calibrate` ([`calibration`]) and
+//! sweeps with their
 //! sensitivity indices ([`sweep`]). Each drives the engine and writes
 //! through `output`.
 
 pub mod calibration;
 pub mod compare;
+pub mod power;
 pub mod sizing;
 pub mod sweep;

@@ -26,6 +26,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Find the smallest mediator pool whose waits meet a target; writes size.csv.
     Size(SizeArgs),
+    /// Find the smallest study at which a design detects the effect with a
+    /// given power; writes power.csv.
+    Power(PowerArgs),
     /// Fit scenario parameters to published figures; writes the calibrated
     /// scenario and calibration.csv.
     Calibrate(CalibrateArgs),
@@ -62,9 +65,13 @@ pub struct RunArgs {
     /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Also write agents.csv: every youth of replication 0.
+    /// Also write agents.csv: every youth of every replication, with a
+    /// `rep` column (see --agents-reps to write fewer).
     #[arg(long)]
     pub agents: bool,
+    /// Write agents.csv for the first N replications only (implies --agents).
+    #[arg(long, value_name = "N")]
+    pub agents_reps: Option<u64>,
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -117,6 +124,53 @@ pub struct SizeArgs {
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<u64>,
     /// Output folder (default: output/NAME_size, NAME the scenario's name).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PowerArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The design whose power is planned (an effect_ratio group such as
+    /// rct_itt, rct_cace, vors_design, matched).
+    #[arg(long)]
+    pub design: String,
+    /// The follow-up month of the effect (6, 12, 18, 24 or 30).
+    #[arg(long, default_value_t = 12)]
+    pub month: u32,
+    /// The power wanted, in (0, 1).
+    #[arg(long, value_name = "P", default_value_t = 0.8, value_parser = above_zero_below_one)]
+    pub power: f64,
+    /// The two-sided significance level, in (0, 1).
+    #[arg(long, default_value_t = 0.05, value_parser = above_zero_below_one)]
+    pub alpha: f64,
+    /// The key varied: referrals.per_month or simulation.intake_months.
+    #[arg(long, value_name = "KEY", default_value = "referrals.per_month")]
+    pub lever: String,
+    /// Keep the mediator pool as the scenario has it (by default it grows in
+    /// proportion to referrals.per_month).
+    #[arg(long)]
+    pub fixed_pool: bool,
+    /// Replications per value (default: the scenario's simulation.replications).
+    #[arg(long, value_parser = at_least_one)]
+    pub reps: Option<u64>,
+    /// Master seed, the same for every value (default: the scenario's).
+    #[arg(long, value_parser = seed)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// Output folder (default: output/NAME_power, NAME the scenario's name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists.
@@ -298,5 +352,15 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+}
+
+/// A share strictly inside (0, 1) (`power --power`, `--alpha`).
+fn above_zero_below_one(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err("must lie strictly between 0 and 1".to_string())
     }
 }

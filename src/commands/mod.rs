@@ -5,6 +5,7 @@
 mod calibrate;
 pub mod cli;
 mod compare;
+mod power;
 mod report;
 mod run;
 mod size;
@@ -55,6 +56,7 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
         Command::Run(args) => run::run(&args, cancel),
         Command::Validate(args) => validate::validate(&args, cancel),
         Command::Size(args) => size::size(&args, cancel),
+        Command::Power(args) => power::power(&args, cancel),
         Command::Calibrate(args) => calibrate::calibrate(&args, cancel),
         Command::Sweep(args) => sweep::run_sweep(&args, cancel),
         Command::Merge(args) => sweep::merge(&args),

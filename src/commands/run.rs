@@ -26,12 +26,18 @@ use super::{Report, print_out, reps_option};
 pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let reading = cancel.exit_at_once();
     let scenario = Scenario::load(&args.scenario, &args.set)?;
+    let reps = args.reps.unwrap_or(scenario.raw.simulation.replications);
+    let agents_reps = match (args.agents_reps, args.agents) {
+        (Some(n), _) => n.min(reps),
+        (None, true) => reps,
+        (None, false) => 0,
+    };
     let options = RunOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
-        reps: args.reps.unwrap_or(scenario.raw.simulation.replications),
+        reps,
         threads: limits::threads(args.threads),
         progress: !args.quiet,
-        agents: args.agents,
+        agents_reps,
         cancel: cancel.clone(),
     };
     limits::estimate(
@@ -39,7 +45,7 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
         options.reps,
         options.threads,
         Keeps::MetricValues,
-        args.agents,
+        agents_reps > 0,
     )
     .check(&reps_option(args.reps, &args.scenario))?;
     drop(reading);
@@ -94,11 +100,30 @@ fn write_run(
     output.write_file("diagnosis.csv", |w| {
         csv::write_diagnosis(w, None, true, &diagnosis)
     })?;
-    if let Some(agents) = &result.agents {
-        output.write_file("agents.csv", |w| csv::write_agents(w, agents))?;
-    }
     let mut files = vec!["summary.csv", "replications.csv", "diagnosis.csv"];
-    if result.agents.is_some() {
+    if options.agents_reps > 0 {
+        // The youths are simulated again while they are written, a chunk
+        // of replications at a time; a stop requested meanwhile ends the
+        // run as a stop, not as a write error.
+        let mut stopped = None;
+        output.write_file("agents.csv", |w| {
+            csv::write_agents_header(w)?;
+            let written = engine::agents_in_order(
+                pool,
+                scenario,
+                options.seed,
+                options.agents_reps,
+                &options.cancel,
+                |rep, records| csv::write_agents(w, rep, records),
+            );
+            written.unwrap_or_else(|stop| {
+                stopped = Some(stop);
+                Ok(())
+            })
+        })?;
+        if let Some(stop) = stopped {
+            return Err(stop);
+        }
         files.push("agents.csv");
     }
     files.push("manifest.json");

@@ -162,7 +162,8 @@ pub fn estimate(
         + mediators_per_rep as f64 * MEDIATOR_BYTES
         + values_per_rep as f64 * 8.0;
     let agents_bytes = if agents {
-        youths_held * AGENT_BYTES
+        // The records of a chunk of replications in flight.
+        threads_f * super::AGENT_REPS_PER_THREAD as f64 * youths_held * AGENT_BYTES
     } else {
         0.0
     };

@@ -33,8 +33,9 @@ pub struct RunOptions {
     pub threads: usize,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
-    /// Record replication 0's youths.
-    pub agents: bool,
+    /// Replications whose youths will be written (`agents.csv`), counted in
+    /// the memory check; see [`agents_in_order`].
+    pub agents_reps: u64,
     /// Stops the run between replications when requested.
     pub cancel: Cancel,
 }
@@ -46,7 +47,6 @@ pub struct RunResult {
     /// One vector of values per replication, aligned with `catalog`; NaN
     /// where a metric was undefined in that replication.
     pub values: Vec<Vec<f64>>,
-    pub agents: Option<Vec<AgentRecord>>,
     pub wall_seconds: f64,
 }
 
@@ -117,7 +117,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
         options.reps,
         options.threads,
         Keeps::MetricValues,
-        options.agents,
+        options.agents_reps > 0,
     )
     .check("replications")?;
     let started = Instant::now();
@@ -129,21 +129,49 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
     });
     bar.finish_and_clear();
     let values = values?;
-    let agents = options.agents.then(|| {
-        let mut records = Vec::new();
-        replication::simulate(
-            scenario,
-            replication_key(options.seed, 0),
-            Some(&mut records),
-        );
-        records
-    });
     Ok(RunResult {
         catalog: metrics::catalog(scenario.program_months(), scenario.shape()),
         values,
-        agents,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Replications whose youths are simulated together before they are
+/// handed on, per worker thread: enough to keep the workers busy, few
+/// enough that the records in flight stay small (see `limits::estimate`).
+pub const AGENT_REPS_PER_THREAD: usize = 4;
+
+/// Simulates the youths of replications `0..reps` again (each exactly as
+/// in the run: the same streams) in parallel chunks on `pool`, and hands
+/// each replication's records to `write` in replication order, so that
+/// `agents.csv` of many replications streams to disk without holding them.
+pub fn agents_in_order(
+    pool: &rayon::ThreadPool,
+    scenario: &Scenario,
+    seed: u64,
+    reps: u64,
+    cancel: &Cancel,
+    mut write: impl FnMut(u64, &[AgentRecord]) -> std::io::Result<()>,
+) -> Result<std::io::Result<()>> {
+    let chunk = (pool.current_num_threads() * AGENT_REPS_PER_THREAD) as u64;
+    let mut start = 0;
+    while start < reps {
+        cancel.check()?;
+        let end = (start + chunk).min(reps);
+        let records: Vec<Vec<AgentRecord>> = pool.install(|| {
+            (start..end)
+                .into_par_iter()
+                .map(|rep| replication_agents(scenario, seed, rep))
+                .collect()
+        });
+        for (rep, records) in (start..end).zip(&records) {
+            if let Err(e) = write(rep, records) {
+                return Ok(Err(e));
+            }
+        }
+        start = end;
+    }
+    Ok(Ok(()))
 }
 
 /// One replication's metric values (aligned with [`metrics::catalog`]) and

@@ -23,6 +23,8 @@ pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
 pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps,median,log_bias,log_rmse,undefined";
 /// Header of `size.csv` (DESIGN.md), written by `vomsim size`.
 pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
+/// Header of `power.csv`, written by `vomsim power`.
+pub const POWER_HEADER: &str = "value,power,lower,upper,reps,undefined";
 /// Header of `calibration.csv`, written by `vomsim calibrate`.
 pub const CALIBRATION_HEADER: &str =
     "metric,group,month,target,tolerance,achieved,lower,upper,status,closest,source";
@@ -208,7 +210,7 @@ pub fn write_diagnosis(
 }
 
 /// Header of `agents.csv`.
-pub const AGENTS_HEADER: &str = "id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
+pub const AGENTS_HEADER: &str = "rep,id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
 risk,motivation,victim_type,offender_consent,victim_consent,group,wait_days,disposition_day,\
 agreement,apology,amount,paid,payment_completed,service_hours,hours_done,service_completed,\
 time,event,t0,event0,t1,event1,reconviction_time,reconviction_event,mediation_mode";
@@ -227,9 +229,13 @@ fn censored(t: Option<f64>) -> (f64, u8) {
     t.map_or((FOLLOW_UP_MONTHS as f64, 0), |t| (t, 1))
 }
 
-/// Writes `agents.csv`: one row per youth of replication 0.
-pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<()> {
-    writeln!(out, "{AGENTS_HEADER}")?;
+/// Writes the header of `agents.csv`.
+pub fn write_agents_header(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{AGENTS_HEADER}")
+}
+
+/// Writes the rows of `agents.csv` of replication `rep`: one per youth.
+pub fn write_agents(out: &mut impl Write, rep: u64, agents: &[AgentRecord]) -> io::Result<()> {
     for (id, a) in agents.iter().enumerate() {
         let y = &a.youth;
         let mediated = a.disposition == Disposition::Mediated;
@@ -241,7 +247,7 @@ pub fn write_agents(out: &mut impl Write, agents: &[AgentRecord]) -> io::Result<
         let r = &a.restitution;
         writeln!(
             out,
-            "{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{rep},{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             y.month,
             y.referral_day,
             y.age,

@@ -2,7 +2,7 @@
 //!
 //! - `--force` replaces a folder only if vomsim wrote it and nothing was
 //!   added to it ([`check_replaceable`]): its `manifest.json` (or a sweep's
-//!   `sweep.json`, or `size.csv`) has exactly the fields vomsim writes, and
+//!   `sweep.json`, or `size.csv` or `power.csv`) has exactly the fields vomsim writes, and
 //!   every entry of the folder is a file that manifest lists (a sweep's
 //!   `points/` tree, `report.html` written by `vomsim report`, and
 //!   vomsim's temporary files of dead processes are also vomsim's). An
@@ -26,7 +26,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::output::csv::{CALIBRATION_HEADER, SIZE_HEADER};
+use crate::output::csv::{CALIBRATION_HEADER, POWER_HEADER, SIZE_HEADER};
 use crate::output::manifest::Manifest;
 
 /// The file vomsim writes first into every staging folder, naming the
@@ -87,6 +87,7 @@ pub(crate) enum Kind {
     Compare,
     Sweep,
     Size,
+    Power,
 }
 
 impl Kind {
@@ -97,6 +98,7 @@ impl Kind {
             Kind::Compare => COMPARE_FILES,
             Kind::Sweep => SWEEP_FILES,
             Kind::Size => &["size.csv"],
+            Kind::Power => &["power.csv"],
         }
     }
 
@@ -269,12 +271,24 @@ pub(crate) fn inspect(dir: &Path) -> std::result::Result<Option<Kind>, String> {
             vec!["size.csv".to_string()],
             "a size folder holds only",
         )
+    } else if has("power.csv") {
+        let power = dir.join("power.csv");
+        if !is_file(&power) || first_line(&power).as_deref() != Some(POWER_HEADER) {
+            return Err(format!(
+                "its power.csv was not written by vomsim (its first line is not `{POWER_HEADER}`)"
+            ));
+        }
+        (
+            Kind::Power,
+            vec!["power.csv".to_string()],
+            "a power folder holds only",
+        )
     } else {
         let mut shown: Vec<&str> = entries.iter().map(String::as_str).collect();
         shown.sort_unstable();
         return Err(format!(
-            "it was not written by vomsim (it holds {} and no manifest.json, sweep.json or \
-             size.csv of vomsim's)",
+            "it was not written by vomsim (it holds {} and no manifest.json, sweep.json, \
+             size.csv or power.csv of vomsim's)",
             list(&shown)
         ));
     };

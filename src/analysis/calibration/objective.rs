@@ -49,7 +49,7 @@ impl Evaluator<'_> {
             reps,
             threads: self.threads,
             progress: false,
-            agents: false,
+            agents_reps: 0,
             cancel: self.cancel.clone(),
         };
         let run = engine::run(&scenario, &options)?;
