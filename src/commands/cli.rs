@@ -344,6 +344,16 @@ fn zero_to_one(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A share strictly inside (0, 1) (`power --power`, `--alpha`).
+fn above_zero_below_one(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err("must lie strictly between 0 and 1".to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,15 +362,5 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
-    }
-}
-
-/// A share strictly inside (0, 1) (`power --power`, `--alpha`).
-fn above_zero_below_one(text: &str) -> Result<f64, String> {
-    let v = number(text)?;
-    if v > 0.0 && v < 1.0 {
-        Ok(v)
-    } else {
-        Err("must lie strictly between 0 and 1".to_string())
     }
 }
