@@ -296,6 +296,9 @@ mod tests {
             "[restitution.court_ordered.completion]\npayment_probability = 0.5\n",
             "recidivism.offense_log_hr = { burglary = 0.35 }\n",
             "[costs.justice_per_rearrest]\nlow = 6000.0\n",
+            "referrals = { per_month = 8, race_shares = { hispanic = 0.573 } }\n",
+            "referrals.per_month = 8\n[mediators]\ninitial_active = 5\n",
+            "[treatment]\nhalf_life_months = 6\n[simulation]\nseed = 1\n",
             "",
         ] {
             let (_, first, again) = round_trip(text, &[]);

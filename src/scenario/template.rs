@@ -60,9 +60,7 @@ fn write_table(
     out: &mut String,
     missing: &mut Vec<String>,
 ) {
-    let (values, tables): (Vec<_>, Vec<_>) = table
-        .iter()
-        .partition(|(_, v)| !matches!(v, Value::Table(t) if !is_cost_range(t)));
+    let (values, tables): (Vec<_>, Vec<_>) = table.iter().partition(|(_, v)| is_value(v));
     for (key, value) in values {
         let full = join(path, key);
         out.push('\n');
@@ -77,13 +75,20 @@ fn write_table(
             unreachable!("partitioned")
         };
         let full = join(path, key);
-        out.push('\n');
         let map = row(rows, &full, RowKind::Map);
-        match (map, row(rows, &full, RowKind::Table)) {
-            (Some(row), _) | (None, Some(row)) => comment(row, out),
-            (None, None) => {}
+        let note = map.or_else(|| row(rows, &full, RowKind::Table));
+        // A table with no values of its own (`[restitution]`) needs no
+        // header: its sub-tables name it.
+        let header = map.is_some() || sub.values().any(is_value);
+        if note.is_some() || header {
+            out.push('\n');
         }
-        out.push_str(&format!("[{full}]\n"));
+        if let Some(row) = note {
+            comment(row, out);
+        }
+        if header {
+            out.push_str(&format!("[{full}]\n"));
+        }
         if map.is_some() {
             // One row documents every key of a map table.
             for (k, v) in sub {
@@ -109,8 +114,19 @@ fn comment(row: &Row, out: &mut String) {
 /// `# `-prefixed lines of at most [`WIDTH`] characters (a longer word
 /// stands alone).
 fn wrap(text: &str, out: &mut String) {
-    let mut line = String::from("#");
+    // A comparison stays with its number (`>= 0`).
+    let mut words: Vec<String> = Vec::new();
     for word in text.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if matches!(last.as_str(), ">=" | "<=" | ">" | "<" | "=") => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+    }
+    let mut line = String::from("#");
+    for word in &words {
         if line.len() > 1 && line.chars().count() + 1 + word.chars().count() > WIDTH {
             out.push_str(&line);
             out.push('\n');
@@ -121,6 +137,12 @@ fn wrap(text: &str, out: &mut String) {
     }
     out.push_str(&line);
     out.push('\n');
+}
+
+/// Whether a default is written as one value (a cost range included), not
+/// as a table of its own.
+fn is_value(value: &Value) -> bool {
+    !matches!(value, Value::Table(t) if !is_cost_range(t))
 }
 
 /// Whether a table is a cost range `{ low, high }`: one value.
@@ -190,5 +212,8 @@ mod tests {
         wrap(&"word ".repeat(40), &mut out);
         assert!(out.lines().all(|l| l.len() <= WIDTH && l.starts_with("# ")));
         assert_eq!(out.split_whitespace().filter(|w| *w == "word").count(), 40);
+        let mut out = String::new();
+        wrap(&format!("{} >= 0.", "x".repeat(WIDTH - 5)), &mut out);
+        assert!(out.ends_with("\n# >= 0.\n"), "{out}");
     }
 }
