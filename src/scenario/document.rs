@@ -111,6 +111,20 @@ impl Context<'_> {
                 if !same(old, value) {
                     let mut new = edit_value(value);
                     *new.decor_mut() = old.decor().clone();
+                    if self.mark(path) == SET_MARK {
+                        // The file's comment was about the file's value.
+                        let mut was = old.clone();
+                        was.decor_mut().clear();
+                        let rest = old.decor().suffix().and_then(|s| s.as_str()).unwrap_or("");
+                        let rest = match rest.trim() {
+                            "" => String::new(),
+                            comment => format!(" {comment}"),
+                        };
+                        new.decor_mut().set_suffix(format!(
+                            "  {SET_MARK} (the file has {}){rest}",
+                            was.to_string().trim()
+                        ));
+                    }
                     *old = new;
                 }
             }
@@ -261,7 +275,10 @@ mod tests {
             assert!(printed.contains(kept), "{kept} lost:\n{printed}");
         }
         assert!(printed.contains("per_month = 8.0  # a guess"), "{printed}");
-        assert!(printed.contains("male_share = 0.6"), "{printed}");
+        assert!(
+            printed.contains("male_share = 0.6  # --set (the file has 0.5)\n"),
+            "{printed}"
+        );
         assert!(
             printed.contains("initial_active = 12  # --set"),
             "{printed}"
