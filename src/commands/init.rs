@@ -47,7 +47,7 @@ pub(super) fn init(args: &InitArgs) -> Result<()> {
     }
     let text = scenario_template(&args.name).map_err(|missing| {
         Error::Internal(format!(
-            "docs/scenario-reference.md documents no default for {}",
+            "docs/scenario-reference.md has no row with a default and its source for {}",
             missing.join(", ")
         ))
     })?;

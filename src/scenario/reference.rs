@@ -51,15 +51,22 @@ impl Row {
     }
 }
 
-/// The rows of the reference table compiled into vomsim.
+/// The rows of the reference table compiled into vomsim, read leniently: a
+/// row short of cells has them empty, and a row without a key is skipped
+/// (the test of [`parse`] fails on either; [`super::scenario_template`]
+/// refuses a key without a default and source).
 pub fn rows() -> Vec<Row> {
-    parse(PAGE).expect("docs/scenario-reference.md has a well-formed key table (a test checks it)")
+    read(PAGE, false).unwrap_or_default()
 }
 
 /// The rows of the key table of a reference page, or what is wrong with it.
 /// Lines between the markers that are not table rows are ignored; the
 /// header and separator rows are skipped.
 pub fn parse(page: &str) -> Result<Vec<Row>, String> {
+    read(page, true)
+}
+
+fn read(page: &str, strict: bool) -> Result<Vec<Row>, String> {
     let start = page
         .find("<!-- reference:start")
         .ok_or("no `<!-- reference:start -->` marker")?;
@@ -79,25 +86,30 @@ pub fn parse(page: &str) -> Result<Vec<Row>, String> {
         {
             continue;
         }
-        let [key, meaning, default_source] = cells.as_slice() else {
+        if strict && cells.len() != 3 {
             return Err(format!(
                 "row {number} of the key table has {} cells, not 3: {line}",
                 cells.len()
             ));
-        };
+        }
+        let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
+        let key = cell(0);
         let Some(key) = key
             .strip_prefix('`')
             .and_then(|k| k.strip_suffix('`'))
             .filter(|k| !k.is_empty() && !k.contains('`'))
         else {
-            return Err(format!(
-                "row {number} of the key table does not start with a key in backticks: {line}"
-            ));
+            if strict {
+                return Err(format!(
+                    "row {number} of the key table does not start with a key in backticks: {line}"
+                ));
+            }
+            continue;
         };
         rows.push(Row {
             key: key.to_string(),
-            meaning: meaning.clone(),
-            default_source: default_source.clone(),
+            meaning: cell(1),
+            default_source: cell(2),
         });
     }
     Ok(rows)
@@ -180,6 +192,8 @@ mod tests {
         assert_eq!(rows[2].path(), ("a", RowKind::Table));
         let two = "<!-- reference:start -->\n| `a` | only two |\n<!-- reference:end -->";
         assert!(parse(two).unwrap_err().contains("not 3"));
+        // Read leniently, the missing cell is empty.
+        assert_eq!(read(two, false).unwrap()[0].default_source, "");
         assert!(parse("no markers").is_err());
     }
 }

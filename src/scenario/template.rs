@@ -21,7 +21,7 @@ const WIDTH: usize = 79;
 
 /// The complete scenario file for a scenario called `name`: a header, then
 /// every key at its default, each after its comment. Errs with the keys the
-/// reference does not document.
+/// reference does not document (or gives no default and source).
 pub fn scenario_template(name: &str) -> Result<String, Vec<String>> {
     let mut defaults = keys::default_tree();
     defaults.insert("name".to_string(), Value::String(name.to_string()));
@@ -102,7 +102,8 @@ fn write_table(
 
 /// The row of `path` of this kind, if the reference has one.
 fn row<'a>(rows: &'a [Row], path: &str, kind: RowKind) -> Option<&'a Row> {
-    rows.iter().find(|r| r.path() == (path, kind))
+    rows.iter()
+        .find(|r| r.path() == (path, kind) && !r.default_source.is_empty())
 }
 
 /// The row's meaning, then its default and source, as wrapped comment lines.
