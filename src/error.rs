@@ -115,6 +115,11 @@ pub enum Error {
     #[error("interrupted by {signal}: partial output was removed")]
     Interrupted { signal: &'static str, code: u8 },
 
+    /// vomsim's own parts disagree (a bug), e.g. a schema key that the
+    /// scenario reference does not document.
+    #[error("{0}; this is a bug in vomsim, please report it")]
+    Internal(String),
+
     /// The thread pool could not be built.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
@@ -137,6 +142,7 @@ impl Error {
                 | Error::Unverified { .. }
                 | Error::Fragment { .. }
                 | Error::Threads { .. }
+                | Error::Internal(_)
                 | Error::Interrupted { .. }
         )
     }

@@ -19,6 +19,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a new scenario file, DIR/NAME.toml: every key at its default,
+    /// each with its meaning and its default's source as a comment.
+    Init(InitArgs),
     /// Run a scenario's replications and write summary.csv, replications.csv
     /// and manifest.json (and agents.csv with --agents).
     Run(RunArgs),
@@ -75,6 +78,18 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The scenario's name: letters, digits, '_', '-' or '.' (not first).
+    pub name: String,
+    /// The folder to write NAME.toml into.
+    #[arg(long, default_value = "scenarios")]
+    pub dir: PathBuf,
+    /// Overwrite DIR/NAME.toml if vomsim init wrote it.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

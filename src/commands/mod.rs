@@ -6,6 +6,7 @@ mod calibrate;
 pub mod cli;
 mod compare;
 mod power;
+mod init;
 mod report;
 mod run;
 mod size;
@@ -53,6 +54,7 @@ pub(crate) fn print_out(text: &str) -> Result<()> {
 /// Runs one command line; `cancel` stops long runs between replications.
 pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
     match cli.command {
+        Command::Init(args) => init::init(&args),
         Command::Run(args) => run::run(&args, cancel),
         Command::Validate(args) => validate::validate(&args, cancel),
         Command::Size(args) => size::size(&args, cancel),

@@ -1,5 +1,7 @@
 //! `vomsim validate`: check a scenario (or a sweep file, every point) and
-//! print it resolved, every key with its value.
+//! print it resolved, every key with its value: the file itself, comments
+//! kept, with the keys it leaves out added (see
+//! [`crate::scenario::resolved_document`]).
 
 use crate::analysis::sweep::{self, Sweep};
 use crate::cancel::Cancel;
@@ -30,5 +32,9 @@ pub(super) fn validate(args: &ValidateArgs, cancel: &Cancel) -> Result<()> {
         return print_out(&out.0);
     }
     let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
-    print_out(&scenario.to_toml())
+    print_out(&crate::scenario::resolved_document(
+        &text,
+        &scenario.raw,
+        &args.set,
+    ))
 }

@@ -392,12 +392,15 @@ pub(crate) enum Expected {
     CalibrationTable,
     /// The calibrated scenario written by `calibrate`.
     CalibratedScenario,
+    /// A scenario file written by `vomsim init`.
+    InitScenario,
 }
 
 /// The one rule for `--force`: whether the existing output at `path` may
 /// be replaced. A folder: empty, or written by vomsim with nothing added
 /// ([`inspect`]). `calibration.csv`: vomsim's header. A calibrated
-/// scenario: vomsim's `# fitted by vomsim calibrate` marks. Otherwise the
+/// scenario: vomsim's `# fitted by vomsim calibrate` marks. A scenario
+/// written by `vomsim init`: its first line says so. Otherwise the
 /// reason, for [`Error::OutputUnusable`] or [`Error::OutputFileUnusable`].
 pub(crate) fn check_replaceable(
     path: &Path,
@@ -435,6 +438,20 @@ pub(crate) fn check_replaceable(
                     "it was not written by vomsim calibrate (it has no `{FITTED_MARK}...` mark); \
                      --force replaces only a scenario vomsim calibrated"
                 ))
+            }
+        }
+        Expected::InitScenario => {
+            if is_file(path)
+                && first_line(path).is_some_and(|l| l.contains(crate::scenario::INIT_MARK))
+            {
+                Ok(())
+            } else {
+                Err(
+                    "it was not written by vomsim init (its first line does not say so); \
+                     --force replaces only a scenario file vomsim init wrote: move the file \
+                     away or choose another NAME or --dir"
+                        .to_string(),
+                )
             }
         }
     }

@@ -9,8 +9,11 @@
 //! only reads the file and adds its path to errors.
 
 pub mod bounds;
+mod document;
 mod keys;
+pub mod reference;
 pub mod schema;
+pub mod template;
 mod validate;
 
 use std::path::Path;
@@ -24,8 +27,11 @@ use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::RestitutionParams;
 use crate::model::session::MediationParams;
+pub use document::resolved_document;
 pub use keys::nearest_name;
 pub use schema::RawScenario;
+pub use template::{INIT_MARK, scenario_template};
+pub use validate::{NAME_RULE, valid_name};
 
 /// A validated scenario: what every stage of the simulation reads.
 #[derive(Debug, Clone)]

@@ -246,6 +246,20 @@ const OFFENSE_NAMES: [&str; 6] = [
     "violent",
 ];
 
+/// What a scenario's `name` must be, for messages.
+pub const NAME_RULE: &str = "must be a non-empty folder name of letters, digits, '_', '-' or '.'";
+
+/// Whether `name` is a valid scenario name: a folder name of letters,
+/// digits, `_`, `-` or `.`, not starting with `.` (it names the default
+/// output folder `output/<name>/`, and `vomsim init` writes `<name>.toml`).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+}
+
 /// Validates a resolved file into a [`Scenario`].
 pub(super) fn validate(
     raw: RawScenario,
@@ -274,18 +288,8 @@ pub(super) fn validate(
             "must lie in [1, 600]",
         ));
     }
-    if raw.name.is_empty()
-        || raw
-            .name
-            .chars()
-            .any(|ch| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.'))
-        || raw.name.starts_with('.')
-    {
-        return Err(c.fail(
-            "name",
-            format!("{:?}", raw.name),
-            "must be a non-empty folder name of letters, digits, '_', '-' or '.'",
-        ));
+    if !valid_name(&raw.name) {
+        return Err(c.fail("name", format!("{:?}", raw.name), NAME_RULE));
     }
 
     // Referrals.
