@@ -2,12 +2,22 @@
 //! follow-up, in both potential worlds.
 //!
 //! From disposition, a youth's rearrest intensity in follow-up month `j` is
-//! `h0_j * exp(x'b + s*z) * HR_j^k`: a declining baseline `h0` (Weibull or
-//! 30 monthly values, constant within a month), observed covariates `x`,
-//! latent risk `z`, and for mediated youths a treatment hazard ratio whose
-//! log halves every `half_life_months` (decaying towards 1, as the effect
-//! of VOM fades with follow-up: seed 000, Review two, 0.54:1 at 6 months,
-//! 0.87:1 at 30). Effect modifiers scale the log hazard ratio by `k`.
+//! `h0_j * exp(x'b + s*z) * HR_j^k`: a baseline `h0` (Weibull, log-logistic
+//! or 30 monthly values, constant within a month), observed covariates `x`,
+//! latent risk `z`, and for mediated youths a treatment hazard ratio of a
+//! chosen shape ([`effect_log_hr`]): by default its log halves every
+//! `half_life_months` (decaying towards 1, as the effect of VOM fades with
+//! follow-up: seed 000, Review two, 0.54:1 at 6 months, 0.87:1 at 30);
+//! constant, piecewise constant, or none. Effect modifiers scale the log
+//! hazard ratio by `k`. Every shape and family gives 30 monthly values, so
+//! the cumulative tables stay piecewise linear and their inversion closed
+//! form: draws stay monotone in their uniform.
+//!
+//! A share of youths may be *cured* ([`RecidivismParams::cured`]): never
+//! rearrested in either world (nor while waiting for mediators). A youth is
+//! cured when a latent normal, correlated with its latent risk `z`, falls in
+//! the top `cure_share` of its distribution; the hazard above is that of the
+//! susceptible.
 //!
 //! Potential outcomes with common random numbers: each youth draws one
 //! stream of unit-exponential gaps; event `n` happens when the youth's
@@ -17,7 +27,7 @@
 //! worlds. Rearrests recur (a Poisson process with this intensity), so the
 //! first rearrest has exactly the hazard above.
 
-use crate::model::draws::{YouthDraws, open01, slot};
+use crate::model::draws::{YouthDraws, keyed, normal_quantile, open01, slot};
 use crate::model::referral::Youth;
 
 pub use crate::model::time::FOLLOW_UP_MONTHS;
@@ -47,6 +57,30 @@ pub(crate) struct RecidivismParams {
     pub age_log_hr: f64,
     pub conviction_probability: f64,
     pub conviction_lag_months_mean: f64,
+    /// The cure fraction: whether any youth may be cured, the latent
+    /// normal's threshold (its `1 - cure_share` quantile) and its
+    /// correlation with latent risk.
+    pub cure: Option<Cure>,
+}
+
+/// The cure fraction's parameters (`recidivism.cure_share` > 0).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cure {
+    /// A youth is cured when its latent normal exceeds this: the
+    /// `1 - cure_share` quantile of the standard normal.
+    pub threshold: f64,
+    /// Correlation of the latent normal with latent risk `z`.
+    pub risk_correlation: f64,
+}
+
+impl Cure {
+    /// The cure parameters of a share in (0, 1) and a correlation in [-1, 1].
+    pub fn new(share: f64, risk_correlation: f64) -> Cure {
+        Cure {
+            threshold: normal_quantile(1.0 - share),
+            risk_correlation,
+        }
+    }
 }
 
 /// Both potential worlds of one youth, in months since disposition; `None`
@@ -100,6 +134,22 @@ impl RecidivismParams {
         eta
     }
 
+    /// Whether the youth is cured: never rearrested, in either potential
+    /// world or while waiting. The latent normal `c = rho*z +
+    /// sqrt(1 - rho^2)*e`, `e` from the youth's keyed uniform
+    /// ([`keyed::CURE`], which changes no other draw), must exceed the
+    /// `1 - cure_share` quantile: a share `cure_share` of youths is cured,
+    /// fewer among the riskier when `rho < 0`. Never with `cure_share = 0`.
+    pub fn cured(&self, youth: &Youth, draws: &YouthDraws) -> bool {
+        let Some(cure) = self.cure else {
+            return false;
+        };
+        let rho = cure.risk_correlation;
+        let latent = rho * youth.risk
+            + (1.0 - rho * rho).sqrt() * normal_quantile(draws.keyed(keyed::CURE));
+        latent > cure.threshold
+    }
+
     /// Both potential worlds of one youth. `modifier` indexes the treated
     /// table (see [`RecidivismParams::treated`]).
     pub fn potential_outcomes(
@@ -108,6 +158,9 @@ impl RecidivismParams {
         modifier: usize,
         draws: &mut YouthDraws,
     ) -> PotentialOutcomes {
+        if self.cured(youth, draws) {
+            return PotentialOutcomes::default();
+        }
         let tables = [&self.untreated, &self.treated[modifier]];
         let horizon = [tables[0][FOLLOW_UP_MONTHS], tables[1][FOLLOW_UP_MONTHS]];
         let inverse_scale = (-self.linear_predictor(youth)).exp();
@@ -154,10 +207,15 @@ impl RecidivismParams {
 }
 
 impl RecidivismParams {
-    /// Months to a first rearrest at the untreated intensity,
-    /// read from a uniform (`None` past 30 months): the rearrest of a youth
-    /// while the case waits for mediators.
-    pub fn untreated_first_rearrest(&self, youth: &Youth, u: f64) -> Option<f64> {
+    /// Months to a first rearrest at the untreated intensity, read from
+    /// the youth's wait-rearrest uniform (`None` past 30 months, or when
+    /// the youth is cured): the rearrest of a youth while the case waits
+    /// for mediators.
+    pub fn untreated_first_rearrest(&self, youth: &Youth, draws: &YouthDraws) -> Option<f64> {
+        if self.cured(youth, draws) {
+            return None;
+        }
+        let u = draws.u[slot::WAIT_REARREST];
         invert(
             &self.untreated,
             -u.ln() * (-self.linear_predictor(youth)).exp(),
@@ -183,6 +241,48 @@ pub(crate) fn weibull_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
     let c = -(1.0 - p12).ln();
     let cumulative = |t: f64| c * (t / 12.0).powf(shape);
     std::array::from_fn(|j| cumulative((j + 1) as f64) - cumulative(j as f64))
+}
+
+/// Monthly hazards of a log-logistic cumulative hazard
+/// `ln(1 + (t/alpha)^shape)`, with `alpha` solved so that 12-month
+/// cumulative incidence is `p12`: `1 - 1/(1 + (12/alpha)^shape) = p12`.
+/// For `shape > 1` the hazard rises, peaks at `alpha*(shape - 1)^(1/shape)`
+/// and falls; for `shape <= 1` it declines from the start.
+pub(crate) fn log_logistic_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
+    // (12/alpha)^shape is the 12-month odds; (t/alpha)^shape = odds * (t/12)^shape.
+    let odds12 = p12 / (1.0 - p12);
+    let cumulative = |t: f64| (odds12 * (t / 12.0).powf(shape)).ln_1p();
+    std::array::from_fn(|j| cumulative((j + 1) as f64) - cumulative(j as f64))
+}
+
+/// The treatment effect's shape over follow-up (`treatment.shape`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum EffectShape {
+    /// The log of `hr0` halving every `half_life` months (the default).
+    Fade { hr0: f64, half_life: f64 },
+    /// The hazard ratio `hr` throughout.
+    Constant { hr: f64 },
+    /// One ratio per interval between whole-month `boundaries` (strictly
+    /// increasing, inside (0, 30)): `ratios.len() == boundaries.len() + 1`.
+    Piecewise { boundaries: Vec<u32>, ratios: Vec<f64> },
+    /// No effect: a ratio of 1.
+    None,
+}
+
+/// The treatment's 30 monthly log hazard ratios for a shape: what
+/// [`RecidivismParams::tables`] takes.
+pub(crate) fn effect_log_hr(shape: &EffectShape) -> [f64; FOLLOW_UP_MONTHS] {
+    match shape {
+        EffectShape::Fade { hr0, half_life } => decaying_log_hr(*hr0, *half_life),
+        EffectShape::Constant { hr } => [hr.ln(); FOLLOW_UP_MONTHS],
+        EffectShape::Piecewise { boundaries, ratios } => std::array::from_fn(|j| {
+            // Month j covers (j, j+1]: its interval is the number of
+            // boundaries at or before its start.
+            let interval = boundaries.iter().filter(|&&b| b as usize <= j).count();
+            ratios[interval].ln()
+        }),
+        EffectShape::None => [0.0; FOLLOW_UP_MONTHS],
+    }
 }
 
 /// Monthly log hazard ratios: the log of `hr0` halving every `half_life`
