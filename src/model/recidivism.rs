@@ -323,4 +323,148 @@ mod tests {
         assert!(treated[1][30] > treated[0][30]);
         assert!(treated[0][30] < untreated[30]);
     }
+
+    #[test]
+    fn shapes_give_their_monthly_log_ratios() {
+        let constant = effect_log_hr(&EffectShape::Constant { hr: 0.6 });
+        assert!(constant.iter().all(|&l| l == 0.6f64.ln()));
+        assert_eq!(effect_log_hr(&EffectShape::None), [0.0; FOLLOW_UP_MONTHS]);
+        assert_eq!(
+            effect_log_hr(&EffectShape::Fade {
+                hr0: 0.5,
+                half_life: 6.0
+            }),
+            decaying_log_hr(0.5, 6.0)
+        );
+        let piecewise = effect_log_hr(&EffectShape::Piecewise {
+            boundaries: vec![6, 12, 18, 24],
+            ratios: vec![1.0, 0.5, 0.6, 0.7, 0.8],
+        });
+        for (j, l) in piecewise.iter().enumerate() {
+            let expected = [1.0f64, 0.5, 0.6, 0.7, 0.8][j / 6].ln();
+            assert_eq!(*l, expected, "month {}", j + 1);
+        }
+        // No boundary: one interval, a constant ratio.
+        let one = effect_log_hr(&EffectShape::Piecewise {
+            boundaries: vec![],
+            ratios: vec![0.7],
+        });
+        assert!(one.iter().all(|&l| l == 0.7f64.ln()));
+        // Uneven boundaries: month 3 (2, 3] is in the second interval of [2, 29].
+        let uneven = effect_log_hr(&EffectShape::Piecewise {
+            boundaries: vec![2, 29],
+            ratios: vec![0.5, 0.6, 0.7],
+        });
+        assert_eq!(uneven[1], 0.5f64.ln());
+        assert_eq!(uneven[2], 0.6f64.ln());
+        assert_eq!(uneven[28], 0.6f64.ln());
+        assert_eq!(uneven[29], 0.7f64.ln());
+    }
+
+    /// The log-logistic table: the reference youth's 12-month incidence is
+    /// `p12`; with shape > 1 the hazard rises to its mode
+    /// `alpha*(shape - 1)^(1/shape)` and falls after; monthly values match
+    /// the closed-form cumulative hazard.
+    #[test]
+    fn log_logistic_hits_the_12_month_incidence_and_humps() {
+        for (p12, shape) in [(0.3, 2.0), (0.1593, 1.5), (0.5, 0.7), (0.05, 4.0)] {
+            let monthly = log_logistic_monthly(p12, shape);
+            let h12: f64 = monthly[..12].iter().sum();
+            assert!((1.0 - (-h12).exp() - p12).abs() < 1e-12, "{p12} {shape}");
+            let alpha = 12.0 / (p12 / (1.0 - p12)).powf(1.0 / shape);
+            let h30: f64 = monthly.iter().sum();
+            let closed = (1.0 + (30.0 / alpha).powf(shape)).ln();
+            assert!((h30 - closed).abs() < 1e-12);
+        }
+        // p12 = 0.3, shape 2: alpha = 12 / sqrt(3/7) = 18.33, the mode too.
+        let monthly = log_logistic_monthly(0.3, 2.0);
+        let peak = monthly
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
+        // The hazard falls more slowly than it rises, so the month's mean
+        // peaks in the month after the one that holds the mode.
+        assert_eq!(peak, 18, "the month (18, 19] peaks, next to the mode 18.33");
+        assert!(monthly[..=peak].windows(2).all(|w| w[1] > w[0]), "rising");
+        assert!(monthly[peak + 1..].windows(2).all(|w| w[1] < w[0]), "falling");
+        // Shape <= 1: declining from the start.
+        let monthly = log_logistic_monthly(0.3, 0.8);
+        assert!(monthly.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    fn params(monthly: [f64; FOLLOW_UP_MONTHS], cure: Option<Cure>) -> RecidivismParams {
+        let (untreated, treated) = RecidivismParams::tables(&monthly, &[0.0; 30], 1.0, 1.0);
+        RecidivismParams {
+            untreated,
+            treated,
+            restitution_modifies_effect: false,
+            risk_log_hr: 0.0,
+            offense_log_hr: [0.0; 6],
+            second_arrest_log_hr: 0.0,
+            male_log_hr: 0.0,
+            age_log_hr: 0.0,
+            conviction_probability: 0.5,
+            conviction_lag_months_mean: 1.0,
+            cure,
+        }
+    }
+
+    fn youth(risk: f64, index: u32) -> Youth {
+        use crate::model::referral::{Offense, Race};
+        Youth {
+            month: 0,
+            index,
+            referral_day: 0.0,
+            age: 15,
+            male: false,
+            race: Race::Hispanic,
+            offense: Offense::Vandalism,
+            second_arrest: false,
+            risk,
+            motivation: 0.0,
+        }
+    }
+
+    /// With a hazard so high that every susceptible youth is rearrested
+    /// within 30 months, the share ever rearrested is 1 - cure_share, in
+    /// both worlds and while waiting; the cured are the less risky when
+    /// the correlation is negative. 40,000 youths: the binomial standard
+    /// error of the share is at most 0.0025, the tolerance 0.012 (about 5).
+    #[test]
+    fn cure_fraction_caps_incidence() {
+        let n = 40_000u32;
+        for (share, rho) in [(0.3, -0.5), (0.6, 0.0), (0.1, 0.9)] {
+            let p = params([4.0; FOLLOW_UP_MONTHS], Some(Cure::new(share, rho)));
+            let (mut rearrested, mut waiting) = (0u32, 0u32);
+            let (mut z_cured, mut cured) = (0.0, 0u32);
+            for i in 0..n {
+                let mut draws = YouthDraws::new(7, 0, i);
+                let y = youth(normal_quantile(draws.u[slot::RISK]), i);
+                let out = p.potential_outcomes(&y, 0, &mut draws);
+                assert_eq!(out.rearrest[0].is_some(), out.rearrest[1].is_some());
+                rearrested += u32::from(out.rearrest[0].is_some());
+                waiting += u32::from(p.untreated_first_rearrest(&y, &draws).is_some());
+                if p.cured(&y, &draws) {
+                    assert_eq!(out, PotentialOutcomes::default());
+                    z_cured += y.risk;
+                    cured += 1;
+                }
+            }
+            let incidence = f64::from(rearrested) / f64::from(n);
+            assert!((incidence - (1.0 - share)).abs() < 0.012, "{share}: {incidence}");
+            assert_eq!(rearrested, waiting, "the wait sees the same cure");
+            // E[z | cured] = rho * phi(c) / share, c the threshold.
+            let c = normal_quantile(1.0 - share);
+            let phi = (-c * c / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            let mean_z = z_cured / f64::from(cured);
+            // The mean of about n*share normals: SE under 0.01; tolerance 0.04.
+            assert!((mean_z - rho * phi / share).abs() < 0.04, "{rho}: {mean_z}");
+        }
+        // Without a cure fraction nobody is cured.
+        let p = params([4.0; FOLLOW_UP_MONTHS], None);
+        let draws = YouthDraws::new(7, 0, 0);
+        assert!(!p.cured(&youth(0.0, 0), &draws));
+    }
 }
