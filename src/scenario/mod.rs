@@ -24,7 +24,7 @@ use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::RestitutionParams;
 use crate::model::session::MediationParams;
-pub use keys::nearest_name;
+pub use keys::{nearest_name, split_index, value_at};
 pub use schema::RawScenario;
 
 /// A validated scenario: what every stage of the simulation reads.

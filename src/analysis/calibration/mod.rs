@@ -145,11 +145,7 @@ pub fn check(
         if parameters[..i].iter().any(|q| q.key == p.key) {
             return Err(bad("--fit", p.key.clone(), "is given twice".to_string()));
         }
-        match p
-            .key
-            .split('.')
-            .try_fold(&tree, |node, part| node.get(part))
-        {
+        match crate::scenario::value_at(&tree, &p.key) {
             Some(toml::Value::Float(_)) => {}
             Some(toml::Value::Integer(_)) => {
                 return Err(bad(
@@ -206,10 +202,7 @@ pub fn calibrate(
     let mut start = Vec::new();
     let mut whole_numbers = Vec::new();
     for p in parameters {
-        let current = p
-            .key
-            .split('.')
-            .try_fold(&tree, |node, part| node.get(part));
+        let current = crate::scenario::value_at(&tree, &p.key);
         whole_numbers.push(matches!(current, Some(toml::Value::Integer(_))));
         let value = match current {
             Some(toml::Value::Float(v)) => *v,
