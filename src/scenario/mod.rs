@@ -120,6 +120,28 @@ impl Scenario {
         self.rct_control_share > 0.0
     }
 
+    /// Whether two scenarios simulate the same model: the same typed
+    /// parameters of every stage, whatever their files say (a key that the
+    /// chosen shape or family ignores changes the file, not the model).
+    pub fn same_model(&self, other: &Scenario) -> bool {
+        let model = |s: &Scenario| {
+            format!(
+                "{:?}",
+                (
+                    &s.referral,
+                    &s.consent,
+                    &s.mediators,
+                    &s.mediation,
+                    &s.restitution,
+                    &s.recidivism,
+                    s.rct_control_share,
+                    &s.costs,
+                )
+            )
+        };
+        model(self) == model(other)
+    }
+
     /// Program months of caseload reported: the intake period and a tail
     /// for the last cases to be mediated.
     pub fn program_months(&self) -> usize {

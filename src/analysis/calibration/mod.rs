@@ -16,6 +16,7 @@
 //! curvature at the fit); beyond a quarter of its bounds it is a flat
 //! direction that the targets do not pin down.
 
+mod choice;
 mod hessian;
 mod objective;
 mod optimizer;
@@ -31,6 +32,10 @@ use crate::error::{Error, Result};
 use crate::scenario::Scenario;
 use objective::Evaluator;
 use parameters::to_values;
+pub use choice::{
+    Alternative, Choice, alternative_text, best, choice_comment, parse_choice, used_parameters,
+    verified_objective,
+};
 pub use parameters::{FitParameter, parse_fit};
 pub use rewrite::{WRITTEN_DIGITS, calibrated_scenario, check_calibrated, today, written_value};
 use targets::find;
@@ -251,11 +256,17 @@ pub fn calibrate(
     // while a restart still improves the objective.
     let (seed, reps) = (options.seed, options.reps);
     let mut objective = |unit: &[f64]| evaluator.objective(unit, seed, reps);
-    let best = optimizer::minimize(&mut objective, &unit_start, options.max_evaluations)?;
-
-    // Identifiability: how far each parameter can move before the
-    // objective rises by one squared tolerance.
-    let half_widths = hessian::unit_half_widths(&mut objective, &best.0)?;
+    // Nothing to fit (an alternative of `--choose` that uses none of the
+    // parameters): the objective where it stands.
+    let (best, half_widths) = if parameters.is_empty() {
+        ((Vec::new(), objective(&[])?), Vec::new())
+    } else {
+        let best = optimizer::minimize(&mut objective, &unit_start, options.max_evaluations)?;
+        // Identifiability: how far each parameter can move before the
+        // objective rises by one squared tolerance.
+        let half_widths = hessian::unit_half_widths(&mut objective, &best.0)?;
+        (best, half_widths)
+    };
     evaluator.bar.finish_and_clear();
 
     // Verification at fresh seeds, with more replications, of the values

@@ -52,7 +52,7 @@ pub fn calibrated_scenario(
     targets_name: &str,
     date: &str,
 ) -> String {
-    use toml_edit::{Item, Table, Value};
+    use toml_edit::{Item, Value};
     let mut document: toml_edit::DocumentMut = text
         .parse()
         .expect("the scenario parsed before calibration");
@@ -106,27 +106,7 @@ pub fn calibrated_scenario(
         }
 
         // The value, keeping the decor it had (inside an inline table).
-        let mut node: &mut dyn toml_edit::TableLike = document.as_table_mut();
-        let mut inline = false;
-        for part in &parts[..parts.len() - 1] {
-            if !node.contains_key(part) {
-                let child = if inline {
-                    Item::Value(Value::InlineTable(toml_edit::InlineTable::new()))
-                } else if node.is_dotted() {
-                    let mut table = Table::new();
-                    table.set_dotted(true);
-                    Item::Table(table)
-                } else {
-                    toml_edit::table()
-                };
-                node.insert(part, child);
-            }
-            let child = node.get_mut(part).expect("just inserted");
-            inline = inline || matches!(child, Item::Value(Value::InlineTable(_)));
-            node = child
-                .as_table_like_mut()
-                .expect("a fitted key's parent is a table (the scenario read)");
-        }
+        let node = parent_table(&mut document, &parts);
         let mut value = if p.whole_number {
             Value::from(p.fitted as i64)
         } else {
@@ -162,19 +142,7 @@ pub fn calibrated_scenario(
             }
             continue;
         }
-        // Replaced in place: `insert` would reset the key's formatting (and
-        // the comment lines above it).
-        match node.get_mut(last) {
-            Some(old) => {
-                if let Some(old) = old.as_value() {
-                    *value.decor_mut() = old.decor().clone();
-                }
-                *old = Item::Value(value);
-            }
-            None => {
-                node.insert(last, Item::Value(value));
-            }
-        }
+        replace_in_place(node, last, value);
     }
     for (anchor, notes) in comments {
         let mut item = document.as_item_mut();
@@ -190,6 +158,64 @@ pub fn calibrated_scenario(
         }
     }
     document.to_string()
+}
+
+/// The table holding the key at `parts` (its last part the key's own
+/// name), created where the file lacks it in the style of its parent:
+/// inline within an inline table, dotted within dotted keys, otherwise a
+/// standard table.
+fn parent_table<'a>(
+    document: &'a mut toml_edit::DocumentMut,
+    parts: &[&str],
+) -> &'a mut dyn toml_edit::TableLike {
+    use toml_edit::{Item, Table, Value};
+    let mut node: &mut dyn toml_edit::TableLike = document.as_table_mut();
+    let mut inline = false;
+    for part in &parts[..parts.len() - 1] {
+        if !node.contains_key(part) {
+            let child = if inline {
+                Item::Value(Value::InlineTable(toml_edit::InlineTable::new()))
+            } else if node.is_dotted() {
+                let mut table = Table::new();
+                table.set_dotted(true);
+                Item::Table(table)
+            } else {
+                toml_edit::table()
+            };
+            node.insert(part, child);
+        }
+        let child = node.get_mut(part).expect("just inserted");
+        inline = inline || matches!(child, Item::Value(Value::InlineTable(_)));
+        node = child
+            .as_table_like_mut()
+            .expect("a key's parent is a table (the scenario read)");
+    }
+    node
+}
+
+/// Sets `name` in `node` to `value`, replaced in place: `insert` would
+/// reset the key's formatting (and the comment lines above it).
+fn replace_in_place(node: &mut dyn toml_edit::TableLike, name: &str, mut value: toml_edit::Value) {
+    use toml_edit::Item;
+    match node.get_mut(name) {
+        Some(old) => {
+            if let Some(old) = old.as_value() {
+                *value.decor_mut() = old.decor().clone();
+            }
+            *old = Item::Value(value);
+        }
+        None => {
+            node.insert(name, Item::Value(value));
+        }
+    }
+}
+
+/// Sets the dotted `key` of a scenario document to `value`, keeping the
+/// document's comments and layout (the key's own comment too).
+pub(super) fn set_value(document: &mut toml_edit::DocumentMut, key: &str, value: toml_edit::Value) {
+    let parts: Vec<&str> = key.split('.').collect();
+    let node = parent_table(document, &parts);
+    replace_in_place(node, parts[parts.len() - 1], value);
 }
 
 /// The guard before a calibrated scenario is put in place: `text` must
