@@ -518,14 +518,27 @@ fn choose_picks_the_shape_that_made_the_targets() {
     let summary = read_summary(&run_dir.join("summary.csv"));
     let mut targets = String::from("metric,group,month,target,tolerance,source\n");
     for month in ["6", "18", "30"] {
-        let key = ("effect_ratio".to_string(), "true_att".to_string(), month.to_string());
-        targets += &format!("effect_ratio,true_att,{month},{},0.01,model\n", summary[&key].mean);
+        let key = (
+            "effect_ratio".to_string(),
+            "true_att".to_string(),
+            month.to_string(),
+        );
+        targets += &format!(
+            "effect_ratio,true_att,{month},{},0.01,model\n",
+            summary[&key].mean
+        );
     }
     let targets_file = tmp.path().join("targets.csv");
     fs::write(&targets_file, targets).unwrap();
     let out = tmp.path().join("fit").join("fitted.toml");
     let assert = vomsim()
-        .args(["calibrate", nugent.to_str().unwrap(), "--quiet", "--seed", "5"])
+        .args([
+            "calibrate",
+            nugent.to_str().unwrap(),
+            "--quiet",
+            "--seed",
+            "5",
+        ])
         .args(["--reps", "100", "--max-evaluations", "80", "--targets"])
         .arg(&targets_file)
         .args(["--fit", "treatment.hazard_ratio_initial=0.2..0.95"])
@@ -539,11 +552,16 @@ fn choose_picks_the_shape_that_made_the_targets() {
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     println!("{stdout}");
     assert!(
-        stdout.lines().any(|l| l.starts_with("constant") && l.ends_with("<- chosen")),
+        stdout
+            .lines()
+            .any(|l| l.starts_with("constant") && l.ends_with("<- chosen")),
         "{stdout}"
     );
     let text = fs::read_to_string(&out).unwrap();
-    assert!(text.starts_with("# fitted by vomsim calibrate to targets.csv"), "{text}");
+    assert!(
+        text.starts_with("# fitted by vomsim calibrate to targets.csv"),
+        "{text}"
+    );
     let fitted: toml::Table = text.parse().unwrap();
     assert_eq!(fitted["treatment"]["shape"].as_str(), Some("constant"));
     let hr = value(&fitted, "treatment.hazard_ratio_initial");
@@ -557,7 +575,13 @@ fn choose_picks_the_shape_that_made_the_targets() {
     .unwrap();
     let out = tmp.path().join("element").join("fitted.toml");
     vomsim()
-        .args(["calibrate", nugent.to_str().unwrap(), "--quiet", "--seed", "5"])
+        .args([
+            "calibrate",
+            nugent.to_str().unwrap(),
+            "--quiet",
+            "--seed",
+            "5",
+        ])
         .args(["--reps", "100", "--max-evaluations", "60", "--targets"])
         .arg(&targets_file)
         .args(["--set", "treatment.shape=piecewise"])
@@ -567,7 +591,9 @@ fn choose_picks_the_shape_that_made_the_targets() {
         .assert()
         .success();
     let fitted: toml::Table = fs::read_to_string(&out).unwrap().parse().unwrap();
-    let list = fitted["treatment"]["piecewise_hazard_ratios"].as_array().unwrap();
+    let list = fitted["treatment"]["piecewise_hazard_ratios"]
+        .as_array()
+        .unwrap();
     assert_eq!(list.len(), 5);
     let first = list[0].as_float().unwrap();
     assert!(first > 0.6 && first < 0.9, "fitted {first}");

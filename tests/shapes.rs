@@ -127,7 +127,10 @@ fn constant_shape_gives_its_ratio() {
         NUGENT,
         &homogeneous(
             h,
-            &["treatment.shape=constant", "treatment.hazard_ratio_initial=0.5"],
+            &[
+                "treatment.shape=constant",
+                "treatment.hazard_ratio_initial=0.5",
+            ],
         ),
     );
     let (rate_ratio, incidence_ratio) = first_interval(h, &[0.5; 6]);
@@ -167,7 +170,10 @@ fn fade_shape_gives_the_mean_of_its_monthly_ratios() {
         .collect();
     let plain_mean = ratios[..6].iter().sum::<f64>() / 6.0;
     let (rate_ratio, incidence_ratio) = first_interval(h, &ratios);
-    assert!((rate_ratio - plain_mean).abs() < 0.01, "{rate_ratio} {plain_mean}");
+    assert!(
+        (rate_ratio - plain_mean).abs() < 0.01,
+        "{rate_ratio} {plain_mean}"
+    );
     assert_near(
         "fade: hazard ratio, months 1-6",
         row(&s, "hazard_ratio", "true_att", 6),
@@ -248,7 +254,12 @@ fn cure_fraction_caps_cumulative_incidence() {
         let cure = format!("recidivism.cure_share={share}");
         let s = run(NUGENT, &homogeneous(3.0, &[&cure]));
         let r = row(&s, "rearrest", "referred", 30);
-        assert_near(&format!("cure {share}: rearrest by 30"), r, 1.0 - share, 0.0);
+        assert_near(
+            &format!("cure {share}: rearrest by 30"),
+            r,
+            1.0 - share,
+            0.0,
+        );
         // Flat after the first months: nobody left to rearrest.
         let r6 = row(&s, "rearrest", "referred", 6);
         assert!((r.mean - r6.mean).abs() < 1e-3, "{} {}", r.mean, r6.mean);

@@ -195,14 +195,15 @@ fn search_and_write(
                     if i == best { "  <- chosen" } else { "" }
                 ));
             }
-            let heading = calibration::choice_comment(choice, &alternatives, best, &targets_name, &date);
+            let heading =
+                calibration::choice_comment(choice, &alternatives, best, &targets_name, &date);
             let chosen = alternatives.swap_remove(best);
             (chosen.text, chosen.calibration, heading)
         }
     };
     let text = text.as_str();
-    let calibrated = heading
-        + &calibration::calibrated_scenario(text, &result, &targets_name, &date);
+    let calibrated =
+        heading + &calibration::calibrated_scenario(text, &result, &targets_name, &date);
     // The text must read back as what was verified before either file is
     // written.
     calibration::check_calibrated(&calibrated, &file.display().to_string(), &args.set, &result)

@@ -62,6 +62,8 @@ pub(crate) mod slot {
 /// its own number, not a draw from the stream, so adding one changes no
 /// other draw (the block and the conviction draws stay as they were). A new
 /// draw takes the next number here.
+// Numbers are reserved here before the draws that read them are merged.
+#[allow(dead_code)]
 pub(crate) mod keyed {
     /// The mediation mode of a case both parties consented to.
     pub const MODE: u64 = 1;

@@ -145,8 +145,8 @@ impl RecidivismParams {
             return false;
         };
         let rho = cure.risk_correlation;
-        let latent = rho * youth.risk
-            + (1.0 - rho * rho).sqrt() * normal_quantile(draws.keyed(keyed::CURE));
+        let latent =
+            rho * youth.risk + (1.0 - rho * rho).sqrt() * normal_quantile(draws.keyed(keyed::CURE));
         latent > cure.threshold
     }
 
@@ -264,7 +264,10 @@ pub(crate) enum EffectShape {
     Constant { hr: f64 },
     /// One ratio per interval between whole-month `boundaries` (strictly
     /// increasing, inside (0, 30)): `ratios.len() == boundaries.len() + 1`.
-    Piecewise { boundaries: Vec<u32>, ratios: Vec<f64> },
+    Piecewise {
+        boundaries: Vec<u32>,
+        ratios: Vec<f64>,
+    },
     /// No effect: a ratio of 1.
     None,
 }
@@ -388,7 +391,10 @@ mod tests {
         // peaks in the month after the one that holds the mode.
         assert_eq!(peak, 18, "the month (18, 19] peaks, next to the mode 18.33");
         assert!(monthly[..=peak].windows(2).all(|w| w[1] > w[0]), "rising");
-        assert!(monthly[peak + 1..].windows(2).all(|w| w[1] < w[0]), "falling");
+        assert!(
+            monthly[peak + 1..].windows(2).all(|w| w[1] < w[0]),
+            "falling"
+        );
         // Shape <= 1: declining from the start.
         let monthly = log_logistic_monthly(0.3, 0.8);
         assert!(monthly.windows(2).all(|w| w[1] < w[0]));
@@ -453,7 +459,10 @@ mod tests {
                 }
             }
             let incidence = f64::from(rearrested) / f64::from(n);
-            assert!((incidence - (1.0 - share)).abs() < 0.012, "{share}: {incidence}");
+            assert!(
+                (incidence - (1.0 - share)).abs() < 0.012,
+                "{share}: {incidence}"
+            );
             assert_eq!(rearrested, waiting, "the wait sees the same cure");
             // E[z | cured] = rho * phi(c) / share, c the threshold.
             let c = normal_quantile(1.0 - share);

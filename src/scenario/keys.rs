@@ -95,7 +95,8 @@ pub fn value_at<'a>(tree: &'a Value, key: &str) -> Option<&'a Value> {
     let parent = if path.is_empty() {
         tree
     } else {
-        path.split('.').try_fold(tree, |node, part| node.get(part))?
+        path.split('.')
+            .try_fold(tree, |node, part| node.get(part))?
     };
     match split_index(last) {
         None => parent.get(last),
@@ -176,7 +177,9 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
         None => value,
         Some(index) => {
             let Some(Value::Array(default_list)) = table_value(defaults, key) else {
-                return Err(bad(format!("`{key}` is not a list, so `{full_key}` names nothing")));
+                return Err(bad(format!(
+                    "`{key}` is not a list, so `{full_key}` names nothing"
+                )));
             };
             if matches!(value, Value::Array(_) | Value::Table(_)) {
                 return Err(bad(format!("`{full_key}` is one element: give one value")));
@@ -370,28 +373,47 @@ mod tests {
         )
         .unwrap();
         assert_eq!(key, "treatment.piecewise_hazard_ratios[1]");
-        let list = table["treatment"]["piecewise_hazard_ratios"].as_array().unwrap();
-        let default = defaults["treatment"]["piecewise_hazard_ratios"].as_array().unwrap();
+        let list = table["treatment"]["piecewise_hazard_ratios"]
+            .as_array()
+            .unwrap();
+        let default = defaults["treatment"]["piecewise_hazard_ratios"]
+            .as_array()
+            .unwrap();
         assert_eq!(list.len(), default.len());
         assert_eq!(list[1], Value::Float(0.5));
         assert_eq!(list[0], default[0], "the other elements keep the default");
         // A second element set keeps the first.
-        apply_override(&mut table, &defaults, "treatment.piecewise_hazard_ratios[0]=0.4").unwrap();
-        let list = table["treatment"]["piecewise_hazard_ratios"].as_array().unwrap();
-        assert_eq!((&list[0], &list[1]), (&Value::Float(0.4), &Value::Float(0.5)));
+        apply_override(
+            &mut table,
+            &defaults,
+            "treatment.piecewise_hazard_ratios[0]=0.4",
+        )
+        .unwrap();
+        let list = table["treatment"]["piecewise_hazard_ratios"]
+            .as_array()
+            .unwrap();
+        assert_eq!(
+            (&list[0], &list[1]),
+            (&Value::Float(0.4), &Value::Float(0.5))
+        );
         let tree = Value::Table(table.clone());
         assert_eq!(
             value_at(&tree, "treatment.piecewise_hazard_ratios[0]"),
             Some(&Value::Float(0.4))
         );
-        assert_eq!(value_at(&tree, "treatment.piecewise_hazard_ratios[9]"), None);
+        assert_eq!(
+            value_at(&tree, "treatment.piecewise_hazard_ratios[9]"),
+            None
+        );
         for (arg, says) in [
             ("treatment.piecewise_hazard_ratios[5]=1", "out of range"),
             ("treatment.piecewise_hazard_ratios[x]=1", "NAME[INDEX]"),
             ("treatment.half_life_months[0]=1", "is not a list"),
             ("treatment.piecewise_hazard_ratios[0]=[1]", "one element"),
         ] {
-            let err = apply_override(&mut table, &defaults, arg).unwrap_err().to_string();
+            let err = apply_override(&mut table, &defaults, arg)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(says), "{arg}: {err}");
         }
     }

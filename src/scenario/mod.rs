@@ -449,7 +449,10 @@ mod tests {
                 "treatment.piecewise_hazard_ratios=[0.7]",
             ],
             &["recidivism.baseline_family=log_logistic"],
-            &["recidivism.cure_share=0.5", "recidivism.cure_risk_correlation=1"],
+            &[
+                "recidivism.cure_share=0.5",
+                "recidivism.cure_risk_correlation=1",
+            ],
         ] {
             set(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
         }
@@ -461,7 +464,10 @@ mod tests {
             "{e}"
         );
         let e = err(&["treatment.piecewise_months=[6, 12, 18, 30]"]);
-        assert!(e.contains("piecewise_months[3] = 30") && e.contains("1 to 29"), "{e}");
+        assert!(
+            e.contains("piecewise_months[3] = 30") && e.contains("1 to 29"),
+            "{e}"
+        );
         let e = err(&["treatment.piecewise_months=[0, 12, 18, 24]"]);
         assert!(e.contains("piecewise_months[0] = 0"), "{e}");
         let e = err(&["treatment.piecewise_hazard_ratios=[0.5, 0.6]"]);
@@ -484,8 +490,14 @@ mod tests {
             "{e}"
         );
         let e = err(&["recidivism.baseline_family=monthly"]);
-        assert!(e.contains("baseline_family") && e.contains("needs the 30 values"), "{e}");
-        let thirty = format!("recidivism.baseline_monthly_hazard=[{}]", ["0.02"; 30].join(","));
+        assert!(
+            e.contains("baseline_family") && e.contains("needs the 30 values"),
+            "{e}"
+        );
+        let thirty = format!(
+            "recidivism.baseline_monthly_hazard=[{}]",
+            ["0.02"; 30].join(",")
+        );
         let e = err(&["recidivism.baseline_family=log_logistic", &thirty]);
         assert!(e.contains("cannot be given with"), "{e}");
         for family in ["monthly", "weibull"] {
@@ -493,7 +505,10 @@ mod tests {
             assert!((s.recidivism.untreated[30] - 0.6).abs() < 1e-12, "{family}");
         }
         let e = err(&["recidivism.cure_share=1"]);
-        assert!(e.contains("recidivism.cure_share = 1") && e.contains("[0, 1)"), "{e}");
+        assert!(
+            e.contains("recidivism.cure_share = 1") && e.contains("[0, 1)"),
+            "{e}"
+        );
         let e = err(&["recidivism.cure_risk_correlation=-1.5"]);
         assert!(e.contains("cure_risk_correlation = -1.5"), "{e}");
     }

@@ -130,7 +130,13 @@ pub fn best(alternatives: &[Alternative]) -> usize {
 
 /// The comment line that heads a scenario written by `--choose`: the
 /// choice and every alternative's objectives.
-pub fn choice_comment(choice: &Choice, alternatives: &[Alternative], chosen: usize, targets_name: &str, date: &str) -> String {
+pub fn choice_comment(
+    choice: &Choice,
+    alternatives: &[Alternative],
+    chosen: usize,
+    targets_name: &str,
+    date: &str,
+) -> String {
     let listed = alternatives
         .iter()
         .map(|a| {
@@ -201,7 +207,10 @@ mod tests {
         };
         assert_eq!(
             used("fade"),
-            ["treatment.hazard_ratio_initial", "treatment.half_life_months"]
+            [
+                "treatment.hazard_ratio_initial",
+                "treatment.half_life_months"
+            ]
         );
         assert_eq!(used("constant"), ["treatment.hazard_ratio_initial"]);
         assert_eq!(used("piecewise"), ["treatment.piecewise_hazard_ratios[0]"]);

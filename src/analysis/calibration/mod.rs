@@ -30,12 +30,12 @@ use crate::cancel::Cancel;
 use crate::engine::progress_bar;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
-use objective::Evaluator;
-use parameters::to_values;
 pub use choice::{
     Alternative, Choice, alternative_text, best, choice_comment, parse_choice, used_parameters,
     verified_objective,
 };
+use objective::Evaluator;
+use parameters::to_values;
 pub use parameters::{FitParameter, parse_fit};
 pub use rewrite::{WRITTEN_DIGITS, calibrated_scenario, check_calibrated, today, written_value};
 use targets::find;

@@ -470,7 +470,10 @@ mod tests {
                 [0.55, 0.8, 0.85, 0.95, 0.98],
                 "{out}"
             );
-            assert!(out.contains("piecewise_hazard_ratios[0]: was 0.62"), "{out}");
+            assert!(
+                out.contains("piecewise_hazard_ratios[0]: was 0.62"),
+                "{out}"
+            );
         }
     }
 }
