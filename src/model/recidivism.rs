@@ -5,7 +5,7 @@
 //! `h0_j * exp(x'b + s*z) * HR_j^k`: a baseline `h0` (Weibull, log-logistic
 //! or 30 monthly values, constant within a month), observed covariates `x`,
 //! latent risk `z`, and for mediated youths a treatment hazard ratio of a
-//! chosen shape ([`effect_log_hr`]): by default its log halves every
+//! chosen shape (`effect_log_hr`): by default its log halves every
 //! `half_life_months` (decaying towards 1, as the effect of VOM fades with
 //! follow-up: seed 000, Review two, 0.54:1 at 6 months, 0.87:1 at 30);
 //! constant, piecewise constant, or none. Effect modifiers scale the log
@@ -13,7 +13,7 @@
 //! the cumulative tables stay piecewise linear and their inversion closed
 //! form: draws stay monotone in their uniform.
 //!
-//! A share of youths may be *cured* ([`RecidivismParams::cured`]): never
+//! A share of youths may be *cured* (`RecidivismParams::cured`): never
 //! rearrested in either world (nor while waiting for mediators). A youth is
 //! cured when a latent normal, correlated with its latent risk `z`, falls in
 //! the top `cure_share` of its distribution; the hazard above is that of the
