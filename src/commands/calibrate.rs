@@ -29,25 +29,23 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     // --choose (the key set to it).
     let texts: Vec<String> = match &args.choose {
         None => vec![text.clone()],
-        Some(choice) => choice
-            .alternatives
-            .iter()
-            .map(|value| calibration::alternative_text(&text, &choice.key, value))
-            .collect::<Result<_>>()?,
+        Some(choice) => {
+            check_choice(choice, &scenario, &args.set, &parameters)?;
+            let mut texts = Vec::new();
+            for value in &choice.alternatives {
+                let alternative = calibration::alternative_text(&text, &choice.key, value)?;
+                Scenario::from_toml_str(&alternative, &origin, &args.set).map_err(|e| {
+                    Error::BadArgument {
+                        option: "--choose".to_string(),
+                        value: format!("{}={value}", choice.key),
+                        requirement: format!("gives a scenario that does not validate: {e}"),
+                    }
+                })?;
+                texts.push(alternative);
+            }
+            texts
+        }
     };
-    if let Some(choice) = &args.choose
-        && crate::scenario::value_at(
-            &toml::Value::try_from(&scenario.raw).expect("a scenario serializes to TOML"),
-            &choice.key,
-        )
-        .is_none()
-    {
-        return Err(Error::BadArgument {
-            option: "--choose".to_string(),
-            value: choice.key.clone(),
-            requirement: "is not a scenario key (see `vomsim validate`)".to_string(),
-        });
-    }
     // Everything checkable is checked before an output folder or a search.
     for text in &texts {
         calibration::check(text, &origin, &args.set, &parameters, &targets)?;
@@ -111,6 +109,48 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         }
     }
     outcome
+}
+
+/// Checks `--choose` before any work: its key is a scenario key, neither
+/// set by `--set` (which would override every alternative) nor fitted.
+fn check_choice(
+    choice: &calibration::Choice,
+    scenario: &Scenario,
+    set: &[String],
+    parameters: &[calibration::FitParameter],
+) -> Result<()> {
+    let bad = |requirement: String| Error::BadArgument {
+        option: "--choose".to_string(),
+        value: choice.key.clone(),
+        requirement,
+    };
+    let tree = toml::Value::try_from(&scenario.raw).expect("a scenario serializes to TOML");
+    if crate::scenario::value_at(&tree, &choice.key).is_none() {
+        return Err(bad(
+            "is not a scenario key (see `vomsim validate`)".to_string()
+        ));
+    }
+    let names = |key: &str| {
+        key == choice.key
+            || key.starts_with(&format!("{}[", choice.key))
+            || choice.key.starts_with(&format!("{key}."))
+    };
+    if set
+        .iter()
+        .filter_map(|s| s.split_once('=').map(|(k, _)| k.trim()))
+        .any(names)
+    {
+        return Err(bad(
+            "is also given by --set, which would override every alternative; drop the --set"
+                .to_string(),
+        ));
+    }
+    if parameters.iter().any(|p| names(&p.key)) {
+        return Err(bad(
+            "is also fitted by --fit; a key is either chosen or fitted".to_string(),
+        ));
+    }
+    Ok(())
 }
 
 /// The search, the verification, the guard and the two files, then the
