@@ -1,4 +1,4 @@
-//! `vomsim calibrate` against known answers (release; about 20 s).
+//! `vomsim calibrate` against known answers (release; about 35 s).
 
 mod common;
 
