@@ -1,4 +1,4 @@
-//! `vomsim calibrate` against known answers (release; about 20 s).
+//! `vomsim calibrate` against known answers (release; about 35 s).
 
 mod common;
 
@@ -493,4 +493,109 @@ fn fitted_keys_in_inline_tables_and_dotted_keys_stay_valid() {
         assert_eq!(shown.parse::<f64>().unwrap(), value, "{name}: {text}");
         assert!((0.5..=1.0).contains(&value), "{name}: {text}");
     }
+}
+
+/// `--choose`: targets made by a constant effect (hazard ratio 0.6, 1,000
+/// replications of `nugent_attenuation`) are fitted by each shape; the
+/// constant shape fits them with one parameter and is chosen, its ratio
+/// recovered (the tolerances of 0.01 on the effect ratios pin it within
+/// about +-0.01; the check allows 0.03). The piecewise alternative fits one
+/// list element (`treatment.piecewise_hazard_ratios[0]`), written into its
+/// list; `none` fits nothing and misses by far.
+#[test]
+fn choose_picks_the_shape_that_made_the_targets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nugent = repo("scenarios/nugent_attenuation.toml");
+    let run_dir = tmp.path().join("truth");
+    vomsim()
+        .args(["run", nugent.to_str().unwrap(), "--reps", "1000"])
+        .args(["--seed", "99", "--quiet", "--out"])
+        .arg(&run_dir)
+        .args(["--set", "treatment.shape=constant"])
+        .args(["--set", "treatment.hazard_ratio_initial=0.6"])
+        .assert()
+        .success();
+    let summary = read_summary(&run_dir.join("summary.csv"));
+    let mut targets = String::from("metric,group,month,target,tolerance,source\n");
+    for month in ["6", "18", "30"] {
+        let key = (
+            "effect_ratio".to_string(),
+            "true_att".to_string(),
+            month.to_string(),
+        );
+        targets += &format!(
+            "effect_ratio,true_att,{month},{},0.01,model\n",
+            summary[&key].mean
+        );
+    }
+    let targets_file = tmp.path().join("targets.csv");
+    fs::write(&targets_file, targets).unwrap();
+    let out = tmp.path().join("fit").join("fitted.toml");
+    let assert = vomsim()
+        .args([
+            "calibrate",
+            nugent.to_str().unwrap(),
+            "--quiet",
+            "--seed",
+            "5",
+        ])
+        .args(["--reps", "100", "--max-evaluations", "80", "--targets"])
+        .arg(&targets_file)
+        .args(["--fit", "treatment.hazard_ratio_initial=0.2..0.95"])
+        .args(["--fit", "treatment.half_life_months=1..40"])
+        .args(["--fit", "treatment.piecewise_hazard_ratios[0]=0.2..1.2"])
+        .args(["--choose", "treatment.shape=fade,constant,piecewise,none"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    println!("{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("constant") && l.ends_with("<- chosen")),
+        "{stdout}"
+    );
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("# fitted by vomsim calibrate to targets.csv"),
+        "{text}"
+    );
+    let fitted: toml::Table = text.parse().unwrap();
+    assert_eq!(fitted["treatment"]["shape"].as_str(), Some("constant"));
+    let hr = value(&fitted, "treatment.hazard_ratio_initial");
+    assert!((hr - 0.6).abs() < 0.03, "fitted {hr}");
+    // The fitted element of a list: --fit KEY[i] alone, without --choose.
+    let targets_file = tmp.path().join("first.csv");
+    fs::write(
+        &targets_file,
+        "metric,group,month,target,tolerance,source\neffect_ratio,true_att,6,0.7,0.01,test\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("element").join("fitted.toml");
+    vomsim()
+        .args([
+            "calibrate",
+            nugent.to_str().unwrap(),
+            "--quiet",
+            "--seed",
+            "5",
+        ])
+        .args(["--reps", "100", "--max-evaluations", "60", "--targets"])
+        .arg(&targets_file)
+        .args(["--set", "treatment.shape=piecewise"])
+        .args(["--fit", "treatment.piecewise_hazard_ratios[0]=0.2..1.2"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let fitted: toml::Table = fs::read_to_string(&out).unwrap().parse().unwrap();
+    let list = fitted["treatment"]["piecewise_hazard_ratios"]
+        .as_array()
+        .unwrap();
+    assert_eq!(list.len(), 5);
+    let first = list[0].as_float().unwrap();
+    assert!(first > 0.6 && first < 0.9, "fitted {first}");
+    assert_eq!(list[1].as_float(), Some(0.8), "the other elements kept");
 }

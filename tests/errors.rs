@@ -418,3 +418,72 @@ fn malformed_fits_and_ranges_are_usage_errors() {
         assert!(!tmp.path().join("size").exists());
     }
 }
+
+/// `--choose` and `--fit KEY[i]` mistakes: exit 2, one paragraph naming the
+/// option and what is allowed, before any search, nothing written.
+#[test]
+fn choice_and_element_mistakes_are_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/nugent_attenuation.toml");
+    let targets = repo("tests/targets/nugent_attenuation.csv");
+    let fit = "treatment.hazard_ratio_initial=0.1..0.9";
+    for (extra, expected) in [
+        (
+            vec!["--choose", "treatment.shape=fade"],
+            "two or more values",
+        ),
+        (
+            vec!["--choose", "treatment.shap=fade,none"],
+            "is not a scenario key",
+        ),
+        (
+            vec!["--choose", "treatment.shape=fade,wavy"],
+            "treatment.shape=wavy: gives a scenario that does not validate",
+        ),
+        (
+            vec![
+                "--choose",
+                "treatment.shape=fade,none",
+                "--set",
+                "treatment.shape=none",
+            ],
+            "is also given by --set",
+        ),
+        (
+            vec!["--choose", "treatment.hazard_ratio_initial=0.5,0.6"],
+            "is also fitted by --fit",
+        ),
+        (
+            vec!["--fit", "treatment.piecewise_hazard_ratios[7]=0.1..1"],
+            "is not a scenario key",
+        ),
+        (
+            vec!["--fit", "treatment.piecewise_hazard_ratios[0]=0..1"],
+            "treatment.piecewise_hazard_ratios[0] = 0 must lie in [0.001, 1000]",
+        ),
+    ] {
+        let out = tmp.path().join("fit").join("x.toml");
+        let output = vomsim()
+            .arg("calibrate")
+            .arg(&scenario)
+            .arg("--targets")
+            .arg(&targets)
+            .args(["--fit", fit])
+            .args(&extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{extra:?}: expected {expected:?}: {stderr}"
+        );
+        assert!(
+            !tmp.path().join("fit").exists(),
+            "{extra:?}: nothing is written"
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //! add up to the referrals; cumulative incidence lies in [0, 1] and never
 //! falls; reconviction never exceeds rearrest; with a hazard ratio of at
 //! most 1 the treated potential time is never earlier than the untreated
-//! one; paid never exceeds agreed; utilization lies in [0, 1].
+//! one (whatever the effect's shape, its ratios at most 1); paid never
+//! exceeds agreed; utilization lies in [0, 1]. The baseline family, the
+//! effect's shape and the cure fraction vary too.
 
 use proptest::prelude::*;
 use vomsim::Scenario;
@@ -30,6 +32,13 @@ struct Knobs {
     violent_share: f64,
     conviction: f64,
     control_share: f64,
+    /// `treatment.shape`: fade, constant, piecewise, none.
+    effect_shape: usize,
+    /// `recidivism.baseline_family`: weibull, log_logistic.
+    family: usize,
+    log_logistic_shape: f64,
+    cure_share: f64,
+    cure_correlation: f64,
 }
 
 fn knobs() -> impl Strategy<Value = Knobs> {
@@ -57,8 +66,15 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             0.0..=1.0f64,
             0.0..0.9f64,
         ),
+        (
+            0usize..4,
+            0usize..2,
+            0.3..4.0f64,
+            prop_oneof![Just(0.0), 0.0..0.95f64],
+            -1.0..=1.0f64,
+        ),
     )
-        .prop_map(|(a, b, c)| Knobs {
+        .prop_map(|(a, b, c, d)| Knobs {
             per_month: a.0,
             intake_months: a.1,
             offender: a.2,
@@ -76,6 +92,11 @@ fn knobs() -> impl Strategy<Value = Knobs> {
             violent_share: c.2,
             conviction: c.3,
             control_share: c.4,
+            effect_shape: d.0,
+            family: d.1,
+            log_logistic_shape: d.2,
+            cure_share: d.3,
+            cure_correlation: d.4,
         })
 }
 
@@ -111,12 +132,18 @@ comediation_share = {}
 max_wait_days = {}
 [recidivism]
 baseline_rearrest_12m = {}
+baseline_family = "{}"
 baseline_weibull_shape = {}
+baseline_log_logistic_shape = {}
+cure_share = {}
+cure_risk_correlation = {}
 risk_log_hr = {}
 conviction_probability = {}
 [treatment]
+shape = "{}"
 hazard_ratio_initial = {}
 half_life_months = {}
+piecewise_hazard_ratios = [{}, {}, 0.9, 0.95, 1.0]
 [design]
 rct_control_share = {}
 "#,
@@ -133,11 +160,18 @@ rct_control_share = {}
         comediation,
         k.max_wait,
         k.baseline,
+        ["weibull", "log_logistic"][k.family],
         k.shape,
+        k.log_logistic_shape,
+        k.cure_share,
+        k.cure_correlation,
         k.risk_log_hr,
         k.conviction,
+        ["fade", "constant", "piecewise", "none"][k.effect_shape],
         k.hazard_ratio,
         k.half_life,
+        k.hazard_ratio,
+        k.hazard_ratio.sqrt(),
         k.control_share,
     );
     Scenario::from_toml_str(&text, "prop.toml", &[]).unwrap_or_else(|e| panic!("{e}\n{text}"))

@@ -25,19 +25,45 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let targets = calibration::read_targets(&args.targets)?;
     let parameters = args.fit.clone();
+    // The texts to calibrate: the scenario, or one per alternative of
+    // --choose (the key set to it).
+    let texts: Vec<String> = match &args.choose {
+        None => vec![text.clone()],
+        Some(choice) => {
+            check_choice(choice, &scenario, &args.set, &parameters)?;
+            let mut texts = Vec::new();
+            for value in &choice.alternatives {
+                let alternative = calibration::alternative_text(&text, &choice.key, value)?;
+                Scenario::from_toml_str(&alternative, &origin, &args.set).map_err(|e| {
+                    Error::BadArgument {
+                        option: "--choose".to_string(),
+                        value: format!("{}={value}", choice.key),
+                        requirement: format!("gives a scenario that does not validate: {e}"),
+                    }
+                })?;
+                texts.push(alternative);
+            }
+            texts
+        }
+    };
     // Everything checkable is checked before an output folder or a search.
-    calibration::check(&text, &origin, &args.set, &parameters, &targets)?;
+    for text in &texts {
+        calibration::check(text, &origin, &args.set, &parameters, &targets)?;
+    }
     let verify_reps = args.verify_reps.unwrap_or(args.reps.saturating_mul(4));
     let threads = limits::threads(args.threads);
     // Every evaluation and the verification hold their replications' values;
     // a fitted parameter may change the run's size, so the scenario is
     // checked at each bound too.
     let mut at_bounds = vec![scenario.clone()];
-    for p in &parameters {
-        for bound in [p.low, p.high] {
-            let mut all = args.set.clone();
-            all.push(format!("{}={bound}", p.key));
-            at_bounds.push(Scenario::from_toml_str(&text, &origin, &all)?);
+    for text in &texts {
+        at_bounds.push(Scenario::from_toml_str(text, &origin, &args.set)?);
+        for p in &parameters {
+            for bound in [p.low, p.high] {
+                let mut all = args.set.clone();
+                all.push(format!("{}={bound}", p.key));
+                at_bounds.push(Scenario::from_toml_str(text, &origin, &all)?);
+            }
         }
     }
     let verify_option = if args.verify_reps.is_some() {
@@ -85,6 +111,48 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     outcome
 }
 
+/// Checks `--choose` before any work: its key is a scenario key, neither
+/// set by `--set` (which would override every alternative) nor fitted.
+fn check_choice(
+    choice: &calibration::Choice,
+    scenario: &Scenario,
+    set: &[String],
+    parameters: &[calibration::FitParameter],
+) -> Result<()> {
+    let bad = |requirement: String| Error::BadArgument {
+        option: "--choose".to_string(),
+        value: choice.key.clone(),
+        requirement,
+    };
+    let tree = toml::Value::try_from(&scenario.raw).expect("a scenario serializes to TOML");
+    if crate::scenario::value_at(&tree, &choice.key).is_none() {
+        return Err(bad(
+            "is not a scenario key (see `vomsim validate`)".to_string()
+        ));
+    }
+    let names = |key: &str| {
+        key == choice.key
+            || key.starts_with(&format!("{}[", choice.key))
+            || choice.key.starts_with(&format!("{key}."))
+    };
+    if set
+        .iter()
+        .filter_map(|s| s.split_once('=').map(|(k, _)| k.trim()))
+        .any(names)
+    {
+        return Err(bad(
+            "is also given by --set, which would override every alternative; drop the --set"
+                .to_string(),
+        ));
+    }
+    if parameters.iter().any(|p| names(&p.key)) {
+        return Err(bad(
+            "is also fitted by --fit; a key is either chosen or fitted".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// The search, the verification, the guard and the two files, then the
 /// report.
 #[allow(clippy::too_many_arguments)]
@@ -111,13 +179,71 @@ fn search_and_write(
         cancel: cancel.clone(),
     };
     let started = std::time::Instant::now();
-    let result = calibration::calibrate(text, &origin, &args.set, parameters, targets, &options)?;
     let targets_name = args.targets.file_name().map_or_else(
         || args.targets.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    let date = calibration::today();
+    let mut report = Report::default();
+    let (text, result, heading) = match &args.choose {
+        None => (
+            text.to_string(),
+            calibration::calibrate(text, &origin, &args.set, parameters, targets, &options)?,
+            String::new(),
+        ),
+        Some(choice) => {
+            let mut alternatives = Vec::new();
+            for value in &choice.alternatives {
+                let text = calibration::alternative_text(text, &choice.key, value)?;
+                let used = calibration::used_parameters(&text, &origin, &args.set, parameters)?;
+                let result =
+                    calibration::calibrate(&text, &origin, &args.set, &used, targets, &options)?;
+                alternatives.push(calibration::Alternative {
+                    value: value.clone(),
+                    text,
+                    verified_objective: calibration::verified_objective(&result),
+                    fitted: used.len(),
+                    calibration: result,
+                });
+            }
+            let best = calibration::best(&alternatives);
+            report.line(format_args!(
+                "{}: choosing {} by verified objective + 2 x parameters fitted",
+                scenario.name(),
+                choice.key
+            ));
+            report.line(format_args!(
+                "{:<14} {:>6} {:>10} {:>10} {:>10}  fitted values",
+                "value", "fitted", "search", "verified", "penalized"
+            ));
+            for (i, a) in alternatives.iter().enumerate() {
+                let values = a
+                    .calibration
+                    .parameters
+                    .iter()
+                    .map(|p| format!("{} = {}", p.parameter.key, p.fitted))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                report.line(format_args!(
+                    "{:<14} {:>6} {:>10.3} {:>10.3} {:>10.3}  {}{}",
+                    a.value,
+                    a.fitted,
+                    a.calibration.objective,
+                    a.verified_objective,
+                    a.penalized(),
+                    if values.is_empty() { "-" } else { &values },
+                    if i == best { "  <- chosen" } else { "" }
+                ));
+            }
+            let heading =
+                calibration::choice_comment(choice, &alternatives, best, &targets_name, &date);
+            let chosen = alternatives.swap_remove(best);
+            (chosen.text, chosen.calibration, heading)
+        }
+    };
+    let text = text.as_str();
     let calibrated =
-        calibration::calibrated_scenario(text, &result, &targets_name, &calibration::today());
+        heading + &calibration::calibrated_scenario(text, &result, &targets_name, &date);
     // The text must read back as what was verified before either file is
     // written.
     calibration::check_calibrated(&calibrated, &file.display().to_string(), &args.set, &result)
@@ -128,7 +254,6 @@ fn search_and_write(
     folder::write_atomically(file, |w| w.write_all(calibrated.as_bytes()))?;
     folder::write_atomically(table, |w| calibration::write_calibration(w, &result))?;
 
-    let mut report = Report::default();
     report.line(format_args!(
         "{}: {} evaluations of {} replications, objective {:.3}, {:.1} s; verified with {} replications at fresh seeds",
         scenario.name(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::analysis::calibration::{FitParameter, parse_fit};
+use crate::analysis::calibration::{Choice, FitParameter, parse_choice, parse_fit};
 use crate::analysis::sweep::Shard;
 
 /// A Monte Carlo, agent-based simulator of youth diversion through
@@ -209,6 +209,12 @@ pub struct CalibrateArgs {
     /// A parameter to fit and its bounds, e.g. recidivism.baseline_rearrest_12m=0.05..0.4.
     #[arg(long = "fit", value_name = "KEY=LOW..HIGH", required = true, value_parser = parse_fit)]
     pub fit: Vec<FitParameter>,
+    /// A choice the data makes, e.g. treatment.shape=fade,constant,piecewise,none:
+    /// calibrates once per value (fitting the --fit parameters that value
+    /// uses), compares them by verified objective + 2 x parameters fitted,
+    /// and writes the best.
+    #[arg(long, value_name = "KEY=A,B,...", value_parser = parse_choice)]
+    pub choose: Option<Choice>,
     /// Replications per evaluation of the objective (the same seeds each time).
     #[arg(long, value_parser = at_least_one, default_value_t = 200)]
     pub reps: u64,

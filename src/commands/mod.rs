@@ -5,8 +5,8 @@
 mod calibrate;
 pub mod cli;
 mod compare;
-mod power;
 mod init;
+mod power;
 mod report;
 mod run;
 mod size;

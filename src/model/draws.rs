@@ -68,7 +68,6 @@ pub(crate) mod keyed {
     /// Days of court processing, referral (or return) to disposition.
     pub const COURT_DAYS: u64 = 2;
     /// Whether the youth would never be rearrested untreated (cure).
-    #[allow(dead_code)]
     pub const CURE: u64 = 3;
     /// Prior arrests beyond the first-or-second split (a count).
     pub const PRIORS: u64 = 4;

@@ -2,18 +2,27 @@
 //! follow-up, in both potential worlds.
 //!
 //! From disposition, a youth's rearrest intensity in follow-up month `j` is
-//! `h0_j * exp(x'b + s*z) * HR_j^k`: a declining baseline `h0` (Weibull or
-//! 30 monthly values, constant within a month), observed covariates `x`,
-//! latent risk `z`, and for mediated youths a treatment hazard ratio whose
-//! log halves every `half_life_months` (decaying towards 1, as the effect
-//! of VOM fades with follow-up: seed 000, Review two, 0.54:1 at 6 months,
-//! 0.87:1 at 30). Effect modifiers scale the log hazard ratio by `k`: a
-//! violent offense, restitution completed, a session without agreement, and
-//! the mediation mode. The untreated world is the court path: its hazard
-//! carries the court's own log hazard ratio relative to no action
-//! (`court.log_hr`), from which mediated youths are diverted; a youth
-//! waiting for mediators has not yet been processed, and waits at the
-//! no-action hazard.
+//! `h0_j * exp(x'b + s*z) * HR_j^k`: a baseline `h0` (Weibull, log-logistic
+//! or 30 monthly values, constant within a month), observed covariates `x`,
+//! latent risk `z`, and for mediated youths a treatment hazard ratio of a
+//! chosen shape (`effect_log_hr`): by default its log halves every
+//! `half_life_months` (decaying towards 1, as the effect of VOM fades with
+//! follow-up: seed 000, Review two, 0.54:1 at 6 months, 0.87:1 at 30);
+//! constant, piecewise constant, or none. Effect modifiers scale the log
+//! hazard ratio by `k`: a violent offense, restitution completed, a
+//! session without agreement, and the mediation mode. The untreated world
+//! is the court path: its hazard carries the court's own log hazard ratio
+//! relative to no action (`court.log_hr`), from which mediated youths are
+//! diverted; a youth waiting for mediators has not yet been processed, and
+//! waits at the no-action hazard. Every shape and family gives 30 monthly values, so
+//! the cumulative tables stay piecewise linear and their inversion closed
+//! form: draws stay monotone in their uniform.
+//!
+//! A share of youths may be *cured* (`RecidivismParams::cured`): never
+//! rearrested in either world (nor while waiting for mediators). A youth is
+//! cured when a latent normal, correlated with its latent risk `z`, falls in
+//! the top `cure_share` of its distribution; the hazard above is that of the
+//! susceptible.
 //!
 //! Potential outcomes with common random numbers: each youth draws one
 //! stream of unit-exponential gaps; event `n` happens when the youth's
@@ -23,7 +32,7 @@
 //! worlds. Rearrests recur (a Poisson process with this intensity), so the
 //! first rearrest has exactly the hazard above.
 
-use crate::model::draws::{YouthDraws, open01, slot};
+use crate::model::draws::{YouthDraws, keyed, normal_quantile, open01, slot};
 use crate::model::referral::Youth;
 use crate::model::session::Mode;
 
@@ -103,6 +112,30 @@ pub(crate) struct RecidivismParams {
     pub age_log_hr: f64,
     pub conviction_probability: f64,
     pub conviction_lag_months_mean: f64,
+    /// The cure fraction: whether any youth may be cured, the latent
+    /// normal's threshold (its `1 - cure_share` quantile) and its
+    /// correlation with latent risk.
+    pub cure: Option<Cure>,
+}
+
+/// The cure fraction's parameters (`recidivism.cure_share` > 0).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cure {
+    /// A youth is cured when its latent normal exceeds this: the
+    /// `1 - cure_share` quantile of the standard normal.
+    pub threshold: f64,
+    /// Correlation of the latent normal with latent risk `z`.
+    pub risk_correlation: f64,
+}
+
+impl Cure {
+    /// The cure parameters of a share in (0, 1) and a correlation in [-1, 1].
+    pub fn new(share: f64, risk_correlation: f64) -> Cure {
+        Cure {
+            threshold: normal_quantile(1.0 - share),
+            risk_correlation,
+        }
+    }
 }
 
 /// Both potential worlds of one youth, in months since disposition; `None`
@@ -165,6 +198,22 @@ impl RecidivismParams {
         eta
     }
 
+    /// Whether the youth is cured: never rearrested, in either potential
+    /// world or while waiting. The latent normal `c = rho*z +
+    /// sqrt(1 - rho^2)*e`, `e` from the youth's keyed uniform
+    /// ([`keyed::CURE`], which changes no other draw), must exceed the
+    /// `1 - cure_share` quantile: a share `cure_share` of youths is cured,
+    /// fewer among the riskier when `rho < 0`. Never with `cure_share = 0`.
+    pub fn cured(&self, youth: &Youth, draws: &YouthDraws) -> bool {
+        let Some(cure) = self.cure else {
+            return false;
+        };
+        let rho = cure.risk_correlation;
+        let latent =
+            rho * youth.risk + (1.0 - rho * rho).sqrt() * normal_quantile(draws.keyed(keyed::CURE));
+        latent > cure.threshold
+    }
+
     /// Both potential worlds of one youth. `modifier` indexes the treated
     /// table (see [`RecidivismParams::treated`]).
     pub fn potential_outcomes(
@@ -173,6 +222,9 @@ impl RecidivismParams {
         modifier: usize,
         draws: &mut YouthDraws,
     ) -> PotentialOutcomes {
+        if self.cured(youth, draws) {
+            return PotentialOutcomes::default();
+        }
         let tables = [&self.untreated, &self.treated[modifier]];
         let horizon = [tables[0][FOLLOW_UP_MONTHS], tables[1][FOLLOW_UP_MONTHS]];
         let inverse_scale = (-self.linear_predictor(youth)).exp();
@@ -219,10 +271,15 @@ impl RecidivismParams {
 }
 
 impl RecidivismParams {
-    /// Months to a first rearrest at the no-action intensity,
-    /// read from a uniform (`None` past 30 months): the rearrest of a youth
-    /// while the case waits for mediators.
-    pub fn untreated_first_rearrest(&self, youth: &Youth, u: f64) -> Option<f64> {
+    /// Months to a first rearrest at the no-action intensity, read from
+    /// the youth's wait-rearrest uniform (`None` past 30 months, or when
+    /// the youth is cured): the rearrest of a youth while the case waits
+    /// for mediators.
+    pub fn untreated_first_rearrest(&self, youth: &Youth, draws: &YouthDraws) -> Option<f64> {
+        if self.cured(youth, draws) {
+            return None;
+        }
+        let u = draws.u[slot::WAIT_REARREST];
         invert(
             &self.no_action,
             -u.ln() * (-self.linear_predictor(youth)).exp(),
@@ -248,6 +305,51 @@ pub(crate) fn weibull_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
     let c = -(1.0 - p12).ln();
     let cumulative = |t: f64| c * (t / 12.0).powf(shape);
     std::array::from_fn(|j| cumulative((j + 1) as f64) - cumulative(j as f64))
+}
+
+/// Monthly hazards of a log-logistic cumulative hazard
+/// `ln(1 + (t/alpha)^shape)`, with `alpha` solved so that 12-month
+/// cumulative incidence is `p12`: `1 - 1/(1 + (12/alpha)^shape) = p12`.
+/// For `shape > 1` the hazard rises, peaks at `alpha*(shape - 1)^(1/shape)`
+/// and falls; for `shape <= 1` it declines from the start.
+pub(crate) fn log_logistic_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
+    // (12/alpha)^shape is the 12-month odds; (t/alpha)^shape = odds * (t/12)^shape.
+    let odds12 = p12 / (1.0 - p12);
+    let cumulative = |t: f64| (odds12 * (t / 12.0).powf(shape)).ln_1p();
+    std::array::from_fn(|j| cumulative((j + 1) as f64) - cumulative(j as f64))
+}
+
+/// The treatment effect's shape over follow-up (`treatment.shape`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum EffectShape {
+    /// The log of `hr0` halving every `half_life` months (the default).
+    Fade { hr0: f64, half_life: f64 },
+    /// The hazard ratio `hr` throughout.
+    Constant { hr: f64 },
+    /// One ratio per interval between whole-month `boundaries` (strictly
+    /// increasing, inside (0, 30)): `ratios.len() == boundaries.len() + 1`.
+    Piecewise {
+        boundaries: Vec<u32>,
+        ratios: Vec<f64>,
+    },
+    /// No effect: a ratio of 1.
+    None,
+}
+
+/// The treatment's 30 monthly log hazard ratios for a shape: what
+/// [`RecidivismParams::tables`] takes.
+pub(crate) fn effect_log_hr(shape: &EffectShape) -> [f64; FOLLOW_UP_MONTHS] {
+    match shape {
+        EffectShape::Fade { hr0, half_life } => decaying_log_hr(*hr0, *half_life),
+        EffectShape::Constant { hr } => [hr.ln(); FOLLOW_UP_MONTHS],
+        EffectShape::Piecewise { boundaries, ratios } => std::array::from_fn(|j| {
+            // Month j covers (j, j+1]: its interval is the number of
+            // boundaries at or before its start.
+            let interval = boundaries.iter().filter(|&&b| b as usize <= j).count();
+            ratios[interval].ln()
+        }),
+        EffectShape::None => [0.0; FOLLOW_UP_MONTHS],
+    }
 }
 
 /// Monthly log hazard ratios: the log of `hr0` halving every `half_life`
@@ -316,5 +418,158 @@ mod tests {
             treated[0], no_action,
             "the mediated are diverted from court"
         );
+    }
+
+    #[test]
+    fn shapes_give_their_monthly_log_ratios() {
+        let constant = effect_log_hr(&EffectShape::Constant { hr: 0.6 });
+        assert!(constant.iter().all(|&l| l == 0.6f64.ln()));
+        assert_eq!(effect_log_hr(&EffectShape::None), [0.0; FOLLOW_UP_MONTHS]);
+        assert_eq!(
+            effect_log_hr(&EffectShape::Fade {
+                hr0: 0.5,
+                half_life: 6.0
+            }),
+            decaying_log_hr(0.5, 6.0)
+        );
+        let piecewise = effect_log_hr(&EffectShape::Piecewise {
+            boundaries: vec![6, 12, 18, 24],
+            ratios: vec![1.0, 0.5, 0.6, 0.7, 0.8],
+        });
+        for (j, l) in piecewise.iter().enumerate() {
+            let expected = [1.0f64, 0.5, 0.6, 0.7, 0.8][j / 6].ln();
+            assert_eq!(*l, expected, "month {}", j + 1);
+        }
+        // No boundary: one interval, a constant ratio.
+        let one = effect_log_hr(&EffectShape::Piecewise {
+            boundaries: vec![],
+            ratios: vec![0.7],
+        });
+        assert!(one.iter().all(|&l| l == 0.7f64.ln()));
+        // Uneven boundaries: month 3 (2, 3] is in the second interval of [2, 29].
+        let uneven = effect_log_hr(&EffectShape::Piecewise {
+            boundaries: vec![2, 29],
+            ratios: vec![0.5, 0.6, 0.7],
+        });
+        assert_eq!(uneven[1], 0.5f64.ln());
+        assert_eq!(uneven[2], 0.6f64.ln());
+        assert_eq!(uneven[28], 0.6f64.ln());
+        assert_eq!(uneven[29], 0.7f64.ln());
+    }
+
+    /// The log-logistic table: the reference youth's 12-month incidence is
+    /// `p12`; with shape > 1 the hazard rises to its mode
+    /// `alpha*(shape - 1)^(1/shape)` and falls after; monthly values match
+    /// the closed-form cumulative hazard.
+    #[test]
+    fn log_logistic_hits_the_12_month_incidence_and_humps() {
+        for (p12, shape) in [(0.3, 2.0), (0.1593, 1.5), (0.5, 0.7), (0.05, 4.0)] {
+            let monthly = log_logistic_monthly(p12, shape);
+            let h12: f64 = monthly[..12].iter().sum();
+            assert!((1.0 - (-h12).exp() - p12).abs() < 1e-12, "{p12} {shape}");
+            let alpha = 12.0 / (p12 / (1.0 - p12)).powf(1.0 / shape);
+            let h30: f64 = monthly.iter().sum();
+            let closed = (1.0 + (30.0 / alpha).powf(shape)).ln();
+            assert!((h30 - closed).abs() < 1e-12);
+        }
+        // p12 = 0.3, shape 2: alpha = 12 / sqrt(3/7) = 18.33, the mode too.
+        let monthly = log_logistic_monthly(0.3, 2.0);
+        let peak = monthly
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
+        // The hazard falls more slowly than it rises, so the month's mean
+        // peaks in the month after the one that holds the mode.
+        assert_eq!(peak, 18, "the month (18, 19] peaks, next to the mode 18.33");
+        assert!(monthly[..=peak].windows(2).all(|w| w[1] > w[0]), "rising");
+        assert!(
+            monthly[peak + 1..].windows(2).all(|w| w[1] < w[0]),
+            "falling"
+        );
+        // Shape <= 1: declining from the start.
+        let monthly = log_logistic_monthly(0.3, 0.8);
+        assert!(monthly.windows(2).all(|w| w[1] < w[0]));
+    }
+
+    fn params(monthly: [f64; FOLLOW_UP_MONTHS], cure: Option<Cure>) -> RecidivismParams {
+        let (no_action, untreated, treated) =
+            RecidivismParams::tables(&monthly, 0.0, &[0.0; 30], &EffectScales::NONE);
+        RecidivismParams {
+            no_action,
+            untreated,
+            treated,
+            restitution_modifies_effect: false,
+            risk_log_hr: 0.0,
+            offense_log_hr: [0.0; 6],
+            second_arrest_log_hr: 0.0,
+            extra_prior_log_hr: 0.0,
+            male_log_hr: 0.0,
+            age_log_hr: 0.0,
+            conviction_probability: 0.5,
+            conviction_lag_months_mean: 1.0,
+            cure,
+        }
+    }
+
+    fn youth(risk: f64, index: u32) -> Youth {
+        use crate::model::referral::{Offense, Race};
+        Youth {
+            month: 0,
+            index,
+            referral_day: 0.0,
+            age: 15,
+            male: false,
+            race: Race::Hispanic,
+            offense: Offense::Vandalism,
+            prior_arrests: 0,
+            risk,
+            motivation: 0.0,
+        }
+    }
+
+    /// With a hazard so high that every susceptible youth is rearrested
+    /// within 30 months, the share ever rearrested is 1 - cure_share, in
+    /// both worlds and while waiting; the cured are the less risky when
+    /// the correlation is negative. 40,000 youths: the binomial standard
+    /// error of the share is at most 0.0025, the tolerance 0.012 (about 5).
+    #[test]
+    fn cure_fraction_caps_incidence() {
+        let n = 40_000u32;
+        for (share, rho) in [(0.3, -0.5), (0.6, 0.0), (0.1, 0.9)] {
+            let p = params([4.0; FOLLOW_UP_MONTHS], Some(Cure::new(share, rho)));
+            let (mut rearrested, mut waiting) = (0u32, 0u32);
+            let (mut z_cured, mut cured) = (0.0, 0u32);
+            for i in 0..n {
+                let mut draws = YouthDraws::new(7, 0, i);
+                let y = youth(normal_quantile(draws.u[slot::RISK]), i);
+                let out = p.potential_outcomes(&y, 0, &mut draws);
+                assert_eq!(out.rearrest[0].is_some(), out.rearrest[1].is_some());
+                rearrested += u32::from(out.rearrest[0].is_some());
+                waiting += u32::from(p.untreated_first_rearrest(&y, &draws).is_some());
+                if p.cured(&y, &draws) {
+                    assert_eq!(out, PotentialOutcomes::default());
+                    z_cured += y.risk;
+                    cured += 1;
+                }
+            }
+            let incidence = f64::from(rearrested) / f64::from(n);
+            assert!(
+                (incidence - (1.0 - share)).abs() < 0.012,
+                "{share}: {incidence}"
+            );
+            assert_eq!(rearrested, waiting, "the wait sees the same cure");
+            // E[z | cured] = rho * phi(c) / share, c the threshold.
+            let c = normal_quantile(1.0 - share);
+            let phi = (-c * c / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+            let mean_z = z_cured / f64::from(cured);
+            // The mean of about n*share normals: SE under 0.01; tolerance 0.04.
+            assert!((mean_z - rho * phi / share).abs() < 0.04, "{rho}: {mean_z}");
+        }
+        // Without a cure fraction nobody is cured.
+        let p = params([4.0; FOLLOW_UP_MONTHS], None);
+        let draws = YouthDraws::new(7, 0, 0);
+        assert!(!p.cured(&youth(0.0, 0), &draws));
     }
 }

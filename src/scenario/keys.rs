@@ -75,8 +75,42 @@ fn merge_into(resolved: &mut Table, given: &Table) {
     }
 }
 
+/// A key's last part read as `name[index]`: one element of a list key
+/// (`treatment.piecewise_hazard_ratios[0]`). `None` when the part has no
+/// index; an error text when its brackets do not hold a whole number.
+pub fn split_index(part: &str) -> Option<std::result::Result<(&str, usize), String>> {
+    let open = part.find('[')?;
+    let (name, rest) = part.split_at(open);
+    let inside = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']'));
+    Some(match inside.and_then(|i| i.trim().parse::<usize>().ok()) {
+        Some(index) if !name.is_empty() => Ok((name, index)),
+        _ => Err(format!(
+            "`{part}` is not a list element: write NAME[INDEX], INDEX a whole number from 0"
+        )),
+    })
+}
+
+/// The value at a dotted key in a resolved scenario tree; the last part
+/// may name a list element (`key[0]`). `None` if there is none.
+pub fn value_at<'a>(tree: &'a Value, key: &str) -> Option<&'a Value> {
+    let (path, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let parent = if path.is_empty() {
+        tree
+    } else {
+        path.split('.')
+            .try_fold(tree, |node, part| node.get(part))?
+    };
+    match split_index(last) {
+        None => parent.get(last),
+        Some(Ok((name, index))) => parent.get(name)?.as_array()?.get(index),
+        Some(Err(_)) => None,
+    }
+}
+
 /// Applies one `KEY=VALUE` to `table`; returns the key. VALUE is read as a
-/// TOML value, or as a string where it is not one.
+/// TOML value, or as a string where it is not one. The key's last part may
+/// name one element of a list key, `KEY[INDEX]=VALUE`: the list (the
+/// file's, or the default) is set with that element replaced.
 pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> Result<String> {
     let bad = |message: String| Error::BadOverride {
         arg: arg.to_string(),
@@ -88,6 +122,13 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
         ));
     };
     let key = key.trim();
+    let full_key = key;
+    // `KEY[INDEX]`: the list key and the element's index.
+    let (key, element) = match split_index(key.rsplit('.').next().unwrap_or(key)) {
+        None => (key, None),
+        Some(Err(message)) => return Err(bad(message)),
+        Some(Ok((_, index))) => (key.rsplit_once('[').map_or(key, |(k, _)| k), Some(index)),
+    };
     let parts: Vec<&str> = key.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(bad(format!("`{key}` is not a dotted key path")));
@@ -135,6 +176,34 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
         }
     }
 
+    // One element of a list: the list as the file gives it (or as the
+    // default), with that element replaced.
+    let value = match element {
+        None => value,
+        Some(index) => {
+            let Some(Value::Array(default_list)) = table_value(defaults, key) else {
+                return Err(bad(format!(
+                    "`{key}` is not a list, so `{full_key}` names nothing"
+                )));
+            };
+            if matches!(value, Value::Array(_) | Value::Table(_)) {
+                return Err(bad(format!("`{full_key}` is one element: give one value")));
+            }
+            let mut list = match table_value(table, key) {
+                Some(Value::Array(given)) => given.clone(),
+                _ => default_list.clone(),
+            };
+            let Some(slot) = list.get_mut(index) else {
+                return Err(bad(format!(
+                    "`{key}` has {} elements, so index {index} is out of range (indexes start at 0)",
+                    list.len()
+                )));
+            };
+            *slot = value;
+            Value::Array(list)
+        }
+    };
+
     // Insert, creating intermediate tables.
     let mut node = table;
     for part in &parts[..parts.len() - 1] {
@@ -147,7 +216,17 @@ pub(super) fn apply_override(table: &mut Table, defaults: &Table, arg: &str) -> 
         };
     }
     node.insert(parts[parts.len() - 1].to_string(), value);
-    Ok(key.to_string())
+    Ok(full_key.to_string())
+}
+
+/// The value at a dotted key (no index) of a table, if any.
+fn table_value<'a>(table: &'a Table, key: &str) -> Option<&'a Value> {
+    let (path, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut node = table;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        node = node.get(part)?.as_table()?;
+    }
+    node.get(last)
 }
 
 /// Whether a default table is a cost range `{ low, high }`: one value that
@@ -298,5 +377,61 @@ mod tests {
         // A fixed default has no bound to keep: the table stands alone.
         let cost = resolved["costs"]["agency_per_case"].as_table().unwrap();
         assert!(!cost.contains_key("high"), "{cost:?}");
+    }
+
+    #[test]
+    fn a_list_element_is_set_by_index() {
+        let defaults = default_tree();
+        let mut table = Table::new();
+        let key = apply_override(
+            &mut table,
+            &defaults,
+            "treatment.piecewise_hazard_ratios[1]=0.5",
+        )
+        .unwrap();
+        assert_eq!(key, "treatment.piecewise_hazard_ratios[1]");
+        let list = table["treatment"]["piecewise_hazard_ratios"]
+            .as_array()
+            .unwrap();
+        let default = defaults["treatment"]["piecewise_hazard_ratios"]
+            .as_array()
+            .unwrap();
+        assert_eq!(list.len(), default.len());
+        assert_eq!(list[1], Value::Float(0.5));
+        assert_eq!(list[0], default[0], "the other elements keep the default");
+        // A second element set keeps the first.
+        apply_override(
+            &mut table,
+            &defaults,
+            "treatment.piecewise_hazard_ratios[0]=0.4",
+        )
+        .unwrap();
+        let list = table["treatment"]["piecewise_hazard_ratios"]
+            .as_array()
+            .unwrap();
+        assert_eq!(
+            (&list[0], &list[1]),
+            (&Value::Float(0.4), &Value::Float(0.5))
+        );
+        let tree = Value::Table(table.clone());
+        assert_eq!(
+            value_at(&tree, "treatment.piecewise_hazard_ratios[0]"),
+            Some(&Value::Float(0.4))
+        );
+        assert_eq!(
+            value_at(&tree, "treatment.piecewise_hazard_ratios[9]"),
+            None
+        );
+        for (arg, says) in [
+            ("treatment.piecewise_hazard_ratios[5]=1", "out of range"),
+            ("treatment.piecewise_hazard_ratios[x]=1", "NAME[INDEX]"),
+            ("treatment.half_life_months[0]=1", "is not a list"),
+            ("treatment.piecewise_hazard_ratios[0]=[1]", "one element"),
+        ] {
+            let err = apply_override(&mut table, &defaults, arg)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{arg}: {err}");
+        }
     }
 }

@@ -28,7 +28,7 @@ use crate::model::referral::ReferralParams;
 use crate::model::restitution::RestitutionParams;
 use crate::model::session::MediationParams;
 pub use document::resolved_document;
-pub use keys::nearest_name;
+pub use keys::{nearest_name, split_index, value_at};
 pub use schema::RawScenario;
 pub use template::{INIT_MARK, scenario_template};
 pub use validate::{NAME_RULE, valid_name};
@@ -130,6 +130,29 @@ impl Scenario {
     /// The arms and groups the scenario's design reports.
     pub fn shape(&self) -> crate::model::design::Shape {
         self.design.shape()
+    }
+
+    /// Whether two scenarios simulate the same model: the same typed
+    /// parameters of every stage, whatever their files say (a key that the
+    /// chosen shape or family ignores changes the file, not the model).
+    pub fn same_model(&self, other: &Scenario) -> bool {
+        let model = |s: &Scenario| {
+            format!(
+                "{:?}",
+                (
+                    &s.referral,
+                    &s.consent,
+                    &s.mediators,
+                    &s.mediation,
+                    &s.restitution,
+                    &s.recidivism,
+                    &s.design,
+                    &s.court,
+                    &s.costs,
+                )
+            )
+        };
+        model(self) == model(other)
     }
 
     /// Program months of caseload reported: the intake period and a tail
@@ -417,5 +440,89 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sometimes"), "{err}");
+    }
+
+    /// The effect shapes, baseline families and cure fraction: each key's
+    /// range, list lengths and combinations, with messages naming the key,
+    /// the value and what is allowed.
+    #[test]
+    fn shapes_families_and_cure_are_validated() {
+        let set = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            Scenario::from_toml_str("", "t.toml", &args)
+        };
+        let err = |args: &[&str]| set(args).unwrap_err().to_string();
+        for ok in [
+            &["treatment.shape=constant"][..],
+            &["treatment.shape=none"],
+            &["treatment.shape=piecewise"],
+            &[
+                "treatment.shape=piecewise",
+                "treatment.piecewise_months=[]",
+                "treatment.piecewise_hazard_ratios=[0.7]",
+            ],
+            &["recidivism.baseline_family=log_logistic"],
+            &[
+                "recidivism.cure_share=0.5",
+                "recidivism.cure_risk_correlation=1",
+            ],
+        ] {
+            set(ok).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+        }
+        let e = err(&["treatment.shape=wavy"]);
+        assert!(e.contains("wavy") && e.contains("piecewise"), "{e}");
+        let e = err(&["treatment.piecewise_months=[6, 6, 18, 24]"]);
+        assert!(
+            e.contains("treatment.piecewise_months[1] = 6") && e.contains("increase strictly"),
+            "{e}"
+        );
+        let e = err(&["treatment.piecewise_months=[6, 12, 18, 30]"]);
+        assert!(
+            e.contains("piecewise_months[3] = 30") && e.contains("1 to 29"),
+            "{e}"
+        );
+        let e = err(&["treatment.piecewise_months=[0, 12, 18, 24]"]);
+        assert!(e.contains("piecewise_months[0] = 0"), "{e}");
+        let e = err(&["treatment.piecewise_hazard_ratios=[0.5, 0.6]"]);
+        assert!(
+            e.contains("treatment.piecewise_hazard_ratios = a list of 2")
+                && e.contains("5 for the 4 boundaries"),
+            "{e}"
+        );
+        // A key the shape does not use is still range-checked.
+        let e = err(&[
+            "treatment.shape=fade",
+            "treatment.piecewise_hazard_ratios=[0.5, 0.6, 0, 0.9, 1]",
+        ]);
+        assert!(e.contains("piecewise_hazard_ratios[2] = 0"), "{e}");
+        let e = err(&["treatment.shape=none", "treatment.half_life_months=0"]);
+        assert!(e.contains("treatment.half_life_months = 0"), "{e}");
+        let e = err(&["recidivism.baseline_log_logistic_shape=0"]);
+        assert!(
+            e.contains("recidivism.baseline_log_logistic_shape = 0") && e.contains("[0.05, 20]"),
+            "{e}"
+        );
+        let e = err(&["recidivism.baseline_family=monthly"]);
+        assert!(
+            e.contains("baseline_family") && e.contains("needs the 30 values"),
+            "{e}"
+        );
+        let thirty = format!(
+            "recidivism.baseline_monthly_hazard=[{}]",
+            ["0.02"; 30].join(",")
+        );
+        let e = err(&["recidivism.baseline_family=log_logistic", &thirty]);
+        assert!(e.contains("cannot be given with"), "{e}");
+        for family in ["monthly", "weibull"] {
+            let s = set(&[&format!("recidivism.baseline_family={family}"), &thirty]).unwrap();
+            assert!((s.recidivism.untreated[30] - 0.6).abs() < 1e-12, "{family}");
+        }
+        let e = err(&["recidivism.cure_share=1"]);
+        assert!(
+            e.contains("recidivism.cure_share = 1") && e.contains("[0, 1)"),
+            "{e}"
+        );
+        let e = err(&["recidivism.cure_risk_correlation=-1.5"]);
+        assert!(e.contains("cure_risk_correlation = -1.5"), "{e}");
     }
 }

@@ -521,13 +521,33 @@ pub struct RawCourtOrder {
 #[serde(default, deny_unknown_fields)]
 pub struct RawRecidivism {
     /// 12-month cumulative rearrest of a reference youth (vandalism, first
-    /// arrest, girl, age 15, z = 0) without mediation, in (0, 1).
+    /// arrest, girl, age 15, z = 0) without mediation, in (0, 1); with a
+    /// cure fraction, of a reference youth who is susceptible (not cured).
     pub baseline_rearrest_12m: f64,
-    /// Weibull shape of the baseline hazard, > 0; below 1 the hazard declines.
+    /// The baseline hazard's family: `weibull` (the default), `log_logistic`
+    /// (a hump: risk rising then falling, for a shape above 1) or `monthly`
+    /// (the 30 values of `baseline_monthly_hazard`).
+    pub baseline_family: BaselineFamily,
+    /// Weibull shape of the baseline hazard, 0.05 to 20; below 1 the hazard
+    /// declines. Read only by the `weibull` family (still range-checked).
     pub baseline_weibull_shape: f64,
-    /// Optional 30 monthly baseline hazards (per month, >= 0) that replace the
-    /// Weibull form; empty means use the Weibull form.
+    /// Log-logistic shape of the baseline hazard, 0.05 to 20: above 1 the
+    /// hazard rises, then falls. Read only by the `log_logistic` family
+    /// (still range-checked).
+    pub baseline_log_logistic_shape: f64,
+    /// Optional 30 monthly baseline hazards (per month, 0 to 50) that replace
+    /// the parametric form: required by the `monthly` family; a non-empty
+    /// list with the `weibull` family also replaces it (as before the family
+    /// key existed); not allowed with `log_logistic`. Empty means use the
+    /// family's form.
     pub baseline_monthly_hazard: Vec<f64>,
+    /// Share of youths who are never rearrested (in either potential world,
+    /// nor while waiting), in [0, 1): the cure fraction, where the
+    /// cumulative incidence levels off at 1 - cure_share. 0 means none.
+    pub cure_share: f64,
+    /// Correlation of the latent normal deciding cure with latent risk `z`,
+    /// in [-1, 1]; negative: riskier youths are less often cured.
+    pub cure_risk_correlation: f64,
     /// Log hazard ratio per standard deviation of latent risk `z`.
     pub risk_log_hr: f64,
     /// Log hazard ratio by offense (relative to vandalism).
@@ -550,10 +570,24 @@ pub struct RawRecidivism {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawTreatment {
-    /// Hazard ratio of mediated youths at the start of follow-up, > 0.
+    /// The effect's shape over follow-up: `fade` (the default: the log
+    /// hazard ratio halves every `half_life_months`), `constant`
+    /// (`hazard_ratio_initial` throughout), `piecewise` (one ratio per
+    /// interval of `piecewise_months`) or `none` (a ratio of 1). Keys a
+    /// shape does not use are still range-checked, then ignored.
+    pub shape: EffectShapeKind,
+    /// Hazard ratio of mediated youths at the start of follow-up, 0.001 to
+    /// 1000 (`fade` and `constant`).
     pub hazard_ratio_initial: f64,
-    /// Months for the log hazard ratio to halve (decay towards 1), > 0.
+    /// Months for the log hazard ratio to halve (decay towards 1), > 0
+    /// (`fade`).
     pub half_life_months: f64,
+    /// Boundaries of the `piecewise` shape's intervals, whole follow-up
+    /// months, strictly increasing, each in 1..=29.
+    pub piecewise_months: Vec<u32>,
+    /// The `piecewise` shape's hazard ratio in each interval (one more than
+    /// the boundaries), each 0.001 to 1000.
+    pub piecewise_hazard_ratios: Vec<f64>,
     /// Factor on the log hazard ratio for violent offenses, >= 0.
     pub violent_log_hr_scale: f64,
     /// Factor on the log hazard ratio when all restitution agreed was
@@ -571,6 +605,34 @@ pub enum ConsentOrder {
     #[default]
     OffenderFirst,
     VictimFirst,
+}
+
+/// The baseline hazard's family (`recidivism.baseline_family`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineFamily {
+    /// Weibull, `c * (t/12)^shape` (declining for shape < 1).
+    #[default]
+    Weibull,
+    /// Log-logistic, `ln(1 + (t/alpha)^shape)` (a hump for shape > 1).
+    LogLogistic,
+    /// The 30 values of `recidivism.baseline_monthly_hazard`.
+    Monthly,
+}
+
+/// The treatment effect's shape (`treatment.shape`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectShapeKind {
+    /// The log hazard ratio halves every `half_life_months`.
+    #[default]
+    Fade,
+    /// `hazard_ratio_initial` throughout.
+    Constant,
+    /// One ratio per interval of `piecewise_months`.
+    Piecewise,
+    /// No effect.
+    None,
 }
 
 /// Offender consent mode.
@@ -830,8 +892,17 @@ impl Default for RawRecidivism {
     fn default() -> Self {
         RawRecidivism {
             baseline_rearrest_12m: 0.1593,
+            baseline_family: BaselineFamily::Weibull,
             baseline_weibull_shape: 0.8,
+            // Assumption: a gentle hump (risk peaking within the follow-up
+            // for the higher baselines); read only by `log_logistic`.
+            baseline_log_logistic_shape: 1.5,
             baseline_monthly_hazard: Vec::new(),
+            // No cure fraction: every youth is susceptible (as before).
+            cure_share: 0.0,
+            // Assumption: the riskier a youth, the less likely it never
+            // reoffends (read only when cure_share > 0).
+            cure_risk_correlation: -0.5,
             risk_log_hr: 0.8,
             offense_log_hr: OffenseValues {
                 vandalism: 0.0,
@@ -854,8 +925,14 @@ impl Default for RawRecidivism {
 impl Default for RawTreatment {
     fn default() -> Self {
         RawTreatment {
+            shape: EffectShapeKind::Fade,
             hazard_ratio_initial: 0.498,
             half_life_months: 5.43,
+            // Assumption: 6-month intervals, each ratio the mean monthly
+            // ratio of the default fade (0.498 halving every 5.43 months)
+            // over the interval, rounded; read only by `piecewise`.
+            piecewise_months: vec![6, 12, 18, 24],
+            piecewise_hazard_ratios: vec![0.62, 0.80, 0.90, 0.95, 0.98],
             violent_log_hr_scale: 0.5,
             restitution_completed_log_hr_scale: 1.0,
             no_agreement_effect_scale: 1.0,

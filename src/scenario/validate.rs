@@ -5,7 +5,8 @@
 use super::Scenario;
 use super::bounds::{MAX_INTAKE_MONTHS, MAX_MEDIATORS_PER_REPLICATION, MAX_REPLICATIONS};
 use super::schema::{
-    ConsentOrder, CostValue, DurationKind, OffenderMode, OffenseValues, RawCompletion, RawScenario,
+    BaselineFamily, ConsentOrder, CostValue, DurationKind, EffectShapeKind, OffenderMode,
+    OffenseValues, RawCompletion, RawScenario,
 };
 use crate::error::{Error, Result};
 use crate::model::consent::ConsentParams;
@@ -16,7 +17,8 @@ use crate::model::draws::{cumulative, cumulative_of, logit};
 use crate::model::queue::max_mediators;
 use crate::model::queue::{DurationDistribution, MediatorParams};
 use crate::model::recidivism::{
-    EffectScales, FOLLOW_UP_MONTHS, RecidivismParams, decaying_log_hr, weibull_monthly,
+    Cure, EffectScales, EffectShape, FOLLOW_UP_MONTHS, RecidivismParams, effect_log_hr,
+    log_logistic_monthly, weibull_monthly,
 };
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
@@ -643,17 +645,22 @@ pub(super) fn validate(
     // Recidivism and treatment.
     let h = &raw.recidivism;
     let t = &raw.treatment;
-    let weibull = weibull_monthly(
-        c.open_probability("recidivism.baseline_rearrest_12m", h.baseline_rearrest_12m)?,
-        c.within(
-            "recidivism.baseline_weibull_shape",
-            h.baseline_weibull_shape,
-            0.05,
-            20.0,
-        )?,
-    );
-    let baseline: [f64; FOLLOW_UP_MONTHS] = if h.baseline_monthly_hazard.is_empty() {
-        weibull
+    let p12 = c.open_probability("recidivism.baseline_rearrest_12m", h.baseline_rearrest_12m)?;
+    // Every shape key is range-checked whatever the family uses.
+    let weibull_shape = c.within(
+        "recidivism.baseline_weibull_shape",
+        h.baseline_weibull_shape,
+        0.05,
+        20.0,
+    )?;
+    let log_logistic_shape = c.within(
+        "recidivism.baseline_log_logistic_shape",
+        h.baseline_log_logistic_shape,
+        0.05,
+        20.0,
+    )?;
+    let given: Option<[f64; FOLLOW_UP_MONTHS]> = if h.baseline_monthly_hazard.is_empty() {
+        None
     } else {
         let given: [f64; FOLLOW_UP_MONTHS] = h
             .baseline_monthly_hazard
@@ -663,7 +670,7 @@ pub(super) fn validate(
                 c.fail(
                     "recidivism.baseline_monthly_hazard",
                     format!("a list of {}", h.baseline_monthly_hazard.len()),
-                    "must list 30 monthly hazards (or be empty to use the Weibull form)",
+                    "must list 30 monthly hazards (or be empty to use the family's form)",
                 )
             })?;
         for (i, v) in given.iter().enumerate() {
@@ -674,17 +681,110 @@ pub(super) fn validate(
                 50.0,
             )?;
         }
-        given
+        Some(given)
     };
-    let log_hr = decaying_log_hr(
+    let baseline: [f64; FOLLOW_UP_MONTHS] = match (h.baseline_family, given) {
+        // A list with the default family replaces the Weibull form, as it
+        // did before the family key existed.
+        (BaselineFamily::Monthly | BaselineFamily::Weibull, Some(given)) => given,
+        (BaselineFamily::Weibull, None) => weibull_monthly(p12, weibull_shape),
+        (BaselineFamily::LogLogistic, None) => log_logistic_monthly(p12, log_logistic_shape),
+        (BaselineFamily::Monthly, None) => {
+            return Err(c.fail(
+                "recidivism.baseline_family",
+                "\"monthly\"",
+                "needs the 30 values of recidivism.baseline_monthly_hazard (it is empty); \
+                 give them, or choose \"weibull\" or \"log_logistic\"",
+            ));
+        }
+        (BaselineFamily::LogLogistic, Some(_)) => {
+            return Err(c.fail(
+                "recidivism.baseline_monthly_hazard",
+                format!("a list of {}", FOLLOW_UP_MONTHS),
+                "replaces the parametric baseline, so it cannot be given with \
+                 recidivism.baseline_family = \"log_logistic\"; set the family to \"monthly\" \
+                 to use the list, or leave the list empty",
+            ));
+        }
+    };
+    let cure_share = raw.recidivism.cure_share;
+    if !(cure_share.is_finite() && (0.0..1.0).contains(&cure_share)) {
+        return Err(c.fail("recidivism.cure_share", cure_share, "must lie in [0, 1)"));
+    }
+    let cure_risk_correlation = c.within(
+        "recidivism.cure_risk_correlation",
+        h.cure_risk_correlation,
+        -1.0,
+        1.0,
+    )?;
+    // Every effect key is range-checked whatever the shape uses.
+    let hazard_ratio_initial = c.within(
+        "treatment.hazard_ratio_initial",
+        t.hazard_ratio_initial,
+        1e-3,
+        1e3,
+    )?;
+    let half_life = c.positive("treatment.half_life_months", t.half_life_months)?;
+    let boundaries = &t.piecewise_months;
+    for (i, &b) in boundaries.iter().enumerate() {
+        let key = format!("treatment.piecewise_months[{i}]");
+        if b == 0 || b as usize >= FOLLOW_UP_MONTHS {
+            return Err(c.fail(
+                &key,
+                b,
+                &format!(
+                    "must be a whole month strictly inside the follow-up, 1 to {}",
+                    FOLLOW_UP_MONTHS - 1
+                ),
+            ));
+        }
+        if i > 0 && b <= boundaries[i - 1] {
+            return Err(c.fail(
+                &key,
+                b,
+                &format!(
+                    "must be greater than the boundary before it ({}): the boundaries \
+                     must increase strictly",
+                    boundaries[i - 1]
+                ),
+            ));
+        }
+    }
+    if t.piecewise_hazard_ratios.len() != boundaries.len() + 1 {
+        return Err(c.fail(
+            "treatment.piecewise_hazard_ratios",
+            format!("a list of {}", t.piecewise_hazard_ratios.len()),
+            &format!(
+                "must list one hazard ratio per interval: {} for the {} boundaries of \
+                 treatment.piecewise_months",
+                boundaries.len() + 1,
+                boundaries.len()
+            ),
+        ));
+    }
+    for (i, &r) in t.piecewise_hazard_ratios.iter().enumerate() {
         c.within(
-            "treatment.hazard_ratio_initial",
-            t.hazard_ratio_initial,
+            &format!("treatment.piecewise_hazard_ratios[{i}]"),
+            r,
             1e-3,
             1e3,
-        )?,
-        c.positive("treatment.half_life_months", t.half_life_months)?,
-    );
+        )?;
+    }
+    let shape = match t.shape {
+        EffectShapeKind::Fade => EffectShape::Fade {
+            hr0: hazard_ratio_initial,
+            half_life,
+        },
+        EffectShapeKind::Constant => EffectShape::Constant {
+            hr: hazard_ratio_initial,
+        },
+        EffectShapeKind::Piecewise => EffectShape::Piecewise {
+            boundaries: boundaries.clone(),
+            ratios: t.piecewise_hazard_ratios.clone(),
+        },
+        EffectShapeKind::None => EffectShape::None,
+    };
+    let log_hr = effect_log_hr(&shape);
     let violent_scale = c.within(
         "treatment.violent_log_hr_scale",
         t.violent_log_hr_scale,
@@ -739,6 +839,7 @@ pub(super) fn validate(
             0.0,
             120.0,
         )?,
+        cure: (cure_share > 0.0).then(|| Cure::new(cure_share, cure_risk_correlation)),
     };
 
     let processing_days_mean = c.within(

@@ -16,6 +16,7 @@
 //! curvature at the fit); beyond a quarter of its bounds it is a flat
 //! direction that the targets do not pin down.
 
+mod choice;
 mod hessian;
 mod objective;
 mod optimizer;
@@ -29,6 +30,10 @@ use crate::cancel::Cancel;
 use crate::engine::progress_bar;
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
+pub use choice::{
+    Alternative, Choice, alternative_text, best, choice_comment, parse_choice, used_parameters,
+    verified_objective,
+};
 use objective::Evaluator;
 use parameters::to_values;
 pub use parameters::{FitParameter, parse_fit};
@@ -145,11 +150,7 @@ pub fn check(
         if parameters[..i].iter().any(|q| q.key == p.key) {
             return Err(bad("--fit", p.key.clone(), "is given twice".to_string()));
         }
-        match p
-            .key
-            .split('.')
-            .try_fold(&tree, |node, part| node.get(part))
-        {
+        match crate::scenario::value_at(&tree, &p.key) {
             Some(toml::Value::Float(_)) => {}
             Some(toml::Value::Integer(_)) => {
                 return Err(bad(
@@ -206,10 +207,7 @@ pub fn calibrate(
     let mut start = Vec::new();
     let mut whole_numbers = Vec::new();
     for p in parameters {
-        let current = p
-            .key
-            .split('.')
-            .try_fold(&tree, |node, part| node.get(part));
+        let current = crate::scenario::value_at(&tree, &p.key);
         whole_numbers.push(matches!(current, Some(toml::Value::Integer(_))));
         let value = match current {
             Some(toml::Value::Float(v)) => *v,
@@ -258,11 +256,17 @@ pub fn calibrate(
     // while a restart still improves the objective.
     let (seed, reps) = (options.seed, options.reps);
     let mut objective = |unit: &[f64]| evaluator.objective(unit, seed, reps);
-    let best = optimizer::minimize(&mut objective, &unit_start, options.max_evaluations)?;
-
-    // Identifiability: how far each parameter can move before the
-    // objective rises by one squared tolerance.
-    let half_widths = hessian::unit_half_widths(&mut objective, &best.0)?;
+    // Nothing to fit (an alternative of `--choose` that uses none of the
+    // parameters): the objective where it stands.
+    let (best, half_widths) = if parameters.is_empty() {
+        ((Vec::new(), objective(&[])?), Vec::new())
+    } else {
+        let best = optimizer::minimize(&mut objective, &unit_start, options.max_evaluations)?;
+        // Identifiability: how far each parameter can move before the
+        // objective rises by one squared tolerance.
+        let half_widths = hessian::unit_half_widths(&mut objective, &best.0)?;
+        (best, half_widths)
+    };
     evaluator.bar.finish_and_clear();
 
     // Verification at fresh seeds, with more replications, of the values

@@ -52,15 +52,26 @@ pub fn calibrated_scenario(
     targets_name: &str,
     date: &str,
 ) -> String {
-    use toml_edit::{Item, Table, Value};
+    use toml_edit::{Item, Value};
     let mut document: toml_edit::DocumentMut = text
         .parse()
         .expect("the scenario parsed before calibration");
     // Where each comment goes (the key whose line it ends) and what it says.
     let mut comments: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    // The scenario as the file alone resolves it: the default of a list
+    // whose element is fitted but which the file does not write.
+    let resolved = Scenario::from_toml_str(text, "calibrated", &[])
+        .ok()
+        .and_then(|s| toml::Value::try_from(&s.raw).ok());
     for p in &calibration.parameters {
-        let parts: Vec<&str> = p.parameter.key.split('.').collect();
+        // A list element, `key[i]`: the list key, and the index.
+        let (key, index) = match crate::scenario::split_index(&p.parameter.key) {
+            Some(Ok((name, index))) => (name, Some(index)),
+            _ => (p.parameter.key.as_str(), None),
+        };
+        let parts: Vec<&str> = key.split('.').collect();
         let last = parts[parts.len() - 1];
+        let element = index.map_or(String::new(), |i| format!("[{i}]"));
         let was = format!(
             "was {}; bounds [{}, {}]",
             p.start, p.parameter.low, p.parameter.high
@@ -78,12 +89,14 @@ pub fn calibrated_scenario(
                 _ => break,
             }
         }
-        let (anchor, note) = if anchor == parts.len() {
+        let (anchor, note) = if anchor == parts.len() && element.is_empty() {
             (parts.clone(), was)
+        } else if anchor == parts.len() {
+            (parts.clone(), format!("{last}{element}: {was}"))
         } else {
             (
                 parts[..anchor].to_vec(),
-                format!("{}: {was}", parts[anchor..].join(".")),
+                format!("{}{element}: {was}", parts[anchor..].join(".")),
             )
         };
         let anchor: Vec<String> = anchor.iter().map(|s| s.to_string()).collect();
@@ -93,45 +106,43 @@ pub fn calibrated_scenario(
         }
 
         // The value, keeping the decor it had (inside an inline table).
-        let mut node: &mut dyn toml_edit::TableLike = document.as_table_mut();
-        let mut inline = false;
-        for part in &parts[..parts.len() - 1] {
-            if !node.contains_key(part) {
-                let child = if inline {
-                    Item::Value(Value::InlineTable(toml_edit::InlineTable::new()))
-                } else if node.is_dotted() {
-                    let mut table = Table::new();
-                    table.set_dotted(true);
-                    Item::Table(table)
-                } else {
-                    toml_edit::table()
-                };
-                node.insert(part, child);
-            }
-            let child = node.get_mut(part).expect("just inserted");
-            inline = inline || matches!(child, Item::Value(Value::InlineTable(_)));
-            node = child
-                .as_table_like_mut()
-                .expect("a fitted key's parent is a table (the scenario read)");
-        }
+        let node = parent_table(&mut document, &parts);
         let mut value = if p.whole_number {
             Value::from(p.fitted as i64)
         } else {
             Value::from(p.fitted)
         };
-        // Replaced in place: `insert` would reset the key's formatting (and
-        // the comment lines above it).
-        match node.get_mut(last) {
-            Some(old) => {
-                if let Some(old) = old.as_value() {
-                    *value.decor_mut() = old.decor().clone();
+        if let Some(index) = index {
+            // One element of a list: replaced in place, the list's other
+            // elements as the file (or the default) gives them.
+            if node.get(last).and_then(Item::as_array).is_none() {
+                let default = resolved
+                    .as_ref()
+                    .and_then(|tree| crate::scenario::value_at(tree, key))
+                    .and_then(toml::Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let mut list = toml_edit::Array::new();
+                for v in default {
+                    match v {
+                        toml::Value::Float(f) => list.push(f),
+                        toml::Value::Integer(i) => list.push(i),
+                        _ => {}
+                    }
                 }
-                *old = Item::Value(value);
+                node.insert(last, Item::Value(Value::Array(list)));
             }
-            None => {
-                node.insert(last, Item::Value(value));
+            let list = node
+                .get_mut(last)
+                .and_then(Item::as_array_mut)
+                .expect("just made a list");
+            if let Some(old) = list.get_mut(index) {
+                *value.decor_mut() = old.decor().clone();
+                *old = value;
             }
+            continue;
         }
+        replace_in_place(node, last, value);
     }
     for (anchor, notes) in comments {
         let mut item = document.as_item_mut();
@@ -147,6 +158,64 @@ pub fn calibrated_scenario(
         }
     }
     document.to_string()
+}
+
+/// The table holding the key at `parts` (its last part the key's own
+/// name), created where the file lacks it in the style of its parent:
+/// inline within an inline table, dotted within dotted keys, otherwise a
+/// standard table.
+fn parent_table<'a>(
+    document: &'a mut toml_edit::DocumentMut,
+    parts: &[&str],
+) -> &'a mut dyn toml_edit::TableLike {
+    use toml_edit::{Item, Table, Value};
+    let mut node: &mut dyn toml_edit::TableLike = document.as_table_mut();
+    let mut inline = false;
+    for part in &parts[..parts.len() - 1] {
+        if !node.contains_key(part) {
+            let child = if inline {
+                Item::Value(Value::InlineTable(toml_edit::InlineTable::new()))
+            } else if node.is_dotted() {
+                let mut table = Table::new();
+                table.set_dotted(true);
+                Item::Table(table)
+            } else {
+                toml_edit::table()
+            };
+            node.insert(part, child);
+        }
+        let child = node.get_mut(part).expect("just inserted");
+        inline = inline || matches!(child, Item::Value(Value::InlineTable(_)));
+        node = child
+            .as_table_like_mut()
+            .expect("a key's parent is a table (the scenario read)");
+    }
+    node
+}
+
+/// Sets `name` in `node` to `value`, replaced in place: `insert` would
+/// reset the key's formatting (and the comment lines above it).
+fn replace_in_place(node: &mut dyn toml_edit::TableLike, name: &str, mut value: toml_edit::Value) {
+    use toml_edit::Item;
+    match node.get_mut(name) {
+        Some(old) => {
+            if let Some(old) = old.as_value() {
+                *value.decor_mut() = old.decor().clone();
+            }
+            *old = Item::Value(value);
+        }
+        None => {
+            node.insert(name, Item::Value(value));
+        }
+    }
+}
+
+/// Sets the dotted `key` of a scenario document to `value`, keeping the
+/// document's comments and layout (the key's own comment too).
+pub(super) fn set_value(document: &mut toml_edit::DocumentMut, key: &str, value: toml_edit::Value) {
+    let parts: Vec<&str> = key.split('.').collect();
+    let node = parent_table(document, &parts);
+    replace_in_place(node, parts[parts.len() - 1], value);
 }
 
 /// The guard before a calibrated scenario is put in place: `text` must
@@ -170,10 +239,7 @@ pub fn check_calibrated(
         .iter()
         .filter_map(|o| o.split_once('=').map(|(k, _)| k.trim()))
         .collect();
-    let at = |tree: &toml::Value, key: &str| match key
-        .split('.')
-        .try_fold(tree, |node, part| node.get(part))
-    {
+    let at = |tree: &toml::Value, key: &str| match crate::scenario::value_at(tree, key) {
         Some(toml::Value::Float(v)) => Some((*v, false)),
         Some(toml::Value::Integer(v)) => Some((*v as f64, true)),
         _ => None,
@@ -190,9 +256,9 @@ pub fn check_calibrated(
             ));
         }
         // As the scenario reads it, unless a --set names the key itself.
-        let set_here = overridden
-            .iter()
-            .any(|o| key == *o || key.starts_with(&format!("{o}.")));
+        let set_here = overridden.iter().any(|o| {
+            key == *o || key.starts_with(&format!("{o}.")) || key.starts_with(&format!("{o}["))
+        });
         if !set_here && at(&read, key).map(|(v, _)| v) != Some(p.fitted) {
             return Err(format!(
                 "the scenario reads {key} as {:?} rather than the verified {}",
@@ -380,5 +446,34 @@ mod tests {
         let c = calibration(vec![fitted("referrals.per_month", 8.0, 9.0, false)]);
         let why = check_calibrated("[referrals]\nper_month = 9\n", "o.toml", &[], &c);
         assert!(why.is_err(), "a float key written as an integer");
+    }
+
+    /// A fitted list element (`key[i]`) is written into its list, the
+    /// other elements kept (the file's, or the default when the file does
+    /// not write the list), and reads back.
+    #[test]
+    fn list_elements_are_written_in_place() {
+        let c = calibration(vec![
+            fitted("treatment.piecewise_hazard_ratios[0]", 0.62, 0.55, false),
+            fitted("treatment.piecewise_hazard_ratios[2]", 0.9, 0.85, false),
+        ]);
+        for text in [
+            "[treatment]\npiecewise_hazard_ratios = [0.62, 0.8, 0.9, 0.95, 0.98] # mine\n",
+            "name = \"x\"\n",
+            "treatment = { shape = \"piecewise\" }\n",
+        ] {
+            let out = calibrated_scenario(text, &c, "t.csv", "2026-11-21");
+            check_calibrated(&out, "out.toml", &[], &c).unwrap_or_else(|e| panic!("{e}:\n{out}"));
+            let s = Scenario::from_toml_str(&out, "out.toml", &[]).unwrap();
+            assert_eq!(
+                s.raw.treatment.piecewise_hazard_ratios,
+                [0.55, 0.8, 0.85, 0.95, 0.98],
+                "{out}"
+            );
+            assert!(
+                out.contains("piecewise_hazard_ratios[0]: was 0.62"),
+                "{out}"
+            );
+        }
     }
 }

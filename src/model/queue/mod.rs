@@ -99,7 +99,7 @@ impl MediatorParams {
             needs_two: u[slot::COMEDIATION] < self.comediation_share,
             duration_days: self.duration.days(u[slot::CASE_DURATION], normal_quantile),
             rearrest_day: recidivism
-                .untreated_first_rearrest(youth, u[slot::WAIT_REARREST])
+                .untreated_first_rearrest(youth, draws)
                 .map(|months| youth.referral_day + months * DAYS_PER_MONTH),
             hours_per_mediator: (self.preparation_hours + premeetings + session) * hours_scale,
         }
