@@ -26,6 +26,7 @@ fn the_tally_emits_exactly_the_catalogued_names() {
         randomized,
         after_consent,
         pool,
+        ..Shape::default()
     });
     for shape in shapes {
         for key in catalog(14, shape) {

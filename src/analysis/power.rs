@@ -179,7 +179,7 @@ pub fn overrides_at(overrides: &[String], options: &PowerOptions, value: u64) ->
 /// runs.
 pub fn check_design(scenario: &Scenario, design: Estimator, month: u32) -> Result<()> {
     if design.reported(scenario.shape())
-        && crate::model::time::EFFECT_MONTHS.contains(&(month as usize))
+        && crate::model::time::effect_months(scenario.shape().horizon).any(|m| m == month as usize)
     {
         return Ok(());
     }

@@ -8,7 +8,7 @@ use crate::cancel::Cancel;
 use crate::commands::cli::PowerArgs;
 use crate::engine::limits::{self, Keeps};
 use crate::error::{Error, Result};
-use crate::model::time::EFFECT_MONTHS;
+use crate::model::time::effect_months;
 use crate::output::folder::OutputDir;
 use crate::output::ownership;
 use crate::scenario::Scenario;
@@ -22,11 +22,14 @@ pub(super) fn power(args: &PowerArgs, cancel: &Cancel) -> Result<()> {
     let origin = args.scenario.display().to_string();
     let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let design = power::design_by_name(&args.design)?;
-    if !EFFECT_MONTHS.contains(&(args.month as usize)) {
+    let horizon = scenario.shape().horizon;
+    if !effect_months(horizon).any(|m| m == args.month as usize) {
         return Err(Error::BadArgument {
             option: "--month".to_string(),
             value: args.month.to_string(),
-            requirement: "must be an effect month: 6, 12, 18, 24 or 30".to_string(),
+            requirement: format!(
+                "must be an effect month: a multiple of 6 up to the follow-up of {horizon} months"
+            ),
         });
     }
     power::check_design(&scenario, design, args.month)?;

@@ -114,7 +114,7 @@ fn write_run(
                 options.seed,
                 options.agents_reps,
                 &options.cancel,
-                |rep, records| csv::write_agents(w, rep, records),
+                |rep, records| csv::write_agents(w, rep, records, scenario.shape().horizon),
             );
             written.unwrap_or_else(|stop| {
                 stopped = Some(stop);

@@ -10,7 +10,7 @@
 
 use crate::measure::estimators::Estimator;
 use crate::measure::metrics::MetricKey;
-use crate::model::time::EFFECT_MONTHS;
+use crate::model::time::{MAX_FOLLOW_UP_MONTHS, effect_months};
 
 /// One row of `diagnosis.csv`: how a design's estimator fared against its
 /// estimand across replications (as DeclareDesign diagnoses a design).
@@ -58,7 +58,8 @@ pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>]) -> Vec<DiagnosisRow>
     // The catalog holds the estimators the scenario's design reports.
     for design in Estimator::ALL {
         let estimator = design.name();
-        for month in EFFECT_MONTHS.map(|m| m as u32) {
+        // Every effect month the catalog holds (to its horizon).
+        for month in effect_months(MAX_FOLLOW_UP_MONTHS).map(|m| m as u32) {
             let (Some(e), Some(lo), Some(hi), Some(t)) = (
                 find("effect_ratio", estimator, month),
                 find("effect_ratio_lower", estimator, month),

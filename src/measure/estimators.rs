@@ -35,16 +35,26 @@ use crate::measure::propensity::Adjusted;
 use crate::measure::stats::Z95;
 use crate::model::design::Shape;
 use crate::model::referral::Youth;
-use crate::model::time::EFFECT_MONTHS;
+use crate::model::time::{EFFECT_STEP_MONTHS, MAX_EFFECTS};
 
 /// Mantel-Haenszel strata: 6 offenses x 2 arrests x 2 sexes x 2 age bands.
 pub const STRATA: usize = 48;
 
 /// Youths and first rearrests (by each effect month) of one set of youths.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Counts {
     pub youths: u64,
-    pub events: [u64; EFFECT_MONTHS.len()],
+    /// By effect month (6, 12, ... to the longest horizon).
+    pub events: [u64; MAX_EFFECTS],
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            youths: 0,
+            events: [0; MAX_EFFECTS],
+        }
+    }
 }
 
 impl Counts {
@@ -52,8 +62,8 @@ impl Counts {
     pub fn add(&mut self, time: Option<f64>) {
         self.youths += 1;
         if let Some(t) = time {
-            for (events, month) in self.events.iter_mut().zip(EFFECT_MONTHS) {
-                *events += u64::from(t <= month as f64);
+            for (k, events) in self.events.iter_mut().enumerate() {
+                *events += u64::from(t <= ((k + 1) * EFFECT_STEP_MONTHS) as f64);
             }
         }
     }

@@ -15,13 +15,13 @@ use crate::model::consent::Consent;
 use crate::model::costs::{CostTally, Costs};
 use crate::model::design::Shape;
 use crate::model::queue::Caseload;
-use crate::model::recidivism::{FOLLOW_UP_MONTHS, PotentialOutcomes};
+use crate::model::recidivism::PotentialOutcomes;
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 use crate::model::restitution::Restitution;
 use crate::model::session::Mode;
-use crate::model::time::AVERTED_MONTHS;
+use crate::model::time::{MAX_EFFECTS, MAX_FOLLOW_UP_MONTHS, averted_months};
 
-pub use crate::model::time::EFFECT_MONTHS;
+pub use crate::model::time::effect_months;
 
 /// A youth's own group: where its case ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +68,12 @@ pub enum Group {
 const GROUPS: usize = 9;
 
 /// Length of the intervals of the piecewise hazard ratio, months.
-pub const HAZARD_INTERVAL_MONTHS: usize = 6;
-const INTERVALS: usize = FOLLOW_UP_MONTHS / HAZARD_INTERVAL_MONTHS;
+pub const HAZARD_INTERVAL_MONTHS: usize = crate::model::time::EFFECT_STEP_MONTHS;
+/// The most intervals a horizon can have.
+const INTERVALS: usize = MAX_EFFECTS;
+
+/// Follow-up months of the longest horizon: the histograms' length.
+const MONTHS: usize = MAX_FOLLOW_UP_MONTHS;
 
 impl Group {
     pub const ALL: [Group; GROUPS] = [
@@ -139,8 +143,8 @@ pub(crate) struct Tally {
     /// and their estimators are reported only when the scenario has them).
     pub shape: Shape,
     pub youths: [u64; GROUPS],
-    pub rearrest: [[u64; FOLLOW_UP_MONTHS]; GROUPS],
-    pub reconviction: [[u64; FOLLOW_UP_MONTHS]; GROUPS],
+    pub rearrest: [[u64; MONTHS]; GROUPS],
+    pub reconviction: [[u64; MONTHS]; GROUPS],
     /// Months at risk of a first rearrest, by group and 6-month interval.
     pub person_months: [[f64; INTERVALS]; GROUPS],
     /// What the study designs need.
@@ -150,7 +154,7 @@ pub(crate) struct Tally {
     /// weighted designs.
     pub study: Vec<StudyYouth>,
     /// Every youth's first rearrest under `T0` and `T1` (for the ATE).
-    pub everyone: [[u64; FOLLOW_UP_MONTHS]; 2],
+    pub everyone: [[u64; MONTHS]; 2],
     /// Restitution of the mediated and of the victim-declined comparison.
     pub restitution: [RestitutionTally; 2],
     /// Youths with any obligation, and youths who completed every one, by
@@ -182,12 +186,12 @@ impl Tally {
         Tally {
             shape,
             youths: [0; GROUPS],
-            rearrest: [[0; FOLLOW_UP_MONTHS]; GROUPS],
-            reconviction: [[0; FOLLOW_UP_MONTHS]; GROUPS],
+            rearrest: [[0; MONTHS]; GROUPS],
+            reconviction: [[0; MONTHS]; GROUPS],
             person_months: [[0.0; INTERVALS]; GROUPS],
             design: DesignTally::default(),
             study: Vec::new(),
-            everyone: [[0; FOLLOW_UP_MONTHS]; 2],
+            everyone: [[0; MONTHS]; 2],
             restitution: [RestitutionTally::default(); 2],
             obligated: [0; GROUPS],
             completed_in_full: [0; GROUPS],
@@ -221,7 +225,7 @@ impl Tally {
 
 #[inline]
 fn month_index(t: f64) -> usize {
-    (t.ceil() as usize).clamp(1, FOLLOW_UP_MONTHS) - 1
+    (t.ceil() as usize).clamp(1, MONTHS) - 1
 }
 
 impl Tally {
@@ -246,8 +250,9 @@ impl Tally {
         if let Some(t) = reconviction {
             self.reconviction[g][month_index(t)] += 1;
         }
-        let at_risk = rearrest.unwrap_or(FOLLOW_UP_MONTHS as f64);
-        for (k, months) in self.person_months[g].iter_mut().enumerate() {
+        let at_risk = rearrest.unwrap_or(self.shape.horizon as f64);
+        let intervals = self.shape.horizon / HAZARD_INTERVAL_MONTHS;
+        for (k, months) in self.person_months[g][..intervals].iter_mut().enumerate() {
             let start = (k * HAZARD_INTERVAL_MONTHS) as f64;
             *months += (at_risk - start).clamp(0.0, HAZARD_INTERVAL_MONTHS as f64);
         }
@@ -279,7 +284,8 @@ impl Tally {
             return;
         }
         let (untreated, realized) = (outcomes.rearrest[0], outcomes.rearrest[1]);
-        for (averted, month) in money.averted.iter_mut().zip(AVERTED_MONTHS.map(f64::from)) {
+        let months = averted_months(self.shape.horizon).map(f64::from);
+        for (averted, month) in money.averted.iter_mut().zip(months) {
             let by = |t: Option<f64>| i64::from(t.is_some_and(|t| t <= month));
             *averted += by(untreated) - by(realized);
         }
@@ -425,11 +431,9 @@ fn ratio(numerator: f64, denominator: f64) -> f64 {
     }
 }
 
-/// Cumulative incidence by month from a histogram of first events.
-fn cumulative_incidence(
-    histogram: &[u64; FOLLOW_UP_MONTHS],
-    youths: u64,
-) -> [f64; FOLLOW_UP_MONTHS] {
+/// Cumulative incidence by month from a histogram of first events (to the
+/// longest horizon; a tally's histograms are empty past its own).
+fn cumulative_incidence(histogram: &[u64; MONTHS], youths: u64) -> [f64; MONTHS] {
     let mut running = 0;
     std::array::from_fn(|m| {
         running += histogram[m];
@@ -455,7 +459,8 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         }
     }
 
-    let mut incidence = [[[0.0; FOLLOW_UP_MONTHS]; GROUPS]; 2];
+    let horizon = tally.shape.horizon;
+    let mut incidence = [[[0.0; MONTHS]; GROUPS]; 2];
     let outcomes = [
         (metric::REARREST, &tally.rearrest),
         (metric::RECONVICTION, &tally.reconviction),
@@ -464,7 +469,7 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         for &group in groups {
             let g = group as usize;
             incidence[metric_index][g] = cumulative_incidence(&histograms[g], tally.youths[g]);
-            for (m, v) in incidence[metric_index][g].iter().enumerate() {
+            for (m, v) in incidence[metric_index][g][..horizon].iter().enumerate() {
                 out(key(metric, group, Some(m as u32 + 1)), *v);
             }
         }
@@ -593,13 +598,14 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         key(metric::RESTITUTION_PAID_PER_REFERRAL, None),
         ratio(m.paid, referrals),
     );
-    for (averted, month) in m.averted.iter().zip(AVERTED_MONTHS) {
+    let months = averted_months(tally.shape.horizon);
+    for (averted, month) in m.averted.iter().zip(months) {
         out(
             key(metric::REARRESTS_AVERTED_PER_100, Some(month)),
             ratio(100.0 * *averted as f64, referrals),
         );
     }
-    for (averted, month) in m.averted.iter().zip(AVERTED_MONTHS) {
+    for (averted, month) in m.averted.iter().zip(months) {
         let per = if *averted > 0 {
             program / *averted as f64
         } else {
@@ -627,44 +633,44 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
 /// estimate, then the designs' 95% bounds.
 fn emit_effects(
     tally: &Tally,
-    rearrest: &[[f64; FOLLOW_UP_MONTHS]; GROUPS],
+    rearrest: &[[f64; MONTHS]; GROUPS],
     out: &mut impl FnMut(MetricKey, f64),
 ) {
-    const K: usize = EFFECT_MONTHS.len();
+    let months: Vec<usize> = effect_months(tally.shape.horizon).collect();
+    let effects = months.len();
     let everyone_untreated = cumulative_incidence(&tally.everyone[0], tally.youths[0]);
     let everyone_treated = cumulative_incidence(&tally.everyone[1], tally.youths[0]);
     let d = &tally.design;
     let counts = |g: Group, k: usize| {
         let g = g as usize;
-        let events: u64 = tally.rearrest[g][..EFFECT_MONTHS[k]].iter().sum();
+        let events: u64 = tally.rearrest[g][..months[k]].iter().sum();
         (events, tally.youths[g])
     };
     let incidence = |c: &Counts, k: usize| ratio(c.events[k] as f64, c.youths as f64);
-    let at = |curve: &[f64; FOLLOW_UP_MONTHS], k: usize| curve[EFFECT_MONTHS[k] - 1];
+    let at = |curve: &[f64; MONTHS], k: usize| curve[months[k] - 1];
+    let by_month = |f: &dyn Fn(usize) -> f64| (0..effects).map(f).collect::<Vec<f64>>();
 
     let (mediated, untreated) = (
         &rearrest[Group::Mediated as usize],
         &rearrest[Group::MediatedUntreated as usize],
     );
-    let mut truths: Vec<(&'static str, [f64; K])> = vec![
+    let mut truths: Vec<(&'static str, Vec<f64>)> = vec![
         (
             group::TRUE_ATT,
-            std::array::from_fn(|k| ratio(at(mediated, k), at(untreated, k))),
+            by_month(&|k| ratio(at(mediated, k), at(untreated, k))),
         ),
         (
             group::TRUE_ATE,
-            std::array::from_fn(|k| ratio(at(&everyone_treated, k), at(&everyone_untreated, k))),
+            by_month(&|k| ratio(at(&everyone_treated, k), at(&everyone_untreated, k))),
         ),
     ];
     if tally.shape.randomized {
         truths.push((
             group::TRUE_ITT,
-            std::array::from_fn(|k| {
-                ratio(incidence(&d.offered, k), incidence(&d.offered_untreated, k))
-            }),
+            by_month(&|k| ratio(incidence(&d.offered, k), incidence(&d.offered_untreated, k))),
         ));
     }
-    let adjusted = propensity::adjusted(&tally.study);
+    let adjusted = propensity::adjusted(&tally.study, effects);
     let estimate = |estimator: Estimator, k: usize| {
         estimator.estimate(&DesignInputs {
             mediated: counts(Group::Mediated, k),
@@ -675,12 +681,12 @@ fn emit_effects(
             k,
         })
     };
-    let estimates: Vec<(&'static str, [Estimate; K])> = Estimator::in_output(tally.shape)
-        .map(|e| (e.name(), std::array::from_fn(|k| estimate(e, k))))
+    let estimates: Vec<(&'static str, Vec<Estimate>)> = Estimator::in_output(tally.shape)
+        .map(|e| (e.name(), (0..effects).map(|k| estimate(e, k)).collect()))
         .collect();
 
     let mut row = |metric: &'static str, group: &'static str, k: usize, value: f64| {
-        let month = Some(EFFECT_MONTHS[k] as u32);
+        let month = Some(months[k] as u32);
         out(
             MetricKey {
                 metric,
@@ -727,7 +733,7 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         (metric::KM_UPPER, 2),
     ] {
         for (&g, curve) in realized.iter().zip(&curves) {
-            for (m, point) in curve.iter().enumerate() {
+            for (m, point) in curve[..tally.shape.horizon].iter().enumerate() {
                 let month = Some(m as u32 + 1);
                 let value = [point.survival, point.lower, point.upper][field];
                 out(
@@ -754,7 +760,7 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         (group::NAIVE, Group::Mediated, Group::NotMediated),
         (group::VORS_DESIGN, Group::Mediated, Group::VictimDeclined),
     ] {
-        for k in 0..INTERVALS {
+        for k in 0..tally.shape.horizon / HAZARD_INTERVAL_MONTHS {
             let month = Some(((k + 1) * HAZARD_INTERVAL_MONTHS) as u32);
             let value = ratio(hazard(treated, k), hazard(comparison, k));
             out(
@@ -840,6 +846,7 @@ mod tests {
         randomized: true,
         after_consent: false,
         pool: false,
+        horizon: 30,
     };
 
     #[test]
@@ -860,13 +867,13 @@ mod tests {
             .iter()
             .filter(|k| k.metric == metric::EFFECT_RATIO)
             .count();
-        assert_eq!(effects, 7 * EFFECT_MONTHS.len(), "2 truths, 5 designs");
+        assert_eq!(effects, 7 * 5, "2 truths, 5 designs, 5 effect months");
         let randomized = catalog(3, RANDOMIZED);
         let effects = randomized
             .iter()
             .filter(|k| k.metric == metric::EFFECT_RATIO)
             .count();
-        assert_eq!(effects, 10 * EFFECT_MONTHS.len(), "3 truths, 7 designs");
+        assert_eq!(effects, 10 * 5, "3 truths, 7 designs, 5 effect months");
         assert!(randomized.iter().any(|k| k.group == group::RCT_CONTROL));
         assert!(!keys.iter().any(|k| k.group == group::RCT_CONTROL));
     }

@@ -30,9 +30,9 @@
 use crate::measure::estimators::Estimate;
 use crate::measure::stats::Z95;
 use crate::model::referral::Youth;
-use crate::model::time::EFFECT_MONTHS;
+use crate::model::time::{EFFECT_STEP_MONTHS, MAX_EFFECTS};
 
-const K: usize = EFFECT_MONTHS.len();
+const K: usize = MAX_EFFECTS;
 
 /// Coefficients of the propensity model: intercept, age - 15, male, four
 /// race contrasts (Hispanic the reference), five offense contrasts
@@ -94,7 +94,7 @@ impl StudyYouth {
 
     /// Whether the youth was rearrested by effect month `k`.
     fn rearrested_by(&self, k: usize) -> bool {
-        f64::from(self.rearrest) <= EFFECT_MONTHS[k] as f64
+        f64::from(self.rearrest) <= ((k + 1) * EFFECT_STEP_MONTHS) as f64
     }
 }
 
@@ -112,8 +112,9 @@ impl Adjusted {
     };
 }
 
-/// Fits the propensity score and estimates both designs.
-pub(crate) fn adjusted(youths: &[StudyYouth]) -> Adjusted {
+/// Fits the propensity score and estimates both designs at the first
+/// `effects` effect months.
+pub(crate) fn adjusted(youths: &[StudyYouth], effects: usize) -> Adjusted {
     let treated = youths.iter().filter(|y| y.treated).count();
     if treated == 0 || treated == youths.len() {
         return Adjusted::UNDEFINED;
@@ -123,8 +124,8 @@ pub(crate) fn adjusted(youths: &[StudyYouth]) -> Adjusted {
     };
     let logits: Vec<f64> = youths.iter().map(|y| dot(&beta, &y.row())).collect();
     Adjusted {
-        matched: matched(youths, &logits),
-        ipw: weighted(youths, &logits),
+        matched: matched(youths, &logits, effects),
+        ipw: weighted(youths, &logits, effects),
     }
 }
 
@@ -268,7 +269,7 @@ fn weighted_ratio(
 }
 
 /// ATT weighting: the comparison weighted by the odds of the score.
-fn weighted(youths: &[StudyYouth], logits: &[f64]) -> [Estimate; K] {
+fn weighted(youths: &[StudyYouth], logits: &[f64], effects: usize) -> [Estimate; K] {
     let treated: Vec<&StudyYouth> = youths.iter().filter(|y| y.treated).collect();
     let comparison: Vec<(&StudyYouth, f64)> = youths
         .iter()
@@ -276,12 +277,18 @@ fn weighted(youths: &[StudyYouth], logits: &[f64]) -> [Estimate; K] {
         .filter(|(y, _)| !y.treated)
         .map(|(y, &logit)| (y, logit.exp()))
         .collect();
-    std::array::from_fn(|k| weighted_ratio(&treated, &comparison, k))
+    std::array::from_fn(|k| {
+        if k < effects {
+            weighted_ratio(&treated, &comparison, k)
+        } else {
+            Estimate::UNDEFINED
+        }
+    })
 }
 
 /// 1:1 nearest-neighbour matching with replacement on the score's logit,
 /// within the caliper.
-fn matched(youths: &[StudyYouth], logits: &[f64]) -> [Estimate; K] {
+fn matched(youths: &[StudyYouth], logits: &[f64], effects: usize) -> [Estimate; K] {
     let n = logits.len() as f64;
     let mean = logits.iter().sum::<f64>() / n;
     let sd = (logits.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
@@ -322,7 +329,13 @@ fn matched(youths: &[StudyYouth], logits: &[f64]) -> [Estimate; K] {
         .filter(|(_, w)| **w > 0.0)
         .map(|(y, &w)| (y, w))
         .collect();
-    std::array::from_fn(|k| weighted_ratio(&treated, &comparison, k))
+    std::array::from_fn(|k| {
+        if k < effects {
+            weighted_ratio(&treated, &comparison, k)
+        } else {
+            Estimate::UNDEFINED
+        }
+    })
 }
 
 #[cfg(test)]
@@ -393,7 +406,7 @@ mod tests {
             youths.push(youth(15, true, i % 4 != 0, boy_rearrested));
             youths.push(youth(15, false, i % 4 == 0, girl_rearrested));
         }
-        let a = adjusted(&youths);
+        let a = adjusted(&youths, 5);
         for e in [a.matched[0], a.ipw[0]] {
             assert!((e.ratio - 1.0).abs() < 0.02, "{e:?}");
             assert!(e.lower < 1.0 && e.upper > 1.0);
@@ -408,7 +421,7 @@ mod tests {
     #[test]
     fn without_both_groups_nothing_is_estimated() {
         let youths = vec![youth(15, true, true, None); 10];
-        assert!(adjusted(&youths).ipw[0].ratio.is_nan());
-        assert!(adjusted(&[]).matched[0].ratio.is_nan());
+        assert!(adjusted(&youths, 5).ipw[0].ratio.is_nan());
+        assert!(adjusted(&[], 5).matched[0].ratio.is_nan());
     }
 }

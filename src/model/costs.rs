@@ -115,7 +115,8 @@ pub(crate) struct CostTally {
     /// of the discounted untreated rearrest less the realized one.
     pub averted_discounted: f64,
     /// Rearrests averted by 12 and by 30 months (undiscounted counts).
-    pub averted: [i64; crate::model::time::AVERTED_MONTHS.len()],
+    /// By the months of [`crate::model::time::averted_months`].
+    pub averted: [i64; 2],
     /// Restitution paid to victims, dollars (not discounted).
     pub paid: f64,
 }

@@ -27,8 +27,9 @@ pub(crate) struct DesignParams {
     pub pool_risk_shift: f64,
 }
 
-/// Which arms and groups a scenario's design has: what its outputs hold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a scenario's outputs hold: its design's arms and groups, and the
+/// months of follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
     /// A randomized control arm.
     pub randomized: bool,
@@ -36,16 +37,31 @@ pub struct Shape {
     pub after_consent: bool,
     /// A court-processed comparison pool.
     pub pool: bool,
+    /// Months of follow-up (`outcomes.follow_up_months`).
+    pub horizon: usize,
+}
+
+impl Default for Shape {
+    /// No randomization, no pool, the default follow-up.
+    fn default() -> Self {
+        Shape {
+            randomized: false,
+            after_consent: false,
+            pool: false,
+            horizon: crate::model::time::DEFAULT_FOLLOW_UP_MONTHS,
+        }
+    }
 }
 
 impl DesignParams {
-    /// The arms and groups this design reports.
-    pub fn shape(&self) -> Shape {
+    /// What this design reports, with `horizon` months of follow-up.
+    pub fn shape(&self, horizon: usize) -> Shape {
         let randomized = self.rct_control_share > 0.0;
         Shape {
             randomized,
             after_consent: randomized && self.randomize_after_consent,
             pool: self.pool_per_month > 0.0,
+            horizon,
         }
     }
 

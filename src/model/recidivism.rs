@@ -36,13 +36,13 @@ use crate::model::draws::{YouthDraws, keyed, normal_quantile, open01, slot};
 use crate::model::referral::Youth;
 use crate::model::session::Mode;
 
-pub use crate::model::time::FOLLOW_UP_MONTHS;
+pub use crate::model::time::MAX_FOLLOW_UP_MONTHS;
 
 /// Rearrests followed per youth at most (see `potential_outcomes`).
 const MAX_EVENTS: u32 = 1000;
 
 /// Cumulative intensity at the end of months 0..=30 (index 0 is 0).
-pub(crate) type CumulativeTable = [f64; FOLLOW_UP_MONTHS + 1];
+pub(crate) type CumulativeTable = [f64; MAX_FOLLOW_UP_MONTHS + 1];
 
 /// Combinations of the effect modifiers: violent offense (2) × restitution
 /// completed (2) × agreement (2) × mode (3).
@@ -92,6 +92,9 @@ pub(crate) fn treated_index(violent: bool, completed: bool, agreed: bool, mode: 
 /// Validated recidivism parameters, with the hazard tables precomputed.
 #[derive(Debug, Clone)]
 pub(crate) struct RecidivismParams {
+    /// Months of follow-up (`outcomes.follow_up_months`): events after it
+    /// are not seen. The tables run to the longest horizon.
+    pub horizon: usize,
     /// Cumulative baseline intensity without any action (while waiting).
     pub no_action: CumulativeTable,
     /// Untreated (court-processed) cumulative intensity.
@@ -153,18 +156,18 @@ impl RecidivismParams {
     /// hazard ratio and the treatment's monthly log hazard ratios, with the
     /// modifiers' scales: (no action, untreated, treated).
     pub fn tables(
-        baseline_monthly: &[f64; FOLLOW_UP_MONTHS],
+        baseline_monthly: &[f64; MAX_FOLLOW_UP_MONTHS],
         court_log_hr: f64,
-        log_hr_monthly: &[f64; FOLLOW_UP_MONTHS],
+        log_hr_monthly: &[f64; MAX_FOLLOW_UP_MONTHS],
         scales: &EffectScales,
     ) -> (
         CumulativeTable,
         CumulativeTable,
         [CumulativeTable; MODIFIER_COMBINATIONS],
     ) {
-        let mut no_action = [0.0; FOLLOW_UP_MONTHS + 1];
-        let mut untreated = [0.0; FOLLOW_UP_MONTHS + 1];
-        let mut treated = [[0.0; FOLLOW_UP_MONTHS + 1]; MODIFIER_COMBINATIONS];
+        let mut no_action = [0.0; MAX_FOLLOW_UP_MONTHS + 1];
+        let mut untreated = [0.0; MAX_FOLLOW_UP_MONTHS + 1];
+        let mut treated = [[0.0; MAX_FOLLOW_UP_MONTHS + 1]; MODIFIER_COMBINATIONS];
         // Exactly 1 without a court effect, so the default tables are
         // today's to the bit.
         let court = if court_log_hr == 0.0 {
@@ -226,7 +229,7 @@ impl RecidivismParams {
             return PotentialOutcomes::default();
         }
         let tables = [&self.untreated, &self.treated[modifier]];
-        let horizon = [tables[0][FOLLOW_UP_MONTHS], tables[1][FOLLOW_UP_MONTHS]];
+        let horizon = [tables[0][self.horizon], tables[1][self.horizon]];
         let inverse_scale = (-self.linear_predictor(youth)).exp();
         let mut out = PotentialOutcomes::default();
         // Cumulative intensity (in units of the reference youth's) at which
@@ -239,7 +242,10 @@ impl RecidivismParams {
         let mut events = 0;
         while (target <= horizon[0] || target <= horizon[1]) && events < MAX_EVENTS {
             events += 1;
-            let times = [invert(tables[0], target), invert(tables[1], target)];
+            let times = [
+                invert(tables[0], target, self.horizon),
+                invert(tables[1], target, self.horizon),
+            ];
             let settled = (0..2).all(|w| match (times[w], out.rearrest[w], out.reconviction[w]) {
                 (None, _, _) => true,
                 (Some(_), None, _) => false,
@@ -259,7 +265,7 @@ impl RecidivismParams {
                     out.rearrest[world] = Some(t);
                 }
                 let conviction = t + lag;
-                if convicted && conviction <= FOLLOW_UP_MONTHS as f64 {
+                if convicted && conviction <= self.horizon as f64 {
                     let first = out.reconviction[world].map_or(conviction, |c| c.min(conviction));
                     out.reconviction[world] = Some(first);
                 }
@@ -283,6 +289,7 @@ impl RecidivismParams {
         invert(
             &self.no_action,
             -u.ln() * (-self.linear_predictor(youth)).exp(),
+            self.horizon,
         )
     }
 }
@@ -290,18 +297,20 @@ impl RecidivismParams {
 /// The time (months) at which a cumulative table reaches `target`, with the
 /// intensity constant within each month; `None` past the follow-up.
 #[inline]
-pub(crate) fn invert(table: &CumulativeTable, target: f64) -> Option<f64> {
-    if target > table[FOLLOW_UP_MONTHS] {
+pub(crate) fn invert(table: &CumulativeTable, target: f64, horizon: usize) -> Option<f64> {
+    if target > table[horizon] {
         return None;
     }
-    let month = table[1..].iter().position(|&c| c >= target)? + 1;
+    // The first month whose cumulative intensity reaches the target (the
+    // table does not decrease, so a binary search finds it).
+    let month = table[1..=horizon].partition_point(|&c| c < target) + 1;
     let (low, high) = (table[month - 1], table[month]);
     Some((month - 1) as f64 + (target - low) / (high - low))
 }
 
 /// Monthly hazards of a Weibull cumulative hazard `c * (t/12)^shape`, scaled
 /// so that 12-month cumulative incidence is `p12`.
-pub(crate) fn weibull_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
+pub(crate) fn weibull_monthly(p12: f64, shape: f64) -> [f64; MAX_FOLLOW_UP_MONTHS] {
     let c = -(1.0 - p12).ln();
     let cumulative = |t: f64| c * (t / 12.0).powf(shape);
     std::array::from_fn(|j| cumulative((j + 1) as f64) - cumulative(j as f64))
@@ -312,7 +321,7 @@ pub(crate) fn weibull_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
 /// cumulative incidence is `p12`: `1 - 1/(1 + (12/alpha)^shape) = p12`.
 /// For `shape > 1` the hazard rises, peaks at `alpha*(shape - 1)^(1/shape)`
 /// and falls; for `shape <= 1` it declines from the start.
-pub(crate) fn log_logistic_monthly(p12: f64, shape: f64) -> [f64; FOLLOW_UP_MONTHS] {
+pub(crate) fn log_logistic_monthly(p12: f64, shape: f64) -> [f64; MAX_FOLLOW_UP_MONTHS] {
     // (12/alpha)^shape is the 12-month odds; (t/alpha)^shape = odds * (t/12)^shape.
     let odds12 = p12 / (1.0 - p12);
     let cumulative = |t: f64| (odds12 * (t / 12.0).powf(shape)).ln_1p();
@@ -327,7 +336,8 @@ pub(crate) enum EffectShape {
     /// The hazard ratio `hr` throughout.
     Constant { hr: f64 },
     /// One ratio per interval between whole-month `boundaries` (strictly
-    /// increasing, inside (0, 30)): `ratios.len() == boundaries.len() + 1`.
+    /// increasing, inside the follow-up; the last ratio holds to its end):
+    /// `ratios.len() == boundaries.len() + 1`.
     Piecewise {
         boundaries: Vec<u32>,
         ratios: Vec<f64>,
@@ -336,25 +346,25 @@ pub(crate) enum EffectShape {
     None,
 }
 
-/// The treatment's 30 monthly log hazard ratios for a shape: what
-/// [`RecidivismParams::tables`] takes.
-pub(crate) fn effect_log_hr(shape: &EffectShape) -> [f64; FOLLOW_UP_MONTHS] {
+/// The treatment's monthly log hazard ratios for a shape, to the longest
+/// horizon: what [`RecidivismParams::tables`] takes.
+pub(crate) fn effect_log_hr(shape: &EffectShape) -> [f64; MAX_FOLLOW_UP_MONTHS] {
     match shape {
         EffectShape::Fade { hr0, half_life } => decaying_log_hr(*hr0, *half_life),
-        EffectShape::Constant { hr } => [hr.ln(); FOLLOW_UP_MONTHS],
+        EffectShape::Constant { hr } => [hr.ln(); MAX_FOLLOW_UP_MONTHS],
         EffectShape::Piecewise { boundaries, ratios } => std::array::from_fn(|j| {
             // Month j covers (j, j+1]: its interval is the number of
             // boundaries at or before its start.
             let interval = boundaries.iter().filter(|&&b| b as usize <= j).count();
             ratios[interval].ln()
         }),
-        EffectShape::None => [0.0; FOLLOW_UP_MONTHS],
+        EffectShape::None => [0.0; MAX_FOLLOW_UP_MONTHS],
     }
 }
 
 /// Monthly log hazard ratios: the log of `hr0` halving every `half_life`
 /// months, read at each month's midpoint.
-pub(crate) fn decaying_log_hr(hr0: f64, half_life: f64) -> [f64; FOLLOW_UP_MONTHS] {
+pub(crate) fn decaying_log_hr(hr0: f64, half_life: f64) -> [f64; MAX_FOLLOW_UP_MONTHS] {
     std::array::from_fn(|j| hr0.ln() * 0.5f64.powf((j as f64 + 0.5) / half_life))
 }
 
@@ -372,17 +382,23 @@ mod tests {
 
     #[test]
     fn invert_reads_the_piecewise_table() {
-        let monthly = [0.1; FOLLOW_UP_MONTHS];
-        let (_, table, _) =
-            RecidivismParams::tables(&monthly, 0.0, &[0.0; 30], &EffectScales::NONE);
-        assert_eq!(invert(&table, 0.05), Some(0.5));
-        assert!((invert(&table, 0.25).unwrap() - 2.5).abs() < 1e-12);
-        assert_eq!(invert(&table, 3.1), None);
+        let monthly = [0.1; MAX_FOLLOW_UP_MONTHS];
+        let (_, table, _) = RecidivismParams::tables(
+            &monthly,
+            0.0,
+            &[0.0; MAX_FOLLOW_UP_MONTHS],
+            &EffectScales::NONE,
+        );
+        assert_eq!(invert(&table, 0.05, 30), Some(0.5));
+        assert!((invert(&table, 0.25, 30).unwrap() - 2.5).abs() < 1e-12);
+        assert_eq!(invert(&table, 3.1, 30), None);
+        // A longer horizon reads further.
+        assert!((invert(&table, 3.1, 60).unwrap() - 31.0).abs() < 1e-9);
     }
 
     #[test]
     fn treated_table_applies_the_decaying_ratio() {
-        let monthly = [0.1; FOLLOW_UP_MONTHS];
+        let monthly = [0.1; MAX_FOLLOW_UP_MONTHS];
         let log_hr = decaying_log_hr(0.5, 6.0);
         let scales = EffectScales {
             violent: 0.5,
@@ -410,9 +426,13 @@ mod tests {
 
     #[test]
     fn the_court_effect_is_the_untreated_worlds_alone() {
-        let monthly = [0.1; FOLLOW_UP_MONTHS];
-        let (no_action, untreated, treated) =
-            RecidivismParams::tables(&monthly, 2f64.ln(), &[0.0; 30], &EffectScales::NONE);
+        let monthly = [0.1; MAX_FOLLOW_UP_MONTHS];
+        let (no_action, untreated, treated) = RecidivismParams::tables(
+            &monthly,
+            2f64.ln(),
+            &[0.0; MAX_FOLLOW_UP_MONTHS],
+            &EffectScales::NONE,
+        );
         assert!((untreated[30] - 2.0 * no_action[30]).abs() < 1e-12);
         assert_eq!(
             treated[0], no_action,
@@ -424,7 +444,10 @@ mod tests {
     fn shapes_give_their_monthly_log_ratios() {
         let constant = effect_log_hr(&EffectShape::Constant { hr: 0.6 });
         assert!(constant.iter().all(|&l| l == 0.6f64.ln()));
-        assert_eq!(effect_log_hr(&EffectShape::None), [0.0; FOLLOW_UP_MONTHS]);
+        assert_eq!(
+            effect_log_hr(&EffectShape::None),
+            [0.0; MAX_FOLLOW_UP_MONTHS]
+        );
         assert_eq!(
             effect_log_hr(&EffectShape::Fade {
                 hr0: 0.5,
@@ -493,10 +516,15 @@ mod tests {
         assert!(monthly.windows(2).all(|w| w[1] < w[0]));
     }
 
-    fn params(monthly: [f64; FOLLOW_UP_MONTHS], cure: Option<Cure>) -> RecidivismParams {
-        let (no_action, untreated, treated) =
-            RecidivismParams::tables(&monthly, 0.0, &[0.0; 30], &EffectScales::NONE);
+    fn params(monthly: [f64; MAX_FOLLOW_UP_MONTHS], cure: Option<Cure>) -> RecidivismParams {
+        let (no_action, untreated, treated) = RecidivismParams::tables(
+            &monthly,
+            0.0,
+            &[0.0; MAX_FOLLOW_UP_MONTHS],
+            &EffectScales::NONE,
+        );
         RecidivismParams {
+            horizon: 30,
             no_action,
             untreated,
             treated,
@@ -538,7 +566,7 @@ mod tests {
     fn cure_fraction_caps_incidence() {
         let n = 40_000u32;
         for (share, rho) in [(0.3, -0.5), (0.6, 0.0), (0.1, 0.9)] {
-            let p = params([4.0; FOLLOW_UP_MONTHS], Some(Cure::new(share, rho)));
+            let p = params([4.0; MAX_FOLLOW_UP_MONTHS], Some(Cure::new(share, rho)));
             let (mut rearrested, mut waiting) = (0u32, 0u32);
             let (mut z_cured, mut cured) = (0.0, 0u32);
             for i in 0..n {
@@ -568,7 +596,7 @@ mod tests {
             assert!((mean_z - rho * phi / share).abs() < 0.04, "{rho}: {mean_z}");
         }
         // Without a cure fraction nobody is cured.
-        let p = params([4.0; FOLLOW_UP_MONTHS], None);
+        let p = params([4.0; MAX_FOLLOW_UP_MONTHS], None);
         let draws = YouthDraws::new(7, 0, 0);
         assert!(!p.cured(&youth(0.0, 0), &draws));
     }

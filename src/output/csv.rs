@@ -12,7 +12,6 @@ use crate::engine::replication::AgentRecord;
 use crate::measure::diagnosis::DiagnosisRow;
 use crate::measure::metrics::{Disposition, MetricKey};
 use crate::measure::stats::summarize;
-use crate::model::recidivism::FOLLOW_UP_MONTHS;
 
 /// Header of `summary.csv` of a run (a sweep adds its parameters after
 /// `point`).
@@ -224,9 +223,9 @@ fn answer(b: Option<bool>) -> String {
     b.map_or(String::new(), |b| bit(b).to_string())
 }
 
-/// Time and event indicator, censored at the end of follow-up.
-fn censored(t: Option<f64>) -> (f64, u8) {
-    t.map_or((FOLLOW_UP_MONTHS as f64, 0), |t| (t, 1))
+/// Time and event indicator, censored at the end of follow-up (`horizon`).
+fn censored(t: Option<f64>, horizon: usize) -> (f64, u8) {
+    t.map_or((horizon as f64, 0), |t| (t, 1))
 }
 
 /// Writes the header of `agents.csv`.
@@ -234,16 +233,22 @@ pub fn write_agents_header(out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "{AGENTS_HEADER}")
 }
 
-/// Writes the rows of `agents.csv` of replication `rep`: one per youth.
-pub fn write_agents(out: &mut impl Write, rep: u64, agents: &[AgentRecord]) -> io::Result<()> {
+/// Writes the rows of `agents.csv` of replication `rep`: one per youth,
+/// times censored at `horizon` months of follow-up.
+pub fn write_agents(
+    out: &mut impl Write,
+    rep: u64,
+    agents: &[AgentRecord],
+    horizon: usize,
+) -> io::Result<()> {
     for (id, a) in agents.iter().enumerate() {
         let y = &a.youth;
         let mediated = a.disposition == Disposition::Mediated;
         let world = usize::from(mediated);
-        let (time, event) = censored(a.outcomes.rearrest[world]);
-        let (t0, event0) = censored(a.outcomes.rearrest[0]);
-        let (t1, event1) = censored(a.outcomes.rearrest[1]);
-        let (conviction, convicted) = censored(a.outcomes.reconviction[world]);
+        let (time, event) = censored(a.outcomes.rearrest[world], horizon);
+        let (t0, event0) = censored(a.outcomes.rearrest[0], horizon);
+        let (t1, event1) = censored(a.outcomes.rearrest[1], horizon);
+        let (conviction, convicted) = censored(a.outcomes.reconviction[world], horizon);
         let r = &a.restitution;
         writeln!(
             out,

@@ -129,7 +129,7 @@ impl Scenario {
 
     /// The arms and groups the scenario's design reports.
     pub fn shape(&self) -> crate::model::design::Shape {
-        self.design.shape()
+        self.design.shape(self.recidivism.horizon)
     }
 
     /// Whether two scenarios simulate the same model: the same typed

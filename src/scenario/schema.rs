@@ -28,8 +28,26 @@ pub struct RawScenario {
     pub recidivism: RawRecidivism,
     pub treatment: RawTreatment,
     pub court: RawCourt,
+    pub outcomes: RawOutcomes,
     pub design: RawDesign,
     pub costs: RawCosts,
+}
+
+/// What is followed, and for how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawOutcomes {
+    /// Months of follow-up after disposition, 12 to 120, a multiple of 6
+    /// (effects are reported every 6 months to it).
+    pub follow_up_months: u32,
+}
+
+impl Default for RawOutcomes {
+    fn default() -> Self {
+        RawOutcomes {
+            follow_up_months: 30,
+        }
+    }
 }
 
 /// The court path: how youths who are not mediated (declined, returned,
@@ -738,6 +756,7 @@ impl Default for RawScenario {
             recidivism: RawRecidivism::default(),
             treatment: RawTreatment::default(),
             court: RawCourt::default(),
+            outcomes: RawOutcomes::default(),
             design: RawDesign::default(),
             costs: RawCosts::default(),
         }

@@ -17,12 +17,13 @@ use crate::model::draws::{cumulative, cumulative_of, logit};
 use crate::model::queue::max_mediators;
 use crate::model::queue::{DurationDistribution, MediatorParams};
 use crate::model::recidivism::{
-    Cure, EffectScales, EffectShape, FOLLOW_UP_MONTHS, RecidivismParams, effect_log_hr,
+    Cure, EffectScales, EffectShape, MAX_FOLLOW_UP_MONTHS, RecidivismParams, effect_log_hr,
     log_logistic_monthly, weibull_monthly,
 };
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
 use crate::model::session::{LogNormal, MediationParams, ModeParams};
+use crate::model::time::{EFFECT_STEP_MONTHS, MIN_FOLLOW_UP_MONTHS};
 
 /// Expected referrals of one replication at most (memory: about 300 bytes
 /// a youth, one replication per thread).
@@ -260,6 +261,26 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+}
+
+/// `outcomes.follow_up_months`: 12 to 120, a multiple of 6.
+fn follow_up_months(c: &Checker, months: u32) -> Result<usize> {
+    let months = months as usize;
+    if (MIN_FOLLOW_UP_MONTHS..=MAX_FOLLOW_UP_MONTHS).contains(&months)
+        && months % EFFECT_STEP_MONTHS == 0
+    {
+        Ok(months)
+    } else {
+        Err(c.fail(
+            "outcomes.follow_up_months",
+            months,
+            &format!(
+                "must be a whole number of months from {MIN_FOLLOW_UP_MONTHS} to \
+                 {MAX_FOLLOW_UP_MONTHS}, a multiple of {EFFECT_STEP_MONTHS} (effects are \
+                 reported every {EFFECT_STEP_MONTHS} months to it)"
+            ),
+        ))
+    }
 }
 
 /// Validates a resolved file into a [`Scenario`].
@@ -659,21 +680,24 @@ pub(super) fn validate(
         0.05,
         20.0,
     )?;
-    let given: Option<[f64; FOLLOW_UP_MONTHS]> = if h.baseline_monthly_hazard.is_empty() {
+    let horizon = follow_up_months(&c, raw.outcomes.follow_up_months)?;
+    let given: Option<[f64; MAX_FOLLOW_UP_MONTHS]> = if h.baseline_monthly_hazard.is_empty() {
         None
     } else {
-        let given: [f64; FOLLOW_UP_MONTHS] = h
-            .baseline_monthly_hazard
-            .as_slice()
-            .try_into()
-            .map_err(|_| {
-                c.fail(
-                    "recidivism.baseline_monthly_hazard",
-                    format!("a list of {}", h.baseline_monthly_hazard.len()),
-                    "must list 30 monthly hazards (or be empty to use the family's form)",
-                )
-            })?;
-        for (i, v) in given.iter().enumerate() {
+        let list = &h.baseline_monthly_hazard;
+        if list.len() != horizon {
+            return Err(c.fail(
+                "recidivism.baseline_monthly_hazard",
+                format!("a list of {}", list.len()),
+                &format!(
+                    "must list {horizon} monthly hazards, one per month of \
+                     outcomes.follow_up_months = {horizon} (or be empty to use the family's form)"
+                ),
+            ));
+        }
+        // Beyond the horizon nothing is seen: the last month's hazard holds.
+        let given: [f64; MAX_FOLLOW_UP_MONTHS] = std::array::from_fn(|j| list[j.min(horizon - 1)]);
+        for (i, v) in list.iter().enumerate() {
             c.within(
                 &format!("recidivism.baseline_monthly_hazard[{i}]"),
                 *v,
@@ -683,7 +707,7 @@ pub(super) fn validate(
         }
         Some(given)
     };
-    let baseline: [f64; FOLLOW_UP_MONTHS] = match (h.baseline_family, given) {
+    let baseline: [f64; MAX_FOLLOW_UP_MONTHS] = match (h.baseline_family, given) {
         // A list with the default family replaces the Weibull form, as it
         // did before the family key existed.
         (BaselineFamily::Monthly | BaselineFamily::Weibull, Some(given)) => given,
@@ -693,14 +717,14 @@ pub(super) fn validate(
             return Err(c.fail(
                 "recidivism.baseline_family",
                 "\"monthly\"",
-                "needs the 30 values of recidivism.baseline_monthly_hazard (it is empty); \
+                "needs the monthly values of recidivism.baseline_monthly_hazard (it is empty); \
                  give them, or choose \"weibull\" or \"log_logistic\"",
             ));
         }
         (BaselineFamily::LogLogistic, Some(_)) => {
             return Err(c.fail(
                 "recidivism.baseline_monthly_hazard",
-                format!("a list of {}", FOLLOW_UP_MONTHS),
+                format!("a list of {}", h.baseline_monthly_hazard.len()),
                 "replaces the parametric baseline, so it cannot be given with \
                  recidivism.baseline_family = \"log_logistic\"; set the family to \"monthly\" \
                  to use the list, or leave the list empty",
@@ -728,13 +752,13 @@ pub(super) fn validate(
     let boundaries = &t.piecewise_months;
     for (i, &b) in boundaries.iter().enumerate() {
         let key = format!("treatment.piecewise_months[{i}]");
-        if b == 0 || b as usize >= FOLLOW_UP_MONTHS {
+        if b == 0 || b as usize >= horizon {
             return Err(c.fail(
                 &key,
                 b,
                 &format!(
                     "must be a whole month strictly inside the follow-up, 1 to {}",
-                    FOLLOW_UP_MONTHS - 1
+                    horizon - 1
                 ),
             ));
         }
@@ -816,6 +840,7 @@ pub(super) fn validate(
         log_hr_key(&format!("recidivism.offense_log_hr.{name}"), v)?;
     }
     let recidivism = RecidivismParams {
+        horizon,
         no_action,
         untreated,
         treated,
