@@ -267,7 +267,7 @@ pub fn valid_name(name: &str) -> bool {
 fn follow_up_months(c: &Checker, months: u32) -> Result<usize> {
     let months = months as usize;
     if (MIN_FOLLOW_UP_MONTHS..=MAX_FOLLOW_UP_MONTHS).contains(&months)
-        && months % EFFECT_STEP_MONTHS == 0
+        && months.is_multiple_of(EFFECT_STEP_MONTHS)
     {
         Ok(months)
     } else {
