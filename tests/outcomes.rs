@@ -137,3 +137,55 @@ fn the_horizon_is_checked() {
             .stderr(predicates::str::contains("a multiple of 6"));
     }
 }
+
+/// The program's effect on adjudication: with conviction at the rearrest
+/// (no lag) and a per-rearrest conviction probability of 0.5, an odds ratio
+/// of 3 makes it 0.75 for every rearrest in the treated world, drawn from
+/// the same uniform: the mediated youths' share convicted among the
+/// rearrested is at least 0.75 (more with several rearrests) and above
+/// their own untreated world's; an odds ratio of 1 leaves every reconviction
+/// row as it is without the key.
+#[test]
+fn the_conviction_odds_ratio_moves_adjudication_of_the_treated_world() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = [
+        "recidivism.conviction_probability=0.5",
+        "recidivism.conviction_lag_months_mean=0",
+    ];
+    let mut sets = base.to_vec();
+    sets.push("treatment.conviction_odds_ratio=3");
+    let s = run(
+        &tmp.path().join("or3"),
+        "scenarios/vors_la.toml",
+        "50",
+        &sets,
+    );
+    let treated = row(&s, "conviction_given_rearrest", "mediated", "").mean;
+    let untreated = row(&s, "conviction_given_rearrest", "mediated_untreated", "").mean;
+    println!("treated {treated}, untreated {untreated}");
+    assert!(treated >= 0.75 && treated < 1.0, "{treated}");
+    assert!(treated > untreated + 0.15, "{treated} vs {untreated}");
+    // The court's groups are untreated: their adjudication is the base one.
+    let declined = row(&s, "conviction_given_rearrest", "victim_declined", "").mean;
+    assert!(declined < 0.7, "{declined}");
+
+    let plain = run(
+        &tmp.path().join("plain"),
+        "scenarios/vors_la.toml",
+        "50",
+        &base,
+    );
+    let mut one = base.to_vec();
+    one.push("treatment.conviction_odds_ratio=1");
+    let same = run(
+        &tmp.path().join("one"),
+        "scenarios/vors_la.toml",
+        "50",
+        &one,
+    );
+    for ((metric, group, month), r) in &plain {
+        if metric == "reconviction" {
+            assert_eq!(r.mean, row(&same, metric, group, month).mean);
+        }
+    }
+}

@@ -474,6 +474,17 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
             }
         }
     }
+    // Adjudication: the share of youths rearrested by the horizon who were
+    // convicted by it.
+    for &group in groups {
+        let g = group as usize;
+        let rearrested: u64 = tally.rearrest[g][..horizon].iter().sum();
+        let convicted: u64 = tally.reconviction[g][..horizon].iter().sum();
+        out(
+            key(metric::CONVICTION_GIVEN_REARREST, group, None),
+            ratio(convicted as f64, rearrested as f64),
+        );
+    }
 
     for (i, group) in [Group::Mediated, Group::VictimDeclined]
         .into_iter()

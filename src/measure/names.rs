@@ -14,6 +14,7 @@ pub mod metric {
     pub const SHARE: &str = "share";
     pub const REARREST: &str = "rearrest";
     pub const RECONVICTION: &str = "reconviction";
+    pub const CONVICTION_GIVEN_REARREST: &str = "conviction_given_rearrest";
     pub const MONETARY_AGREED: &str = "monetary_agreed";
     pub const MONETARY_COMPLETED: &str = "monetary_completed";
     pub const DOLLARS_PAID_SHARE: &str = "dollars_paid_share";
@@ -50,11 +51,12 @@ pub mod metric {
     pub const COMPLETED_IN_FULL: &str = "completed_in_full";
     pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 39] = [
+    pub const ALL: [&str; 40] = [
         REFERRALS,
         SHARE,
         REARREST,
         RECONVICTION,
+        CONVICTION_GIVEN_REARREST,
         MONETARY_AGREED,
         MONETARY_COMPLETED,
         DOLLARS_PAID_SHARE,

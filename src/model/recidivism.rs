@@ -113,7 +113,9 @@ pub(crate) struct RecidivismParams {
     pub extra_prior_log_hr: f64,
     pub male_log_hr: f64,
     pub age_log_hr: f64,
-    pub conviction_probability: f64,
+    /// Probability that a rearrest leads to a conviction, without and with
+    /// mediation (`treatment.conviction_odds_ratio` moves the second).
+    pub conviction_probability: [f64; 2],
     pub conviction_lag_months_mean: f64,
     /// The cure fraction: whether any youth may be cured, the latent
     /// normal's threshold (its `1 - cure_share` quantile) and its
@@ -250,12 +252,18 @@ impl RecidivismParams {
                 (None, _, _) => true,
                 (Some(_), None, _) => false,
                 (Some(t), Some(_), Some(first_conviction)) => t >= first_conviction,
-                (Some(_), Some(_), None) => self.conviction_probability == 0.0,
+                (Some(_), Some(_), None) => self.conviction_probability[w] == 0.0,
             });
             if settled {
                 break;
             }
-            let convicted = open01(&mut draws.rng) < self.conviction_probability;
+            // One uniform for both worlds: the program changes the chance
+            // that the same rearrest is adjudicated, not the draw.
+            let u = open01(&mut draws.rng);
+            let convicted = [
+                u < self.conviction_probability[0],
+                u < self.conviction_probability[1],
+            ];
             let lag = -self.conviction_lag_months_mean * open01(&mut draws.rng).ln();
             for (world, time) in times.into_iter().enumerate() {
                 let Some(t) = time else {
@@ -265,7 +273,7 @@ impl RecidivismParams {
                     out.rearrest[world] = Some(t);
                 }
                 let conviction = t + lag;
-                if convicted && conviction <= self.horizon as f64 {
+                if convicted[world] && conviction <= self.horizon as f64 {
                     let first = out.reconviction[world].map_or(conviction, |c| c.min(conviction));
                     out.reconviction[world] = Some(first);
                 }
@@ -535,7 +543,7 @@ mod tests {
             extra_prior_log_hr: 0.0,
             male_log_hr: 0.0,
             age_log_hr: 0.0,
-            conviction_probability: 0.5,
+            conviction_probability: [0.5; 2],
             conviction_lag_months_mean: 1.0,
             cure,
         }

@@ -614,6 +614,9 @@ pub struct RawTreatment {
     /// Factor on the log hazard ratio when the session ends without an
     /// agreement, in [0, 1] (1 = the full effect, 0 = none).
     pub no_agreement_effect_scale: f64,
+    /// Odds ratio of a conviction given a rearrest, mediated against not
+    /// (the program's effect on adjudication), in [0.001, 1000].
+    pub conviction_odds_ratio: f64,
 }
 
 /// Which party is asked to consent first.
@@ -955,6 +958,7 @@ impl Default for RawTreatment {
             violent_log_hr_scale: 0.5,
             restitution_completed_log_hr_scale: 1.0,
             no_agreement_effect_scale: 1.0,
+            conviction_odds_ratio: 1.0,
         }
     }
 }

@@ -834,6 +834,24 @@ pub(super) fn validate(
     };
     let (no_action, untreated, treated) =
         RecidivismParams::tables(&baseline, court_log_hr, &log_hr, &scales);
+    let conviction_probability = c.probability(
+        "recidivism.conviction_probability",
+        h.conviction_probability,
+    )?;
+    let odds_ratio = c.within(
+        "treatment.conviction_odds_ratio",
+        t.conviction_odds_ratio,
+        1e-3,
+        1e3,
+    )?;
+    // Exactly the untreated probability at an odds ratio of 1 (and at 0 or
+    // 1, where odds do not move).
+    let conviction_treated =
+        if odds_ratio == 1.0 || conviction_probability == 0.0 || conviction_probability == 1.0 {
+            conviction_probability
+        } else {
+            crate::model::draws::logistic(logit(conviction_probability) + odds_ratio.ln())
+        };
     let log_hr_key = |key: &str, v: f64| c.within(key, v, -10.0, 10.0);
     let offense_log_hr = c.offense_values("recidivism.offense_log_hr", h.offense_log_hr)?;
     for (name, v) in OFFENSE_NAMES.iter().zip(offense_log_hr) {
@@ -854,10 +872,7 @@ pub(super) fn validate(
         extra_prior_log_hr: log_hr_key("recidivism.extra_prior_log_hr", h.extra_prior_log_hr)?,
         male_log_hr: log_hr_key("recidivism.male_log_hr", h.male_log_hr)?,
         age_log_hr: log_hr_key("recidivism.age_log_hr", h.age_log_hr)?,
-        conviction_probability: c.probability(
-            "recidivism.conviction_probability",
-            h.conviction_probability,
-        )?,
+        conviction_probability: [conviction_probability, conviction_treated],
         conviction_lag_months_mean: c.within(
             "recidivism.conviction_lag_months_mean",
             h.conviction_lag_months_mean,
