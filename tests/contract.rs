@@ -18,14 +18,16 @@ fn the_tally_emits_exactly_the_catalogued_names() {
     let mut metrics = BTreeSet::new();
     let mut groups = BTreeSet::new();
     let shapes = [
-        (false, false, false),
-        (true, false, true),
-        (true, true, false),
+        (false, false, false, 0),
+        (true, false, true, 12),
+        (true, true, false, 0),
     ]
-    .map(|(randomized, after_consent, pool)| Shape {
+    .map(|(randomized, after_consent, pool, pre_period)| Shape {
         randomized,
         after_consent,
         pool,
+        recurrent: pre_period > 0,
+        pre_period,
         ..Shape::default()
     });
     for shape in shapes {

@@ -9,7 +9,7 @@ use crate::measure::metrics::{CaseRecord, Disposition, Tally};
 use crate::model::consent::Consent;
 use crate::model::draws::{self, YouthDraws, slot};
 use crate::model::queue::{CaseFate, run_queue};
-use crate::model::recidivism::{PotentialOutcomes, treated_index};
+use crate::model::recidivism::{EventLog, PotentialOutcomes, treated_index};
 use crate::model::referral::{Offense, Youth};
 use crate::model::restitution::Restitution;
 use crate::model::session::{Agreement, Mode};
@@ -122,6 +122,8 @@ pub(crate) fn simulate(
     tally.caseload = caseload;
     tally.waits.reserve(queue_cases.len());
     let mut fates = fates.into_iter();
+    // Every rearrest of the youth at hand, when the scenario counts them.
+    let mut log = EventLog::default();
 
     for &i in &order {
         let (youth, youth_draws) = &mut cases[i as usize];
@@ -195,9 +197,10 @@ pub(crate) fn simulate(
                 .all_completed()
         };
         let modifier = treated_index(youth.offense == Offense::Violent, completed, agreed, mode);
-        let outcomes = scenario
-            .recidivism
-            .potential_outcomes(youth, modifier, youth_draws);
+        let outcomes =
+            scenario
+                .recidivism
+                .potential_outcomes(youth, modifier, youth_draws, &mut log);
 
         tally.add(&CaseRecord {
             youth,
@@ -209,6 +212,7 @@ pub(crate) fn simulate(
             session: agreement.map(|a| (mode, a.reached)),
             business_victim: consent.business_victim,
             in_trial: !shape.after_consent || consent.both(),
+            events: &log,
         });
         if let Some(records) = agents.as_deref_mut() {
             records.push(AgentRecord {
@@ -236,6 +240,7 @@ pub(crate) fn simulate(
 /// changes no referred youth.
 fn add_pool(scenario: &Scenario, replication_key: u64, tally: &mut Tally) {
     let mut arrivals = draws::pool_rng(replication_key);
+    let mut log = EventLog::default();
     for month in 0..scenario.intake_months() {
         for index in 0..scenario.design.pool_count(&mut arrivals) {
             let mut youth_draws = YouthDraws::pool(replication_key, month, index);
@@ -246,8 +251,9 @@ fn add_pool(scenario: &Scenario, replication_key: u64, tally: &mut Tally) {
                 &youth,
                 treated_index(false, false, true, Mode::FaceToFace),
                 &mut youth_draws,
+                &mut log,
             );
-            tally.add_pool(&youth, business_victim, &outcomes);
+            tally.add_pool(&youth, business_victim, &outcomes, &log);
         }
     }
 }

@@ -177,6 +177,26 @@ pub fn mantel_haenszel(strata: impl Iterator<Item = (u64, u64, u64, u64)>) -> Es
     Estimate::with_log_se(ratio, se)
 }
 
+/// Difference-in-differences on the log scale: the ratio of the treated's
+/// offenses after to before over the comparison's, each a sum of counts
+/// `(after, before)`; `se(log) = sqrt(1/A1 + 1/B1 + 1/A0 + 1/B0)` treats
+/// the four sums as Poisson (overdispersion, as with a frailty, makes the
+/// interval too narrow: its coverage is a diagnosand to read).
+pub fn did(treated: (u64, u64), comparison: (u64, u64)) -> Estimate {
+    let ((a1, b1), (a0, b0)) = (treated, comparison);
+    if b1 == 0 || a0 == 0 || b0 == 0 {
+        return Estimate::UNDEFINED;
+    }
+    let (a1, b1, a0, b0) = (a1 as f64, b1 as f64, a0 as f64, b0 as f64);
+    let ratio = (a1 / b1) / (a0 / b0);
+    let se = if a1 > 0.0 {
+        (1.0 / a1 + 1.0 / b1 + 1.0 / a0 + 1.0 / b0).sqrt()
+    } else {
+        f64::NAN
+    };
+    Estimate::with_log_se(ratio, se)
+}
+
 /// The complier effect ratio from the randomized arms, with a delta-method
 /// interval on the log scale (arms and proportions taken as independent
 /// binomials).
@@ -244,6 +264,9 @@ pub enum Estimator {
     RctItt,
     /// Offered arm vs control arm of a trial randomizing consented cases.
     RctConsentFirst,
+    /// Difference-in-differences of offense counts before referral and
+    /// after disposition, mediated vs not mediated (with a pre-period).
+    Did,
     /// The complier effect from the randomized arms; delta-method interval.
     RctCace,
 }
@@ -264,12 +287,13 @@ pub(crate) struct DesignInputs<'a> {
 
 impl Estimator {
     /// Every estimator, in output order.
-    pub const ALL: [Estimator; 8] = [
+    pub const ALL: [Estimator; 9] = [
         Estimator::Naive,
         Estimator::VorsDesign,
         Estimator::Stratified,
         Estimator::Matched,
         Estimator::Ipw,
+        Estimator::Did,
         Estimator::RctItt,
         Estimator::RctConsentFirst,
         Estimator::RctCace,
@@ -285,6 +309,7 @@ impl Estimator {
             Estimator::Ipw => group::IPW,
             Estimator::RctItt => group::RCT_ITT,
             Estimator::RctConsentFirst => group::RCT_CONSENT_FIRST,
+            Estimator::Did => group::DID,
             Estimator::RctCace => group::RCT_CACE,
         }
     }
@@ -294,6 +319,7 @@ impl Estimator {
     pub fn estimand(self) -> &'static str {
         match self {
             Estimator::RctItt | Estimator::RctConsentFirst => group::TRUE_ITT,
+            Estimator::Did => group::TRUE_RATE_ATT,
             _ => group::TRUE_ATT,
         }
     }
@@ -306,6 +332,7 @@ impl Estimator {
             Estimator::RctItt => shape.randomized && !shape.after_consent,
             Estimator::RctConsentFirst => shape.after_consent,
             Estimator::RctCace => shape.randomized,
+            Estimator::Did => shape.pre_period > 0,
             _ => true,
         }
     }
@@ -335,6 +362,8 @@ impl Estimator {
                     .map(|[t, c]| (t.events[k], t.youths, c.events[k], c.youths)),
             ),
             Estimator::Matched => i.adjusted.matched[k],
+            // Read from counts in a window, by `did` (see `metrics`).
+            Estimator::Did => Estimate::UNDEFINED,
             Estimator::Ipw => i.adjusted.ipw[k],
             Estimator::RctItt | Estimator::RctConsentFirst => katz(
                 d.offered.events[k],

@@ -15,7 +15,7 @@ use crate::model::consent::Consent;
 use crate::model::costs::{CostTally, Costs};
 use crate::model::design::Shape;
 use crate::model::queue::Caseload;
-use crate::model::recidivism::PotentialOutcomes;
+use crate::model::recidivism::{EventLog, PotentialOutcomes};
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 use crate::model::restitution::Restitution;
 use crate::model::session::Mode;
@@ -163,6 +163,13 @@ pub(crate) struct Tally {
     pub completed_in_full: [u64; GROUPS],
     /// Days from referral to disposition, summed by group.
     pub days_to_disposition: [f64; GROUPS],
+    /// Every rearrest by group and follow-up month, in the youth's realized
+    /// world (the untreated one for `mediated_untreated`), when counted.
+    pub events: [[u64; MONTHS]; GROUPS],
+    /// Offenses in the pre-period and in as many months after disposition,
+    /// summed by group.
+    pub offenses_before: [u64; GROUPS],
+    pub offenses_after: [u64; GROUPS],
     /// Mediated youths by mode ([`Mode::ALL`] order), and those whose
     /// session ended in an agreement.
     pub modes: [u64; 3],
@@ -198,6 +205,9 @@ impl Tally {
             days_to_disposition: [0.0; GROUPS],
             modes: [0; 3],
             agreements: 0,
+            events: [[0; MONTHS]; GROUPS],
+            offenses_before: [0; GROUPS],
+            offenses_after: [0; GROUPS],
             referrals: vec![0; months],
             offender_consents: vec![0; months],
             victim_consents: vec![0; months],
@@ -306,6 +316,7 @@ impl Tally {
             session,
             business_victim,
             in_trial,
+            events,
         } = *case;
         if let Some(w) = wait_days {
             self.waits.push(w);
@@ -324,6 +335,17 @@ impl Tally {
         let mediated = disposition == Disposition::Mediated;
         let world = usize::from(mediated);
         let (rearrest, reconviction) = (outcomes.rearrest[world], outcomes.reconviction[world]);
+        if self.shape.recurrent {
+            let mut groups = vec![Group::Referred, disposition.group()];
+            if mediated {
+                self.count_events(Group::MediatedUntreated, outcomes, events, 0);
+            } else {
+                groups.push(Group::NotMediated);
+            }
+            for g in groups {
+                self.count_events(g, outcomes, events, world);
+            }
+        }
         self.count(Group::Referred, rearrest, reconviction);
         self.count(disposition.group(), rearrest, reconviction);
         if mediated {
@@ -374,9 +396,35 @@ impl Tally {
         }
     }
 
+    /// Counts a youth's rearrests of `world` in group `g`: by month, and
+    /// in the pre-period and the window after disposition.
+    fn count_events(
+        &mut self,
+        g: Group,
+        outcomes: &PotentialOutcomes,
+        log: &EventLog,
+        world: usize,
+    ) {
+        let g = g as usize;
+        for &t in &log.times[world] {
+            self.events[g][month_index(t)] += 1;
+        }
+        self.offenses_before[g] += u64::from(outcomes.offenses_before);
+        self.offenses_after[g] += u64::from(outcomes.offenses_after[world]);
+    }
+
     /// Adds one youth of the comparison pool: never referred, processed by
     /// the court (its untreated world).
-    pub fn add_pool(&mut self, youth: &Youth, business_victim: bool, outcomes: &PotentialOutcomes) {
+    pub fn add_pool(
+        &mut self,
+        youth: &Youth,
+        business_victim: bool,
+        outcomes: &PotentialOutcomes,
+        log: &EventLog,
+    ) {
+        if self.shape.recurrent {
+            self.count_events(Group::ComparisonPool, outcomes, log, 0);
+        }
         let (rearrest, reconviction) = (outcomes.rearrest[0], outcomes.reconviction[0]);
         self.count(Group::ComparisonPool, rearrest, reconviction);
         self.study
@@ -412,6 +460,8 @@ pub(crate) struct CaseRecord<'a> {
     /// Whether the youth is in the randomized trial (everyone, unless the
     /// trial randomizes only consented cases).
     pub in_trial: bool,
+    /// The youth's rearrests in each world, when the scenario counts them.
+    pub events: &'a EventLog,
 }
 
 /// One row key of `summary.csv`.
@@ -485,6 +535,7 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
             ratio(convicted as f64, rearrested as f64),
         );
     }
+    emit_counts(tally, groups, out);
 
     for (i, group) in [Group::Mediated, Group::VictimDeclined]
         .into_iter()
@@ -527,6 +578,52 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     emit_survival(tally, groups, out);
     emit_caseload(tally, out);
     emit_policy(tally, out);
+}
+
+/// Reoffense counts, when the scenario counts every rearrest: the mean
+/// number of rearrests per youth by follow-up month; with a pre-period, the
+/// offenses per youth before referral and in as many months after
+/// disposition, and their percent change.
+fn emit_counts(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey, f64)) {
+    if !tally.shape.recurrent {
+        return;
+    }
+    for &group in groups {
+        let g = group as usize;
+        let youths = tally.youths[g] as f64;
+        let mut running = 0;
+        for (m, count) in tally.events[g][..tally.shape.horizon].iter().enumerate() {
+            running += count;
+            let key = MetricKey {
+                metric: metric::REARRESTS_PER_YOUTH,
+                group: group.name(),
+                month: Some(m as u32 + 1),
+            };
+            out(key, ratio(running as f64, youths));
+        }
+    }
+    if tally.shape.pre_period == 0 {
+        return;
+    }
+    for &group in groups {
+        let g = group as usize;
+        let youths = tally.youths[g] as f64;
+        let (before, after) = (
+            tally.offenses_before[g] as f64,
+            tally.offenses_after[g] as f64,
+        );
+        let key = |metric| MetricKey {
+            metric,
+            group: group.name(),
+            month: None,
+        };
+        out(key(metric::OFFENSES_BEFORE), ratio(before, youths));
+        out(key(metric::OFFENSES_AFTER), ratio(after, youths));
+        out(
+            key(metric::OFFENSE_CHANGE),
+            100.0 * (ratio(after, before) - 1.0),
+        );
+    }
 }
 
 /// What programs other than VORS report: the modes of mediation, the
@@ -692,7 +789,10 @@ fn emit_effects(
             k,
         })
     };
+    // Difference-in-differences reads counts in a window, not the curves:
+    // its rows come last, at the window's month.
     let estimates: Vec<(&'static str, Vec<Estimate>)> = Estimator::in_output(tally.shape)
+        .filter(|&e| e != Estimator::Did)
         .map(|e| (e.name(), (0..effects).map(|k| estimate(e, k)).collect()))
         .collect();
 
@@ -721,6 +821,34 @@ fn emit_effects(
             for (k, e) in values.iter().enumerate() {
                 row(metric, name, k, [e.ratio, e.lower, e.upper][field]);
             }
+        }
+    }
+    if tally.shape.pre_period > 0 {
+        let month = Some(tally.shape.pre_period as u32);
+        let key = |metric, group| MetricKey {
+            metric,
+            group,
+            month,
+        };
+        let before = |g: Group| tally.offenses_before[g as usize];
+        let after = |g: Group| tally.offenses_after[g as usize];
+        out(
+            key(metric::EFFECT_RATIO, group::TRUE_RATE_ATT),
+            ratio(
+                after(Group::Mediated) as f64,
+                after(Group::MediatedUntreated) as f64,
+            ),
+        );
+        let e = estimators::did(
+            (after(Group::Mediated), before(Group::Mediated)),
+            (after(Group::NotMediated), before(Group::NotMediated)),
+        );
+        for (metric, value) in [
+            (metric::EFFECT_RATIO, e.ratio),
+            (metric::EFFECT_RATIO_LOWER, e.lower),
+            (metric::EFFECT_RATIO_UPPER, e.upper),
+        ] {
+            out(key(metric, group::DID), value);
         }
     }
 }
@@ -858,6 +986,8 @@ mod tests {
         after_consent: false,
         pool: false,
         horizon: 30,
+        recurrent: false,
+        pre_period: 0,
     };
 
     #[test]

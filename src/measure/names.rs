@@ -15,6 +15,10 @@ pub mod metric {
     pub const REARREST: &str = "rearrest";
     pub const RECONVICTION: &str = "reconviction";
     pub const CONVICTION_GIVEN_REARREST: &str = "conviction_given_rearrest";
+    pub const REARRESTS_PER_YOUTH: &str = "rearrests_per_youth";
+    pub const OFFENSES_BEFORE: &str = "offenses_before";
+    pub const OFFENSES_AFTER: &str = "offenses_after";
+    pub const OFFENSE_CHANGE: &str = "offense_change";
     pub const MONETARY_AGREED: &str = "monetary_agreed";
     pub const MONETARY_COMPLETED: &str = "monetary_completed";
     pub const DOLLARS_PAID_SHARE: &str = "dollars_paid_share";
@@ -51,12 +55,16 @@ pub mod metric {
     pub const COMPLETED_IN_FULL: &str = "completed_in_full";
     pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 40] = [
+    pub const ALL: [&str; 44] = [
         REFERRALS,
         SHARE,
         REARREST,
         RECONVICTION,
         CONVICTION_GIVEN_REARREST,
+        REARRESTS_PER_YOUTH,
+        OFFENSES_BEFORE,
+        OFFENSES_AFTER,
+        OFFENSE_CHANGE,
         MONETARY_AGREED,
         MONETARY_COMPLETED,
         DOLLARS_PAID_SHARE,
@@ -119,11 +127,13 @@ pub mod group {
     pub const MATCHED: &str = "matched";
     pub const IPW: &str = "ipw";
     pub const RCT_CONSENT_FIRST: &str = "rct_consent_first";
+    pub const DID: &str = "did";
+    pub const TRUE_RATE_ATT: &str = "true_rate_att";
     pub const FACE_TO_FACE: &str = "face_to_face";
     pub const INDIRECT: &str = "indirect";
     pub const CONFERENCE: &str = "conference";
     /// Every group name.
-    pub const ALL: [&str; 24] = [
+    pub const ALL: [&str; 26] = [
         REFERRED,
         MEDIATED,
         VICTIM_DECLINED,
@@ -145,6 +155,8 @@ pub mod group {
         MATCHED,
         IPW,
         RCT_CONSENT_FIRST,
+        DID,
+        TRUE_RATE_ATT,
         FACE_TO_FACE,
         INDIRECT,
         CONFERENCE,

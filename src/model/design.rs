@@ -39,6 +39,10 @@ pub struct Shape {
     pub pool: bool,
     /// Months of follow-up (`outcomes.follow_up_months`).
     pub horizon: usize,
+    /// Every rearrest is counted (`recidivism.recurrent`, or a pre-period).
+    pub recurrent: bool,
+    /// Months of the pre-period (0: none).
+    pub pre_period: usize,
 }
 
 impl Default for Shape {
@@ -49,19 +53,22 @@ impl Default for Shape {
             after_consent: false,
             pool: false,
             horizon: crate::model::time::DEFAULT_FOLLOW_UP_MONTHS,
+            recurrent: false,
+            pre_period: 0,
         }
     }
 }
 
 impl DesignParams {
-    /// What this design reports, with `horizon` months of follow-up.
-    pub fn shape(&self, horizon: usize) -> Shape {
+    /// What this design reports; the follow-up's fields are the caller's
+    /// (see `Scenario::shape`).
+    pub fn shape(&self) -> Shape {
         let randomized = self.rct_control_share > 0.0;
         Shape {
             randomized,
             after_consent: randomized && self.randomize_after_consent,
             pool: self.pool_per_month > 0.0,
-            horizon,
+            ..Shape::default()
         }
     }
 

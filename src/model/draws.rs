@@ -71,6 +71,12 @@ pub(crate) mod keyed {
     pub const CURE: u64 = 3;
     /// Prior arrests beyond the first-or-second split (a count).
     pub const PRIORS: u64 = 4;
+    /// The seed of the youth's frailty draw (a gamma).
+    pub const FRAILTY: u64 = 5;
+    /// Offenses in the pre-period (a Poisson count by inverse CDF).
+    pub const PRE_PERIOD: u64 = 6;
+    /// The pre-period's own part of latent risk.
+    pub const PRE_RISK: u64 = 7;
 }
 
 /// The registry of stream kinds: every random stream of a replication is
@@ -130,6 +136,12 @@ impl YouthDraws {
     /// (0, 1): the same whatever else the youth draws.
     pub fn keyed(&self, which: u64) -> f64 {
         keyed_uniform(&[self.key, stream::YOUTH_KEYED, which])
+    }
+
+    /// A generator of the youth's own for draws that need more than one
+    /// uniform (a gamma), keyed like [`YouthDraws::keyed`].
+    pub fn keyed_rng(&self, which: u64) -> StreamRng {
+        StreamRng::seed_from_u64(mix(&[self.key, stream::YOUTH_KEYED, which, u64::MAX]))
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! From disposition, a youth's rearrest intensity in follow-up month `j` is
 //! `h0_j * exp(x'b + s*z) * HR_j^k`: a baseline `h0` (Weibull, log-logistic
-//! or 30 monthly values, constant within a month), observed covariates `x`,
+//! or given monthly values, constant within a month), observed covariates `x`,
 //! latent risk `z`, and for mediated youths a treatment hazard ratio of a
 //! chosen shape (`effect_log_hr`): by default its log halves every
 //! `half_life_months` (decaying towards 1, as the effect of VOM fades with
@@ -14,7 +14,7 @@
 //! is the court path: its hazard carries the court's own log hazard ratio
 //! relative to no action (`court.log_hr`), from which mediated youths are
 //! diverted; a youth waiting for mediators has not yet been processed, and
-//! waits at the no-action hazard. Every shape and family gives 30 monthly values, so
+//! waits at the no-action hazard. Every shape and family gives monthly values, so
 //! the cumulative tables stay piecewise linear and their inversion closed
 //! form: draws stay monotone in their uniform.
 //!
@@ -113,6 +113,8 @@ pub(crate) struct RecidivismParams {
     pub extra_prior_log_hr: f64,
     pub male_log_hr: f64,
     pub age_log_hr: f64,
+    /// Counting every rearrest: frailty and pre-period.
+    pub counting: Counting,
     /// Probability that a rearrest leads to a conviction, without and with
     /// mediation (`treatment.conviction_odds_ratio` moves the second).
     pub conviction_probability: [f64; 2],
@@ -151,6 +153,36 @@ pub struct PotentialOutcomes {
     pub rearrest: [Option<f64>; 2],
     /// First conviction without and with mediation.
     pub reconviction: [Option<f64>; 2],
+    /// Offenses in the pre-period before referral (0 without one).
+    pub offenses_before: u32,
+    /// Rearrests in a window of the pre-period's length after disposition,
+    /// without and with mediation (0 without a pre-period).
+    pub offenses_after: [u32; 2],
+}
+
+/// Every rearrest of one youth in each world, in months since disposition,
+/// when the scenario counts them (`recidivism.recurrent`, or a pre-period):
+/// a buffer the caller keeps and the model refills for each youth.
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    pub times: [Vec<f64>; 2],
+}
+
+/// Validated parameters of counting: the recurrent process's frailty and
+/// the pre-period.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counting {
+    /// Count every rearrest to the horizon (`recidivism.recurrent`, or a
+    /// pre-period).
+    pub on: bool,
+    /// Variance of the gamma frailty (mean 1) on a youth's intensity; 0
+    /// for none.
+    pub frailty_variance: f64,
+    /// Months of the pre-period (0: none).
+    pub pre_period_months: usize,
+    /// Correlation of the latent risk that drives the pre-period's offenses
+    /// with the follow-up's (1: a fixed youth effect).
+    pub pre_period_risk_correlation: f64,
 }
 
 impl RecidivismParams {
@@ -203,6 +235,41 @@ impl RecidivismParams {
         eta
     }
 
+    /// The youth's frailty: a gamma multiplier of its intensity with mean 1
+    /// and variance `frailty_variance` (exactly 1 without one), from a
+    /// stream of its own so that no other draw moves.
+    pub fn frailty(&self, draws: &YouthDraws) -> f64 {
+        let variance = self.counting.frailty_variance;
+        if variance == 0.0 {
+            return 1.0;
+        }
+        // Validation keeps the variance positive and finite.
+        let gamma = rand_distr::Gamma::new(1.0 / variance, variance).expect("validated frailty");
+        rand_distr::Distribution::sample(&gamma, &mut draws.keyed_rng(keyed::FRAILTY))
+    }
+
+    /// Offenses in the pre-period: a Poisson count whose mean is the youth's
+    /// untreated intensity over as many months from the start of follow-up
+    /// (the same rate, before any action), read by inverse CDF from a keyed
+    /// uniform. The latent risk behind it correlates with the follow-up's
+    /// by `pre_period_risk_correlation` (1: a fixed youth effect).
+    fn offenses_before(&self, youth: &Youth, draws: &YouthDraws, frailty: f64) -> u32 {
+        let months = self.counting.pre_period_months;
+        if months == 0 {
+            return 0;
+        }
+        let rho = self.counting.pre_period_risk_correlation;
+        let risk = if rho == 1.0 {
+            youth.risk
+        } else {
+            rho * youth.risk
+                + (1.0 - rho * rho).sqrt() * normal_quantile(draws.keyed(keyed::PRE_RISK))
+        };
+        let eta = self.linear_predictor(youth) + self.risk_log_hr * (risk - youth.risk);
+        let mean = self.no_action[months] * eta.exp() * frailty;
+        poisson_quantile(mean, draws.keyed(keyed::PRE_PERIOD))
+    }
+
     /// Whether the youth is cured: never rearrested, in either potential
     /// world or while waiting. The latent normal `c = rho*z +
     /// sqrt(1 - rho^2)*e`, `e` from the youth's keyed uniform
@@ -221,19 +288,36 @@ impl RecidivismParams {
 
     /// Both potential worlds of one youth. `modifier` indexes the treated
     /// table (see [`RecidivismParams::treated`]).
+    ///
+    /// When the scenario counts rearrests, every one to the horizon is
+    /// written to `log` (cleared first) and the pre-period's offenses and
+    /// the window after disposition are counted; otherwise the search stops
+    /// as soon as the first rearrest and conviction are settled.
     pub fn potential_outcomes(
         &self,
         youth: &Youth,
         modifier: usize,
         draws: &mut YouthDraws,
+        log: &mut EventLog,
     ) -> PotentialOutcomes {
+        let counting = self.counting.on;
+        if counting {
+            log.times[0].clear();
+            log.times[1].clear();
+        }
+        let frailty = self.frailty(draws);
+        let mut out = PotentialOutcomes {
+            offenses_before: self.offenses_before(youth, draws, frailty),
+            ..PotentialOutcomes::default()
+        };
         if self.cured(youth, draws) {
-            return PotentialOutcomes::default();
+            return out;
         }
         let tables = [&self.untreated, &self.treated[modifier]];
         let horizon = [tables[0][self.horizon], tables[1][self.horizon]];
-        let inverse_scale = (-self.linear_predictor(youth)).exp();
-        let mut out = PotentialOutcomes::default();
+        // The frailty multiplies the intensity (exactly 1 without one).
+        let inverse_scale = (-self.linear_predictor(youth)).exp() / frailty;
+        let window = self.counting.pre_period_months as f64;
         // Cumulative intensity (in units of the reference youth's) at which
         // the next event happens. Events come in time order in both worlds,
         // so the search stops once no later event can change a first
@@ -254,7 +338,7 @@ impl RecidivismParams {
                 (Some(t), Some(_), Some(first_conviction)) => t >= first_conviction,
                 (Some(_), Some(_), None) => self.conviction_probability[w] == 0.0,
             });
-            if settled {
+            if settled && !counting {
                 break;
             }
             // One uniform for both worlds: the program changes the chance
@@ -269,6 +353,10 @@ impl RecidivismParams {
                 let Some(t) = time else {
                     continue;
                 };
+                if counting {
+                    log.times[world].push(t);
+                    out.offenses_after[world] += u32::from(t <= window);
+                }
                 if out.rearrest[world].is_none() {
                     out.rearrest[world] = Some(t);
                 }
@@ -300,6 +388,30 @@ impl RecidivismParams {
             self.horizon,
         )
     }
+}
+
+/// The Poisson(`mean`) quantile of `u`: the smallest `k` whose cumulative
+/// probability reaches `u` (monotone in `u`).
+fn poisson_quantile(mean: f64, u: f64) -> u32 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    // Sum the probabilities from the mode outwards would be steadier for a
+    // huge mean; a pre-period's mean is a few offenses at most.
+    let mut probability = (-mean).exp();
+    let mut cumulative = probability;
+    let mut k = 0u32;
+    while cumulative < u && k < 100_000 {
+        k += 1;
+        probability *= mean / f64::from(k);
+        cumulative += probability;
+        if probability == 0.0 && cumulative < u {
+            // Underflow of e^-mean for a very large mean: fall back to the
+            // normal approximation.
+            return (mean + mean.sqrt() * normal_quantile(u)).round().max(0.0) as u32;
+        }
+    }
+    k
 }
 
 /// The time (months) at which a cumulative table reaches `target`, with the
@@ -467,7 +579,7 @@ mod tests {
             boundaries: vec![6, 12, 18, 24],
             ratios: vec![1.0, 0.5, 0.6, 0.7, 0.8],
         });
-        for (j, l) in piecewise.iter().enumerate() {
+        for (j, l) in piecewise.iter().take(30).enumerate() {
             let expected = [1.0f64, 0.5, 0.6, 0.7, 0.8][j / 6].ln();
             assert_eq!(*l, expected, "month {}", j + 1);
         }
@@ -499,7 +611,7 @@ mod tests {
             let h12: f64 = monthly[..12].iter().sum();
             assert!((1.0 - (-h12).exp() - p12).abs() < 1e-12, "{p12} {shape}");
             let alpha = 12.0 / (p12 / (1.0 - p12)).powf(1.0 / shape);
-            let h30: f64 = monthly.iter().sum();
+            let h30: f64 = monthly[..30].iter().sum();
             let closed = (1.0 + (30.0 / alpha).powf(shape)).ln();
             assert!((h30 - closed).abs() < 1e-12);
         }
@@ -543,6 +655,7 @@ mod tests {
             extra_prior_log_hr: 0.0,
             male_log_hr: 0.0,
             age_log_hr: 0.0,
+            counting: Counting::default(),
             conviction_probability: [0.5; 2],
             conviction_lag_months_mean: 1.0,
             cure,
@@ -580,7 +693,7 @@ mod tests {
             for i in 0..n {
                 let mut draws = YouthDraws::new(7, 0, i);
                 let y = youth(normal_quantile(draws.u[slot::RISK]), i);
-                let out = p.potential_outcomes(&y, 0, &mut draws);
+                let out = p.potential_outcomes(&y, 0, &mut draws, &mut EventLog::default());
                 assert_eq!(out.rearrest[0].is_some(), out.rearrest[1].is_some());
                 rearrested += u32::from(out.rearrest[0].is_some());
                 waiting += u32::from(p.untreated_first_rearrest(&y, &draws).is_some());

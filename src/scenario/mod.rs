@@ -129,7 +129,13 @@ impl Scenario {
 
     /// The arms and groups the scenario's design reports.
     pub fn shape(&self) -> crate::model::design::Shape {
-        self.design.shape(self.recidivism.horizon)
+        let recidivism = &self.recidivism;
+        crate::model::design::Shape {
+            horizon: recidivism.horizon,
+            recurrent: recidivism.counting.on,
+            pre_period: recidivism.counting.pre_period_months,
+            ..self.design.shape()
+        }
     }
 
     /// Whether two scenarios simulate the same model: the same typed
@@ -504,7 +510,7 @@ mod tests {
         );
         let e = err(&["recidivism.baseline_family=monthly"]);
         assert!(
-            e.contains("baseline_family") && e.contains("needs the 30 values"),
+            e.contains("baseline_family") && e.contains("needs the monthly values"),
             "{e}"
         );
         let thirty = format!(

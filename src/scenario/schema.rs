@@ -40,12 +40,22 @@ pub struct RawOutcomes {
     /// Months of follow-up after disposition, 12 to 120, a multiple of 6
     /// (effects are reported every 6 months to it).
     pub follow_up_months: u32,
+    /// Months before referral whose offenses are counted, and the length of
+    /// the window after disposition they are compared with: 0 (none) or a
+    /// multiple of 6 up to `follow_up_months`.
+    pub pre_period_months: u32,
+    /// Correlation of the latent risk behind the pre-period's offenses with
+    /// the follow-up's, in [-1, 1]: 1 is a fixed youth effect; below 1 the
+    /// youth's risk changes between the periods.
+    pub pre_period_risk_correlation: f64,
 }
 
 impl Default for RawOutcomes {
     fn default() -> Self {
         RawOutcomes {
             follow_up_months: 30,
+            pre_period_months: 0,
+            pre_period_risk_correlation: 1.0,
         }
     }
 }
@@ -544,7 +554,7 @@ pub struct RawRecidivism {
     pub baseline_rearrest_12m: f64,
     /// The baseline hazard's family: `weibull` (the default), `log_logistic`
     /// (a hump: risk rising then falling, for a shape above 1) or `monthly`
-    /// (the 30 values of `baseline_monthly_hazard`).
+    /// (the monthly values of `baseline_monthly_hazard`, one per month of follow-up).
     pub baseline_family: BaselineFamily,
     /// Weibull shape of the baseline hazard, 0.05 to 20; below 1 the hazard
     /// declines. Read only by the `weibull` family (still range-checked).
@@ -553,7 +563,7 @@ pub struct RawRecidivism {
     /// hazard rises, then falls. Read only by the `log_logistic` family
     /// (still range-checked).
     pub baseline_log_logistic_shape: f64,
-    /// Optional 30 monthly baseline hazards (per month, 0 to 50) that replace
+    /// Optional monthly baseline hazards, one per month of `outcomes.follow_up_months` (per month, 0 to 50), that replace
     /// the parametric form: required by the `monthly` family; a non-empty
     /// list with the `weibull` family also replaces it (as before the family
     /// key existed); not allowed with `log_logistic`. Empty means use the
@@ -580,6 +590,12 @@ pub struct RawRecidivism {
     pub age_log_hr: f64,
     /// Probability that a rearrest leads to a conviction, in [0, 1].
     pub conviction_probability: f64,
+    /// Count every rearrest to the end of follow-up (a recurrent-event
+    /// process), not only the first.
+    pub recurrent: bool,
+    /// Variance of a per-youth gamma frailty (mean 1) multiplying the
+    /// rearrest intensity, in [0, 10]; 0 for none.
+    pub frailty_variance: f64,
     /// Mean months from rearrest to conviction (exponential), >= 0.
     pub conviction_lag_months_mean: f64,
 }
@@ -637,7 +653,7 @@ pub enum BaselineFamily {
     Weibull,
     /// Log-logistic, `ln(1 + (t/alpha)^shape)` (a hump for shape > 1).
     LogLogistic,
-    /// The 30 values of `recidivism.baseline_monthly_hazard`.
+    /// The monthly values of `recidivism.baseline_monthly_hazard`.
     Monthly,
 }
 
@@ -939,6 +955,8 @@ impl Default for RawRecidivism {
             male_log_hr: 0.3,
             age_log_hr: 0.0,
             conviction_probability: 0.6,
+            recurrent: false,
+            frailty_variance: 0.0,
             conviction_lag_months_mean: 3.0,
         }
     }

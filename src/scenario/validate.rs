@@ -17,8 +17,8 @@ use crate::model::draws::{cumulative, cumulative_of, logit};
 use crate::model::queue::max_mediators;
 use crate::model::queue::{DurationDistribution, MediatorParams};
 use crate::model::recidivism::{
-    Cure, EffectScales, EffectShape, MAX_FOLLOW_UP_MONTHS, RecidivismParams, effect_log_hr,
-    log_logistic_monthly, weibull_monthly,
+    Counting, Cure, EffectScales, EffectShape, MAX_FOLLOW_UP_MONTHS, RecidivismParams,
+    effect_log_hr, log_logistic_monthly, weibull_monthly,
 };
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
@@ -857,8 +857,32 @@ pub(super) fn validate(
     for (name, v) in OFFENSE_NAMES.iter().zip(offense_log_hr) {
         log_hr_key(&format!("recidivism.offense_log_hr.{name}"), v)?;
     }
+    let pre_period_months = raw.outcomes.pre_period_months as usize;
+    if pre_period_months > horizon || !pre_period_months.is_multiple_of(EFFECT_STEP_MONTHS) {
+        return Err(c.fail(
+            "outcomes.pre_period_months",
+            pre_period_months,
+            &format!(
+                "must be 0 (no pre-period) or a multiple of {EFFECT_STEP_MONTHS} up to \
+                 outcomes.follow_up_months ({horizon}): its offenses are compared with as many \
+                 months after disposition"
+            ),
+        ));
+    }
+    let counting = Counting {
+        on: h.recurrent || pre_period_months > 0,
+        frailty_variance: c.within("recidivism.frailty_variance", h.frailty_variance, 0.0, 10.0)?,
+        pre_period_months,
+        pre_period_risk_correlation: c.within(
+            "outcomes.pre_period_risk_correlation",
+            raw.outcomes.pre_period_risk_correlation,
+            -1.0,
+            1.0,
+        )?,
+    };
     let recidivism = RecidivismParams {
         horizon,
+        counting,
         no_action,
         untreated,
         treated,
