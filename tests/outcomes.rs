@@ -163,7 +163,7 @@ fn the_conviction_odds_ratio_moves_adjudication_of_the_treated_world() {
     let treated = row(&s, "conviction_given_rearrest", "mediated", "").mean;
     let untreated = row(&s, "conviction_given_rearrest", "mediated_untreated", "").mean;
     println!("treated {treated}, untreated {untreated}");
-    assert!(treated >= 0.75 && treated < 1.0, "{treated}");
+    assert!((0.75..1.0).contains(&treated), "{treated}");
     assert!(treated > untreated + 0.15, "{treated} vs {untreated}");
     // The court's groups are untreated: their adjudication is the base one.
     let declined = row(&s, "conviction_given_rearrest", "victim_declined", "").mean;
