@@ -28,6 +28,7 @@ fn the_tally_emits_exactly_the_catalogued_names() {
         pool,
         recurrent: pre_period > 0,
         pre_period,
+        study_end: pre_period,
         ..Shape::default()
     });
     for shape in shapes {

@@ -166,6 +166,12 @@ pub(crate) struct Tally {
     /// Every rearrest by group and follow-up month, in the youth's realized
     /// world (the untreated one for `mediated_untreated`), when counted.
     pub events: [[u64; MONTHS]; GROUPS],
+    /// With a study end: first rearrests a study observes (before the youth
+    /// is censored), youths censored without one, by group and follow-up
+    /// month, and youths disposed after the study ended (never followed).
+    pub observed: [[u64; MONTHS]; GROUPS],
+    pub censored: [[u64; MONTHS]; GROUPS],
+    pub unfollowed: [u64; GROUPS],
     /// Offenses in the pre-period and in as many months after disposition,
     /// summed by group.
     pub offenses_before: [u64; GROUPS],
@@ -206,6 +212,9 @@ impl Tally {
             modes: [0; 3],
             agreements: 0,
             events: [[0; MONTHS]; GROUPS],
+            observed: [[0; MONTHS]; GROUPS],
+            censored: [[0; MONTHS]; GROUPS],
+            unfollowed: [0; GROUPS],
             offenses_before: [0; GROUPS],
             offenses_after: [0; GROUPS],
             referrals: vec![0; months],
@@ -346,6 +355,15 @@ impl Tally {
                 self.count_events(g, outcomes, events, world);
             }
         }
+        if self.shape.study_end > 0 {
+            // Months a study could follow this youth before it ended.
+            let followed = self.shape.study_end as f64 - disposition_day / DAYS_PER_MONTH;
+            self.count_observed(Group::Referred, rearrest, followed);
+            self.count_observed(disposition.group(), rearrest, followed);
+            if !mediated {
+                self.count_observed(Group::NotMediated, rearrest, followed);
+            }
+        }
         self.count(Group::Referred, rearrest, reconviction);
         self.count(disposition.group(), rearrest, reconviction);
         if mediated {
@@ -393,6 +411,24 @@ impl Tally {
                     design.nonparticipants.add(rearrest);
                 }
             }
+        }
+    }
+
+    /// Counts what a study ending at `shape.study_end` observes of a youth it
+    /// can follow `followed` months: the first rearrest if it came by then,
+    /// else a censoring (none when followed to the horizon).
+    fn count_observed(&mut self, g: Group, rearrest: Option<f64>, followed: f64) {
+        let g = g as usize;
+        if followed <= 0.0 {
+            self.unfollowed[g] += 1;
+            return;
+        }
+        match rearrest {
+            Some(t) if t <= followed => self.observed[g][month_index(t)] += 1,
+            _ if followed < self.shape.horizon as f64 => {
+                self.censored[g][month_index(followed)] += 1
+            }
+            _ => {}
         }
     }
 
@@ -578,6 +614,50 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     emit_survival(tally, groups, out);
     emit_caseload(tally, out);
     emit_policy(tally, out);
+}
+
+/// With a study end: the share rearrested by each month among everyone, as
+/// a study that ignores censoring would report it (`rearrest_observed`),
+/// and the life-table (actuarial Kaplan-Meier) survival that handles the
+/// censoring (`km_observed`): youths censored in a month count as at risk
+/// for half of it.
+fn emit_censored(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey, f64)) {
+    let horizon = tally.shape.horizon;
+    for &group in groups {
+        let g = group as usize;
+        let youths = tally.youths[g] as f64;
+        let mut running = 0;
+        for m in 0..horizon {
+            running += tally.observed[g][m];
+            let key = MetricKey {
+                metric: metric::REARREST_OBSERVED,
+                group: group.name(),
+                month: Some(m as u32 + 1),
+            };
+            out(key, ratio(running as f64, youths));
+        }
+    }
+    for &group in groups {
+        let g = group as usize;
+        let mut at_start = (tally.youths[g] - tally.unfollowed[g]) as f64;
+        let mut survival = 1.0;
+        for m in 0..horizon {
+            let (events, censored) = (tally.observed[g][m] as f64, tally.censored[g][m] as f64);
+            let at_risk = at_start - censored / 2.0;
+            if at_risk > 0.0 {
+                survival *= 1.0 - events / at_risk;
+            } else if at_start <= 0.0 {
+                survival = f64::NAN;
+            }
+            at_start -= events + censored;
+            let key = MetricKey {
+                metric: metric::KM_OBSERVED,
+                group: group.name(),
+                month: Some(m as u32 + 1),
+            };
+            out(key, survival);
+        }
+    }
 }
 
 /// Reoffense counts, when the scenario counts every rearrest: the mean
@@ -886,6 +966,9 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
             }
         }
     }
+    if tally.shape.study_end > 0 {
+        emit_censored(tally, &realized, out);
+    }
     let hazard = |g: Group, k: usize| {
         let g = g as usize;
         let start = k * HAZARD_INTERVAL_MONTHS;
@@ -988,6 +1071,7 @@ mod tests {
         horizon: 30,
         recurrent: false,
         pre_period: 0,
+        study_end: 0,
     };
 
     #[test]

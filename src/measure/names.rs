@@ -31,6 +31,8 @@ pub mod metric {
     pub const KM_SURVIVAL: &str = "km_survival";
     pub const KM_LOWER: &str = "km_lower";
     pub const KM_UPPER: &str = "km_upper";
+    pub const REARREST_OBSERVED: &str = "rearrest_observed";
+    pub const KM_OBSERVED: &str = "km_observed";
     pub const HAZARD_RATIO: &str = "hazard_ratio";
     pub const OFFENDER_CONSENTS: &str = "offender_consents";
     pub const VICTIM_CONSENTS: &str = "victim_consents";
@@ -55,7 +57,7 @@ pub mod metric {
     pub const COMPLETED_IN_FULL: &str = "completed_in_full";
     pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 44] = [
+    pub const ALL: [&str; 46] = [
         REFERRALS,
         SHARE,
         REARREST,
@@ -81,6 +83,8 @@ pub mod metric {
         KM_SURVIVAL,
         KM_LOWER,
         KM_UPPER,
+        REARREST_OBSERVED,
+        KM_OBSERVED,
         HAZARD_RATIO,
         OFFENDER_CONSENTS,
         VICTIM_CONSENTS,

@@ -43,6 +43,8 @@ pub struct Shape {
     pub recurrent: bool,
     /// Months of the pre-period (0: none).
     pub pre_period: usize,
+    /// The program month at which the study ends (0: none).
+    pub study_end: usize,
 }
 
 impl Default for Shape {
@@ -55,6 +57,7 @@ impl Default for Shape {
             horizon: crate::model::time::DEFAULT_FOLLOW_UP_MONTHS,
             recurrent: false,
             pre_period: 0,
+            study_end: 0,
         }
     }
 }

@@ -134,6 +134,7 @@ impl Scenario {
             horizon: recidivism.horizon,
             recurrent: recidivism.counting.on,
             pre_period: recidivism.counting.pre_period_months,
+            study_end: self.raw.outcomes.study_end_month as usize,
             ..self.design.shape()
         }
     }
@@ -482,9 +483,9 @@ mod tests {
             e.contains("treatment.piecewise_months[1] = 6") && e.contains("increase strictly"),
             "{e}"
         );
-        let e = err(&["treatment.piecewise_months=[6, 12, 18, 30]"]);
+        let e = err(&["treatment.piecewise_months=[6, 12, 18, 120]"]);
         assert!(
-            e.contains("piecewise_months[3] = 30") && e.contains("1 to 29"),
+            e.contains("piecewise_months[3] = 120") && e.contains("1 to 119"),
             "{e}"
         );
         let e = err(&["treatment.piecewise_months=[0, 12, 18, 24]"]);

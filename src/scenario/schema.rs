@@ -48,6 +48,11 @@ pub struct RawOutcomes {
     /// the follow-up's, in [-1, 1]: 1 is a fixed youth effect; below 1 the
     /// youth's risk changes between the periods.
     pub pre_period_risk_correlation: f64,
+    /// The program month at which the study ends, 0 for none: a youth is
+    /// followed until then (or the horizon), so later entrants have shorter
+    /// follow-up; `rearrest_observed` and `km_observed` show what a study
+    /// sees.
+    pub study_end_month: u32,
 }
 
 impl Default for RawOutcomes {
@@ -56,6 +61,7 @@ impl Default for RawOutcomes {
             follow_up_months: 30,
             pre_period_months: 0,
             pre_period_risk_correlation: 1.0,
+            study_end_month: 0,
         }
     }
 }

@@ -752,13 +752,15 @@ pub(super) fn validate(
     let boundaries = &t.piecewise_months;
     for (i, &b) in boundaries.iter().enumerate() {
         let key = format!("treatment.piecewise_months[{i}]");
-        if b == 0 || b as usize >= horizon {
+        // A boundary past the horizon is allowed (its intervals are not
+        // seen), so that a shorter follow-up keeps the default boundaries.
+        if b == 0 || b as usize >= MAX_FOLLOW_UP_MONTHS {
             return Err(c.fail(
                 &key,
                 b,
                 &format!(
-                    "must be a whole month strictly inside the follow-up, 1 to {}",
-                    horizon - 1
+                    "must be a whole month from 1 to {}",
+                    MAX_FOLLOW_UP_MONTHS - 1
                 ),
             ));
         }
@@ -866,6 +868,17 @@ pub(super) fn validate(
                 "must be 0 (no pre-period) or a multiple of {EFFECT_STEP_MONTHS} up to \
                  outcomes.follow_up_months ({horizon}): its offenses are compared with as many \
                  months after disposition"
+            ),
+        ));
+    }
+    let study_end = raw.outcomes.study_end_month;
+    if study_end != 0 && !(1..=MAX_INTAKE_MONTHS + 240).contains(&study_end) {
+        return Err(c.fail(
+            "outcomes.study_end_month",
+            study_end,
+            &format!(
+                "must be 0 (no study end) or a program month from 1 to {}",
+                MAX_INTAKE_MONTHS + 240
             ),
         ));
     }
