@@ -558,8 +558,9 @@ fn choose_picks_the_shape_that_made_the_targets() {
         "{stdout}"
     );
     let text = fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("# Calibrated by vomsim"), "{text}");
     assert!(
-        text.starts_with("# fitted by vomsim calibrate to targets.csv"),
+        text.contains("\n# fitted by vomsim calibrate to targets.csv"),
         "{text}"
     );
     let fitted: toml::Table = text.parse().unwrap();
@@ -598,4 +599,149 @@ fn choose_picks_the_shape_that_made_the_targets() {
     let first = list[0].as_float().unwrap();
     assert!(first > 0.6 && first < 0.9, "fitted {first}");
     assert_eq!(list[1].as_float(), Some(0.8), "the other elements kept");
+}
+
+/// `--max-evaluations` is a hard cap: the search simulates at most that
+/// many evaluations, every target's status is `stopped`, the values are
+/// the best point so far, and identifiability is not claimed.
+#[test]
+fn the_evaluation_cap_stops_the_search_with_status_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fit").join("capped.toml");
+    let assert = vomsim()
+        .args(["calibrate", repo(VORS).to_str().unwrap(), "--seed", "5"])
+        .args([
+            "--reps",
+            "20",
+            "--verify-reps",
+            "20",
+            "--max-evaluations",
+            "7",
+        ])
+        .arg("--targets")
+        .arg(repo("tests/targets/vors_la.csv"))
+        .args(["--fit", FITS[0], "--fit", FITS[1], "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("7 evaluations of 20 replications"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stopped at --max-evaluations 7"),
+        "{stdout}"
+    );
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_path(tmp.path().join("fit").join("calibration.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap())
+            .collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| &r[8] == "stopped"), "{rows:?}");
+    assert!(!stdout.contains("flat:"), "{stdout}");
+}
+
+/// A one-direction-flat problem: the share of agreements with an apology
+/// moves none of the targets, so the objective is flat along it alone;
+/// the baseline and the victims' selection stay pinned. Only the apology
+/// share is flagged flat (before, a Hessian with a flat direction flagged
+/// every parameter).
+#[test]
+fn a_flat_direction_flags_only_the_parameters_it_involves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fit").join("flat.toml");
+    let assert = vomsim()
+        .args(["calibrate", repo(VORS).to_str().unwrap(), "--seed", "5"])
+        .args(["--reps", "40", "--verify-reps", "40"])
+        .arg("--targets")
+        .arg(repo("tests/targets/vors_la.csv"))
+        .args(["--fit", FITS[0], "--fit", FITS[1]])
+        .args(["--fit", "mediation.apology_probability=0.1..0.9", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    println!("{stdout}");
+    let flagged = |key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("no line for {key}"))
+            .contains("flat:")
+    };
+    assert!(flagged("mediation.apology_probability"));
+    assert!(!flagged("recidivism.baseline_rearrest_12m"));
+    assert!(!flagged("consent.victim_risk_log_odds"));
+}
+
+/// The calibrated file is a scenario of its own: named after the output
+/// file (or --name), with the --set values of the fit written in and a
+/// header naming the command, the targets and the seed; it runs on its own,
+/// into its own folder, with the --set values in force.
+#[test]
+fn the_calibrated_file_is_its_own_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("fit").join("la_sixty.toml");
+    vomsim()
+        .args([
+            "calibrate",
+            repo(VORS).to_str().unwrap(),
+            "--seed",
+            "5",
+            "--quiet",
+        ])
+        .args([
+            "--reps",
+            "20",
+            "--verify-reps",
+            "20",
+            "--max-evaluations",
+            "12",
+        ])
+        .arg("--targets")
+        .arg(repo("tests/targets/vors_la.csv"))
+        .args(["--fit", FITS[0], "--set", "referrals.per_month=60", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("# Calibrated by vomsim"), "{text}");
+    assert!(
+        text.contains("with targets") && text.contains("seed 5"),
+        "{text}"
+    );
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(table["name"].as_str(), Some("la_sixty"));
+    assert_eq!(value(&table, "referrals.per_month"), 60.0);
+    let run = tmp.path().join("run");
+    vomsim()
+        .args([
+            "run",
+            out.to_str().unwrap(),
+            "--reps",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&run)
+        .assert()
+        .success();
+    let manifest = fs::read_to_string(run.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"scenario\": \"la_sixty\""),
+        "{manifest}"
+    );
+    // A stem that is not a scenario name needs --name.
+    vomsim()
+        .args(["calibrate", repo(VORS).to_str().unwrap(), "--quiet"])
+        .arg("--targets")
+        .arg(repo("tests/targets/vors_la.csv"))
+        .args(["--fit", FITS[0], "--out"])
+        .arg(tmp.path().join("a b.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("give --name"));
 }

@@ -81,8 +81,33 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let file = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("output")
             .join(format!("{}_calibrated", scenario.name()))
-            .join(format!("{}.toml", scenario.name()))
+            .join(format!("{}_calibrated.toml", scenario.name()))
     });
+    // The calibrated file is a scenario of its own: its name (and so its
+    // output folder) is not the original's.
+    let new_name = match &args.name {
+        Some(name) => name.clone(),
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    if !crate::scenario::valid_name(&new_name) {
+        return Err(Error::BadArgument {
+            option: if args.name.is_some() {
+                "--name"
+            } else {
+                "--out"
+            }
+            .to_string(),
+            value: new_name,
+            requirement: format!(
+                "names the calibrated scenario (by default the output file's stem), so it {}; \
+                 give --name",
+                crate::scenario::NAME_RULE
+            ),
+        });
+    }
     let folder = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -102,6 +127,7 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         &table,
         threads,
         verify_reps,
+        &new_name,
     );
     if outcome.is_err() {
         for folder in &created {
@@ -167,6 +193,7 @@ fn search_and_write(
     table: &std::path::Path,
     threads: usize,
     verify_reps: u64,
+    new_name: &str,
 ) -> Result<()> {
     let origin = args.scenario.display().to_string();
     let options = CalibrationOptions {
@@ -241,16 +268,35 @@ fn search_and_write(
             (chosen.text, chosen.calibration, heading)
         }
     };
-    let text = text.as_str();
-    let calibrated =
-        heading + &calibration::calibrated_scenario(text, &result, &targets_name, &date);
+    // A scenario of its own: its new name, the --set values of the fit
+    // written in (marked), every other key as the file resolved it.
+    let mut raw = Scenario::from_toml_str(&text, &origin, &args.set)?.raw;
+    raw.name = new_name.to_string();
+    let own = crate::scenario::resolved_document(&text, &raw, &args.set);
+    let command: Vec<String> = std::env::args().collect();
+    let provenance = format!(
+        "# Calibrated by vomsim {} on {date}, from {} with targets {} (seed {}, {} replications per \
+         evaluation, {} to verify):\n#   {}\n# The --set values of the fit are written below, marked \
+         `# --set`; every other key is as the original resolved it.\n",
+        env!("CARGO_PKG_VERSION"),
+        args.scenario.display(),
+        args.targets.display(),
+        options.seed,
+        options.reps,
+        options.verify_reps,
+        command.join(" ")
+    );
+    let calibrated = provenance
+        + &heading
+        + &calibration::calibrated_scenario(&own, &result, &targets_name, &date);
     // The text must read back as what was verified before either file is
-    // written.
-    calibration::check_calibrated(&calibrated, &file.display().to_string(), &args.set, &result)
-        .map_err(|reason| Error::Unverified {
+    // written: on its own, with no --set.
+    calibration::check_calibrated(&calibrated, &file.display().to_string(), &[], &result).map_err(
+        |reason| Error::Unverified {
             path: file.to_path_buf(),
             reason,
-        })?;
+        },
+    )?;
     folder::write_atomically(file, |w| w.write_all(calibrated.as_bytes()))?;
     folder::write_atomically(table, |w| calibration::write_calibration(w, &result))?;
 
@@ -263,6 +309,13 @@ fn search_and_write(
         started.elapsed().as_secs_f64(),
         options.verify_reps
     ));
+    if result.stopped {
+        report.line(format_args!(
+            "stopped at --max-evaluations {}: the values are the best point so far, not a \
+             converged fit, and identifiability was not measured; raise --max-evaluations",
+            options.max_evaluations
+        ));
+    }
     report.line(format_args!(
         "{:<38} {:>9} {:>9} {:>11} {:>11}",
         "parameter", "start", "fitted", "bounds", "+- (1 tol)"

@@ -231,9 +231,13 @@ pub struct CalibrateArgs {
     #[arg(long, value_parser = at_least_one)]
     pub threads: Option<u64>,
     /// The calibrated scenario file to write; calibration.csv goes beside it
-    /// (default: output/NAME_calibrated/NAME.toml).
+    /// (default: output/NAME_calibrated/NAME_calibrated.toml).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The calibrated scenario's name (default: the output file's stem), so
+    /// that running it writes to its own output folder.
+    #[arg(long)]
+    pub name: Option<String>,
     /// Replace the output files if they exist.
     #[arg(long)]
     pub force: bool,

@@ -7,10 +7,13 @@ use crate::error::Result;
 /// Identifiability: the objective's Hessian at the fit, by central
 /// differences 5% of the range wide (the stencil kept inside the cube).
 /// Near the minimum f rises by (1/2) d'Hd; the largest move of parameter
-/// i, the others re-fitted, before f rises by 1 is sqrt(2 (H^-1)_ii). A
-/// Hessian that is not positive definite has a flat (or noise-dominated)
-/// direction: every parameter is then reported flat. Returns the
-/// half-widths in the unit cube, infinite when flat.
+/// i, the others re-fitted, before f rises by 1 is sqrt(2 (H^-1)_ii),
+/// i.e. sqrt(2 sum_k v_ik^2 / l_k) over H's eigenvalues l_k and
+/// eigenvectors v_k. A direction along which f rises by less than 1 over a
+/// quarter of the cube (l_k < 2 / 0.25^2), or not at all, is flat: the
+/// parameters it involves (|v_ik| > 0.3) get an infinite half-width, and
+/// only they; the others' half-widths come from the remaining directions.
+/// Returns the half-widths in the unit cube.
 #[allow(clippy::needless_range_loop)]
 pub(super) fn unit_half_widths(
     objective: &mut dyn FnMut(&[f64]) -> Result<f64>,
@@ -41,10 +44,99 @@ pub(super) fn unit_half_widths(
             hessian[j][i] = h;
         }
     }
-    Ok(match invert_positive_definite(&hessian) {
-        Some(inverse) => (0..d).map(|i| (2.0 * inverse[i][i]).sqrt()).collect(),
-        None => vec![f64::INFINITY; d],
-    })
+    Ok(half_widths_of(&hessian))
+}
+
+/// The half-widths of the parameters from a Hessian (see
+/// [`unit_half_widths`]).
+#[allow(clippy::needless_range_loop)]
+fn half_widths_of(hessian: &[Vec<f64>]) -> Vec<f64> {
+    if let Some(inverse) = invert_positive_definite(hessian) {
+        let widths: Vec<f64> = (0..hessian.len())
+            .map(|i| (2.0 * inverse[i][i]).sqrt())
+            .collect();
+        // Positive definite and nowhere flat: the inverse's diagonal.
+        if widths.iter().all(|w| *w <= FLAT_HALF_WIDTH) {
+            return widths;
+        }
+    }
+    let (values, vectors) = symmetric_eigen(hessian);
+    let d = hessian.len();
+    let flat_value = 2.0 / (FLAT_HALF_WIDTH * FLAT_HALF_WIDTH);
+    (0..d)
+        .map(|i| {
+            let mut sum = 0.0;
+            for k in 0..d {
+                let component = vectors[i][k];
+                if !(values[k] > flat_value) {
+                    if component.abs() > INVOLVED {
+                        return f64::INFINITY;
+                    }
+                    continue;
+                }
+                sum += component * component / values[k];
+            }
+            (2.0 * sum).sqrt()
+        })
+        .collect()
+}
+
+/// A half-width beyond this share of the cube is flat.
+const FLAT_HALF_WIDTH: f64 = 0.25;
+
+/// A parameter whose share of a flat direction's unit eigenvector exceeds
+/// this is involved in it (0.3: about a tenth of the direction's squared
+/// length).
+const INVOLVED: f64 = 0.3;
+
+/// Eigenvalues and eigenvectors (as columns: `vectors[i][k]` is component
+/// i of vector k) of a symmetric matrix, by cyclic Jacobi rotations: exact
+/// to rounding for the few parameters a calibration fits.
+#[allow(clippy::needless_range_loop)]
+fn symmetric_eigen(a: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let n = a.len();
+    let mut m = a.to_vec();
+    let mut v = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        v[i][i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| m[i][j] * m[i][j])
+            .sum();
+        if off < 1e-22 {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                if m[p][q].abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (m[q][q] - m[p][p]) / (2.0 * m[p][q]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (mkp, mkq) = (m[k][p], m[k][q]);
+                    m[k][p] = c * mkp - s * mkq;
+                    m[k][q] = s * mkp + c * mkq;
+                }
+                for k in 0..n {
+                    let (mpk, mqk) = (m[p][k], m[q][k]);
+                    m[p][k] = c * mpk - s * mqk;
+                    m[q][k] = s * mpk + c * mqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[k][p], v[k][q]);
+                    v[k][p] = c * vkp - s * vkq;
+                    v[k][q] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| m[i][i]).collect(), v)
 }
 
 /// The inverse of a symmetric matrix by Cholesky decomposition; `None` if
@@ -99,5 +191,48 @@ mod tests {
             invert_positive_definite(&[vec![1.0, 1.0], vec![1.0, 1.0]]).is_none(),
             "singular"
         );
+    }
+
+    #[test]
+    fn eigen_decomposition_rebuilds_the_matrix() {
+        let a = vec![
+            vec![4.0, 1.0, 0.5],
+            vec![1.0, 3.0, -0.2],
+            vec![0.5, -0.2, 2.0],
+        ];
+        let (values, vectors) = symmetric_eigen(&a);
+        for i in 0..3 {
+            for j in 0..3 {
+                let rebuilt: f64 = (0..3)
+                    .map(|k| vectors[i][k] * values[k] * vectors[j][k])
+                    .sum();
+                assert!((rebuilt - a[i][j]).abs() < 1e-10, "{i},{j}");
+            }
+        }
+    }
+
+    /// Parameters 0 and 1 trade off exactly (only their sum is pinned);
+    /// parameter 2 is pinned on its own: only 0 and 1 are flat, and 2's
+    /// half-width is its own curvature's.
+    #[test]
+    fn a_flat_direction_flags_only_its_parameters() {
+        let h = vec![
+            vec![100.0, 100.0, 0.0],
+            vec![100.0, 100.0, 0.0],
+            vec![0.0, 0.0, 200.0],
+        ];
+        let widths = half_widths_of(&h);
+        assert!(
+            widths[0].is_infinite() && widths[1].is_infinite(),
+            "{widths:?}"
+        );
+        assert!(
+            (widths[2] - (2.0f64 / 200.0).sqrt()).abs() < 1e-9,
+            "{widths:?}"
+        );
+        // Nowhere flat: the inverse's diagonal.
+        let h = vec![vec![400.0, 0.0], vec![0.0, 800.0]];
+        let widths = half_widths_of(&h);
+        assert!((widths[0] - (2.0f64 / 400.0).sqrt()).abs() < 1e-12);
     }
 }

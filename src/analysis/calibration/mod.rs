@@ -62,6 +62,9 @@ pub enum TargetStatus {
     Within,
     Conflict,
     Unreachable,
+    /// The search hit `--max-evaluations` before it ended: the values are
+    /// the best point so far.
+    Stopped,
 }
 
 impl TargetStatus {
@@ -70,6 +73,7 @@ impl TargetStatus {
             TargetStatus::Within => "within",
             TargetStatus::Conflict => "conflict",
             TargetStatus::Unreachable => "unreachable",
+            TargetStatus::Stopped => "stopped",
         }
     }
 }
@@ -117,6 +121,9 @@ pub struct Calibration {
     pub targets: Vec<TargetResult>,
     pub objective: f64,
     pub evaluations: usize,
+    /// The search hit `--max-evaluations` (every target's status is then
+    /// `stopped`).
+    pub stopped: bool,
 }
 
 /// Checks a calibration before it runs: every target is a row the scenario
@@ -243,6 +250,9 @@ pub fn calibrate(
         threads: options.threads,
         cancel: options.cancel.clone(),
         evaluations: 0,
+        cap: options.max_evaluations,
+        capped: false,
+        best: None,
         closest: vec![f64::NAN; targets.len()],
         bar,
     };
@@ -254,20 +264,36 @@ pub fn calibrate(
 
     // The search, restarted from the best point with a smaller simplex
     // while a restart still improves the objective.
+    // `--max-evaluations` is a hard cap: past it the objective is not
+    // evaluated, the best point evaluated stands, and the calibration is
+    // `stopped` (identifiability is then not measured).
     let (seed, reps) = (options.seed, options.reps);
-    let mut objective = |unit: &[f64]| evaluator.objective(unit, seed, reps);
     // Nothing to fit (an alternative of `--choose` that uses none of the
     // parameters): the objective where it stands.
     let (best, half_widths) = if parameters.is_empty() {
-        ((Vec::new(), objective(&[])?), Vec::new())
+        let value = evaluator.objective(&[], seed, reps)?;
+        ((Vec::new(), value), Vec::new())
     } else {
-        let best = optimizer::minimize(&mut objective, &unit_start, options.max_evaluations)?;
+        let mut objective = |unit: &[f64]| evaluator.objective(unit, seed, reps);
+        let searched = optimizer::minimize(&mut objective, &unit_start, options.max_evaluations)?;
+        let best = match evaluator.best.clone() {
+            Some(best) if best.1 < searched.1 || searched.1.is_infinite() => best,
+            _ => searched,
+        };
         // Identifiability: how far each parameter can move before the
         // objective rises by one squared tolerance.
-        let half_widths = hessian::unit_half_widths(&mut objective, &best.0)?;
+        let mut half_widths = vec![f64::NAN; parameters.len()];
+        if !evaluator.capped {
+            let mut objective = |unit: &[f64]| evaluator.objective(unit, seed, reps);
+            let widths = hessian::unit_half_widths(&mut objective, &best.0)?;
+            if !evaluator.capped {
+                half_widths = widths;
+            }
+        }
         (best, half_widths)
     };
     evaluator.bar.finish_and_clear();
+    let stopped = evaluator.capped;
 
     // Verification at fresh seeds, with more replications, of the values
     // as they will be written.
@@ -283,7 +309,9 @@ pub fn calibrate(
         .zip(means)
         .zip(&evaluator.closest)
         .map(|((t, (mean, se)), &closest)| {
-            let status = if (mean - t.target).abs() <= t.tolerance {
+            let status = if stopped {
+                TargetStatus::Stopped
+            } else if (mean - t.target).abs() <= t.tolerance {
                 TargetStatus::Within
             } else if (closest - t.target).abs() <= t.tolerance {
                 TargetStatus::Conflict
@@ -313,6 +341,7 @@ pub fn calibrate(
                 fitted,
                 whole_number,
                 half_width: unit_half_width * (p.high - p.low),
+                // NaN when stopped: not measured, not flat.
                 flat: unit_half_width > 0.25,
             },
         )
@@ -322,6 +351,7 @@ pub fn calibrate(
         targets: target_results,
         objective: best.1,
         evaluations: evaluator.evaluations,
+        stopped,
     })
 }
 

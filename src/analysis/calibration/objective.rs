@@ -21,6 +21,12 @@ pub(super) struct Evaluator<'a> {
     pub(super) threads: usize,
     pub(super) cancel: Cancel,
     pub(super) evaluations: usize,
+    /// Evaluations allowed (`--max-evaluations`): past it the objective
+    /// returns infinity without simulating, and `capped` is set.
+    pub(super) cap: usize,
+    pub(super) capped: bool,
+    /// The best point evaluated and its objective.
+    pub(super) best: Option<(Vec<f64>, f64)>,
     /// Closest value seen per target.
     pub(super) closest: Vec<f64>,
     pub(super) bar: ProgressBar,
@@ -82,6 +88,18 @@ impl Evaluator<'_> {
 
     /// The objective at a point of the unit cube.
     pub(super) fn objective(&mut self, unit: &[f64], seed: u64, reps: u64) -> Result<f64> {
+        if self.evaluations >= self.cap {
+            self.capped = true;
+            return Ok(f64::INFINITY);
+        }
+        let total = self.evaluate(unit, seed, reps)?;
+        if self.best.as_ref().is_none_or(|(_, f)| total < *f) {
+            self.best = Some((unit.to_vec(), total));
+        }
+        Ok(total)
+    }
+
+    fn evaluate(&mut self, unit: &[f64], seed: u64, reps: u64) -> Result<f64> {
         let values = to_values(self.parameters, unit);
         let means = self.means(&values, seed, reps)?;
         self.evaluations += 1;
