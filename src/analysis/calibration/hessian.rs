@@ -68,7 +68,9 @@ fn half_widths_of(hessian: &[Vec<f64>]) -> Vec<f64> {
             let mut sum = 0.0;
             for k in 0..d {
                 let component = vectors[i][k];
-                if !(values[k] > flat_value) {
+                // Flat (or not a number): the direction pins nothing.
+                let pinned = values[k] > flat_value;
+                if !pinned {
                     if component.abs() > INVOLVED {
                         return f64::INFINITY;
                     }

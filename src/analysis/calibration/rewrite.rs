@@ -326,6 +326,7 @@ mod tests {
             targets: Vec::new(),
             objective: 0.0,
             evaluations: 1,
+            stopped: false,
         };
         let out = calibrated_scenario(text, &calibration, "t.csv", "2026-11-21");
         assert!(out.contains("# header"));
@@ -361,6 +362,7 @@ mod tests {
             targets: Vec::new(),
             objective: 0.0,
             evaluations: 1,
+            stopped: false,
         }
     }
 
