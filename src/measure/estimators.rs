@@ -122,7 +122,7 @@ impl Estimate {
 
     /// A ratio with a standard error of its log (NaN bounds if the error
     /// is not finite).
-    fn with_log_se(ratio: f64, se: f64) -> Estimate {
+    pub(crate) fn with_log_se(ratio: f64, se: f64) -> Estimate {
         if !(ratio.is_finite() && ratio > 0.0 && se.is_finite()) {
             return Estimate {
                 ratio,

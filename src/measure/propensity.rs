@@ -28,7 +28,6 @@
 //! promise.
 
 use crate::measure::estimators::Estimate;
-use crate::measure::stats::Z95;
 use crate::model::referral::Youth;
 use crate::model::time::{EFFECT_STEP_MONTHS, MAX_EFFECTS};
 
@@ -246,26 +245,28 @@ fn weighted_ratio(
         })
         .sum::<f64>()
         / (total * total);
-    if p1 <= 0.0 {
-        return Estimate {
-            ratio,
-            lower: f64::NAN,
-            upper: f64::NAN,
-        };
-    }
-    let se = ((1.0 - p1) / (p1 * n1) + var_p0 / (p0 * p0)).sqrt();
-    if !se.is_finite() {
-        return Estimate {
-            ratio,
-            lower: f64::NAN,
-            upper: f64::NAN,
-        };
-    }
-    Estimate {
-        ratio,
-        lower: ratio * (-Z95 * se).exp(),
-        upper: ratio * (Z95 * se).exp(),
-    }
+    // No treated event: a ratio of 0 without an interval.
+    let se = if p1 > 0.0 {
+        ((1.0 - p1) / (p1 * n1) + var_p0 / (p0 * p0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    Estimate::with_log_se(ratio, se)
+}
+
+/// The estimates at the first `effects` effect months (undefined after).
+fn by_effect_month(
+    treated: &[&StudyYouth],
+    comparison: &[(&StudyYouth, f64)],
+    effects: usize,
+) -> [Estimate; K] {
+    std::array::from_fn(|k| {
+        if k < effects {
+            weighted_ratio(treated, comparison, k)
+        } else {
+            Estimate::UNDEFINED
+        }
+    })
 }
 
 /// ATT weighting: the comparison weighted by the odds of the score.
@@ -277,13 +278,7 @@ fn weighted(youths: &[StudyYouth], logits: &[f64], effects: usize) -> [Estimate;
         .filter(|(y, _)| !y.treated)
         .map(|(y, &logit)| (y, logit.exp()))
         .collect();
-    std::array::from_fn(|k| {
-        if k < effects {
-            weighted_ratio(&treated, &comparison, k)
-        } else {
-            Estimate::UNDEFINED
-        }
-    })
+    by_effect_month(&treated, &comparison, effects)
 }
 
 /// 1:1 nearest-neighbour matching with replacement on the score's logit,
@@ -329,13 +324,7 @@ fn matched(youths: &[StudyYouth], logits: &[f64], effects: usize) -> [Estimate; 
         .filter(|(_, w)| **w > 0.0)
         .map(|(y, &w)| (y, w))
         .collect();
-    std::array::from_fn(|k| {
-        if k < effects {
-            weighted_ratio(&treated, &comparison, k)
-        } else {
-            Estimate::UNDEFINED
-        }
-    })
+    by_effect_month(&treated, &comparison, effects)
 }
 
 #[cfg(test)]
