@@ -402,3 +402,40 @@ fn censoring_leaves_the_life_table_unbiased_and_the_naive_share_low() {
     let naive = row(&s, "rearrest_observed", "referred", "24").mean;
     assert!(naive < truth - 0.02, "naive {naive} vs {truth}");
 }
+
+/// The program's effect on the time to adjudication: with a lag scale of 0
+/// every conviction of a mediated youth comes at the rearrest, so by every
+/// month at least as many are convicted as with the court's lag, and the
+/// untreated world does not move at all.
+#[test]
+fn the_conviction_lag_scale_moves_only_the_treated_world() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = run(
+        &tmp.path().join("plain"),
+        "scenarios/vors_la.toml",
+        "20",
+        &[],
+    );
+    let fast = run(
+        &tmp.path().join("fast"),
+        "scenarios/vors_la.toml",
+        "20",
+        &["treatment.conviction_lag_scale=0"],
+    );
+    for month in 1..=30 {
+        let m = month.to_string();
+        let (a, b) = (
+            row(&plain, "reconviction", "mediated", &m).mean,
+            row(&fast, "reconviction", "mediated", &m).mean,
+        );
+        assert!(b >= a, "month {month}: {b} < {a}");
+        assert_eq!(
+            row(&plain, "reconviction", "mediated_untreated", &m).mean,
+            row(&fast, "reconviction", "mediated_untreated", &m).mean
+        );
+    }
+    assert!(
+        row(&fast, "reconviction", "mediated", "6").mean
+            > row(&plain, "reconviction", "mediated", "6").mean
+    );
+}

@@ -119,6 +119,9 @@ pub(crate) struct RecidivismParams {
     /// mediation (`treatment.conviction_odds_ratio` moves the second).
     pub conviction_probability: [f64; 2],
     pub conviction_lag_months_mean: f64,
+    /// Factor on the lag in the treated world (`treatment.conviction_lag_scale`):
+    /// the same draw, a program that speeds or slows adjudication.
+    pub conviction_lag_scale: f64,
     /// The cure fraction: whether any youth may be cured, the latent
     /// normal's threshold (its `1 - cure_share` quantile) and its
     /// correlation with latent risk.
@@ -360,7 +363,11 @@ impl RecidivismParams {
                 if out.rearrest[world].is_none() {
                     out.rearrest[world] = Some(t);
                 }
-                let conviction = t + lag;
+                let conviction = t + if world == 1 {
+                    lag * self.conviction_lag_scale
+                } else {
+                    lag
+                };
                 if convicted[world] && conviction <= self.horizon as f64 {
                     let first = out.reconviction[world].map_or(conviction, |c| c.min(conviction));
                     out.reconviction[world] = Some(first);
@@ -658,6 +665,7 @@ mod tests {
             counting: Counting::default(),
             conviction_probability: [0.5; 2],
             conviction_lag_months_mean: 1.0,
+            conviction_lag_scale: 1.0,
             cure,
         }
     }

@@ -639,6 +639,9 @@ pub struct RawTreatment {
     /// Odds ratio of a conviction given a rearrest, mediated against not
     /// (the program's effect on adjudication), in [0.001, 1000].
     pub conviction_odds_ratio: f64,
+    /// Factor on the lag from rearrest to conviction for mediated youths,
+    /// in [0, 10] (1: the same lag as the court's).
+    pub conviction_lag_scale: f64,
 }
 
 /// Which party is asked to consent first.
@@ -983,6 +986,7 @@ impl Default for RawTreatment {
             restitution_completed_log_hr_scale: 1.0,
             no_agreement_effect_scale: 1.0,
             conviction_odds_ratio: 1.0,
+            conviction_lag_scale: 1.0,
         }
     }
 }

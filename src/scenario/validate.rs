@@ -916,6 +916,12 @@ pub(super) fn validate(
             0.0,
             120.0,
         )?,
+        conviction_lag_scale: c.within(
+            "treatment.conviction_lag_scale",
+            t.conviction_lag_scale,
+            0.0,
+            10.0,
+        )?,
         cure: (cure_share > 0.0).then(|| Cure::new(cure_share, cure_risk_correlation)),
     };
 
