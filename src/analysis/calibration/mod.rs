@@ -303,7 +303,7 @@ pub fn calibrate(
         .map(|(v, (p, &whole))| written_value(p, v, whole))
         .collect();
     let verify_seed = options.seed ^ 0x005e_ed0f_ca1b_0001;
-    let means = evaluator.means(&fitted, verify_seed, options.verify_reps)?;
+    let means = evaluator.means(&fitted, verify_seed, options.verify_reps, options.progress)?;
     let target_results = targets
         .iter()
         .zip(means)

@@ -42,19 +42,21 @@ impl Evaluator<'_> {
     }
 
     /// Target means (and standard errors) at `values`, over `reps`
-    /// replications from `seed`.
+    /// replications from `seed`, with a progress bar when `progress` (the
+    /// verification: one long run).
     pub(super) fn means(
         &mut self,
         values: &[f64],
         seed: u64,
         reps: u64,
+        progress: bool,
     ) -> Result<Vec<(f64, f64)>> {
         let scenario = self.scenario(values)?;
         let options = RunOptions {
             seed,
             reps,
             threads: self.threads,
-            progress: false,
+            progress,
             agents_reps: 0,
             cancel: self.cancel.clone(),
         };
@@ -101,7 +103,7 @@ impl Evaluator<'_> {
 
     fn evaluate(&mut self, unit: &[f64], seed: u64, reps: u64) -> Result<f64> {
         let values = to_values(self.parameters, unit);
-        let means = self.means(&values, seed, reps)?;
+        let means = self.means(&values, seed, reps, false)?;
         self.evaluations += 1;
         self.bar.inc(1);
         let mut total = 0.0;
