@@ -439,3 +439,26 @@ fn the_conviction_lag_scale_moves_only_the_treated_world() {
             > row(&plain, "reconviction", "mediated", "6").mean
     );
 }
+
+/// A 12-month follow-up reports rearrests averted once, at month 12 (the
+/// two horizons coincide), and every row of the summary is unique.
+#[test]
+fn a_twelve_month_follow_up_has_unique_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("twelve");
+    run(
+        &dir,
+        "scenarios/vors_la.toml",
+        "3",
+        &["outcomes.follow_up_months=12"],
+    );
+    let text = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let mut keys: Vec<String> = text
+        .lines()
+        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "duplicate rows");
+}

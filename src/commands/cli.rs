@@ -73,7 +73,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub agents: bool,
     /// Write agents.csv for the first N replications only (implies --agents).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub agents_reps: Option<u64>,
     /// No progress bar and no summary table.
     #[arg(long, short)]
@@ -160,7 +160,8 @@ pub struct PowerArgs {
     /// rct_itt, rct_cace, vors_design, matched).
     #[arg(long)]
     pub design: String,
-    /// The follow-up month of the effect (6, 12, 18, 24 or 30).
+    /// The follow-up month of the effect: a multiple of 6 up to the
+    /// scenario's follow-up (for `did`, its pre-period's length).
     #[arg(long, default_value_t = 12)]
     pub month: u32,
     /// The power wanted, in (0, 1).

@@ -9,7 +9,7 @@
 //! counterfactual); the randomized intention-to-treat contrast estimates the
 //! true ITT effect (`true_itt`: the offered arm's rearrest over the same
 //! youths' untreated counterfactual). Effects are ratios of cumulative
-//! incidence at follow-up months 6, 12, 18, 24 and 30.
+//! incidence every 6 follow-up months to the horizon (6 to 30 by default).
 //!
 //! - `naive`: mediated vs everyone not mediated; Katz log risk-ratio interval.
 //! - `vors_design`: mediated vs victim declined (the VORS evaluation's

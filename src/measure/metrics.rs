@@ -303,8 +303,12 @@ impl Tally {
             return;
         }
         let (untreated, realized) = (outcomes.rearrest[0], outcomes.rearrest[1]);
-        let months = averted_months(self.shape.horizon).map(f64::from);
-        for (averted, month) in money.averted.iter_mut().zip(months) {
+        let months = averted_months(self.shape.horizon);
+        for (averted, month) in money
+            .averted
+            .iter_mut()
+            .zip(months.into_iter().map(f64::from))
+        {
             let by = |t: Option<f64>| i64::from(t.is_some_and(|t| t <= month));
             *averted += by(untreated) - by(realized);
         }
@@ -787,13 +791,13 @@ fn emit_policy(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         ratio(m.paid, referrals),
     );
     let months = averted_months(tally.shape.horizon);
-    for (averted, month) in m.averted.iter().zip(months) {
+    for (averted, &month) in m.averted.iter().zip(&months) {
         out(
             key(metric::REARRESTS_AVERTED_PER_100, Some(month)),
             ratio(100.0 * *averted as f64, referrals),
         );
     }
-    for (averted, month) in m.averted.iter().zip(months) {
+    for (averted, &month) in m.averted.iter().zip(&months) {
         let per = if *averted > 0 {
             program / *averted as f64
         } else {
@@ -967,7 +971,13 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         }
     }
     if tally.shape.study_end > 0 {
-        emit_censored(tally, &realized, out);
+        // The pool has no study end of its own (it was never referred).
+        let referred: Vec<Group> = realized
+            .iter()
+            .copied()
+            .filter(|&g| g != Group::ComparisonPool)
+            .collect();
+        emit_censored(tally, &referred, out);
     }
     let hazard = |g: Group, k: usize| {
         let g = g as usize;

@@ -1,4 +1,4 @@
-//! Stage 8-9, recidivism: rearrest and reconviction over the 30-month
+//! Stage 8-9, recidivism: rearrest and reconviction over the
 //! follow-up, in both potential worlds.
 //!
 //! From disposition, a youth's rearrest intensity in follow-up month `j` is
@@ -325,7 +325,7 @@ impl RecidivismParams {
         // the next event happens. Events come in time order in both worlds,
         // so the search stops once no later event can change a first
         // rearrest or an earlier conviction (`settled`), and in any case
-        // after `MAX_EVENTS` (a youth rearrested that often in 30 months is
+        // after `MAX_EVENTS` (a youth rearrested that often within the follow-up is
         // saturated; this bounds the work for extreme hazards).
         let mut target = -draws.u[slot::REARREST].ln() * inverse_scale;
         let mut events = 0;
@@ -381,7 +381,7 @@ impl RecidivismParams {
 
 impl RecidivismParams {
     /// Months to a first rearrest at the no-action intensity, read from
-    /// the youth's wait-rearrest uniform (`None` past 30 months, or when
+    /// the youth's wait-rearrest uniform (`None` past the follow-up, or when
     /// the youth is cured): the rearrest of a youth while the case waits
     /// for mediators.
     pub fn untreated_first_rearrest(&self, youth: &Youth, draws: &YouthDraws) -> Option<f64> {
@@ -389,9 +389,11 @@ impl RecidivismParams {
             return None;
         }
         let u = draws.u[slot::WAIT_REARREST];
+        // The frailty multiplies the intensity while waiting too (exactly 1
+        // without one).
         invert(
             &self.no_action,
-            -u.ln() * (-self.linear_predictor(youth)).exp(),
+            -u.ln() * (-self.linear_predictor(youth)).exp() / self.frailty(draws),
             self.horizon,
         )
     }

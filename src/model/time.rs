@@ -47,7 +47,11 @@ pub const MAX_PROGRAM_MONTHS: u32 = MAX_INTAKE_MONTHS + MAX_TAIL_MONTHS;
 /// Follow-up months at which rearrests averted (and the program's cost per
 /// rearrest averted) are reported: 12, the horizon of the VORS evaluation's
 /// rearrest figure (seed 003), and the end of follow-up (30 by default;
-/// DESIGN.md).
-pub fn averted_months(horizon: usize) -> [u32; 2] {
-    [12, horizon as u32]
+/// DESIGN.md); only 12 when the follow-up is 12 months.
+pub fn averted_months(horizon: usize) -> Vec<u32> {
+    if horizon == 12 {
+        vec![12]
+    } else {
+        vec![12, horizon as u32]
+    }
 }

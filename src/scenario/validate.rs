@@ -992,6 +992,14 @@ pub(super) fn validate(
         discount_rate: cost("discount_rate", k.discount_rate, 0.99)?,
     };
 
+    if raw.design.randomize_after_consent && rct_control_share == 0.0 {
+        return Err(c.fail(
+            "design.randomize_after_consent",
+            true,
+            "needs design.rct_control_share above 0: it says *when* cases are randomized \
+             (after both parties consent), the share says how many",
+        ));
+    }
     let pool_per_month = c.within(
         "design.comparison_pool_per_month",
         raw.design.comparison_pool_per_month,
