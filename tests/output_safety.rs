@@ -389,7 +389,7 @@ fn force_replaces_vomsim_folders_and_empty_ones() {
     ok(&sizing);
     sizing.push("--force");
     ok(&sizing);
-    assert_eq!(entries(&size), ["size.csv"]);
+    assert_eq!(entries(&size), ["manifest.json", "size.csv"]);
     let (a, b, cmp) = (
         tmp.path().join("a"),
         tmp.path().join("b"),

@@ -275,13 +275,24 @@ fn detects(estimate: f64, lower: f64, upper: f64, truth: f64, z: f64) -> Option<
     })
 }
 
-/// Wilson's 95% interval of a binomial proportion.
-fn wilson(successes: f64, n: f64) -> (f64, f64) {
+/// Wilson's 95% interval of a binomial proportion (`size` uses it too).
+pub fn wilson(successes: f64, n: f64) -> (f64, f64) {
     let p = successes / n;
     let z2 = Z95 * Z95;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // At 0 and n the bounds are exactly 0 and 1 (not a rounding's 1e-18).
+    let lower = if successes <= 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let upper = if successes >= n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (lower, upper)
 }
 
 /// Writes `power.csv`.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::calibration::{Choice, FitParameter, parse_choice, parse_fit};
+use crate::analysis::sizing::WaitTo;
 use crate::analysis::sweep::Shard;
 
 /// A Monte Carlo, agent-based simulator of youth diversion through
@@ -27,7 +28,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario file and print it resolved: every key, defaults included.
     Validate(ValidateArgs),
-    /// Find the smallest mediator pool whose waits meet a target; writes size.csv.
+    /// Find the smallest mediator pool whose waits meet a target, by
+    /// bisection on common random numbers; writes size.csv and manifest.json.
     Size(SizeArgs),
     /// Find the smallest study at which a design detects the effect with a
     /// given power; writes power.csv.
@@ -105,9 +107,13 @@ pub struct ValidateArgs {
 pub struct SizeArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Target: the --quantile of queue waits must be at most this many days.
+    /// Target: the --quantile of waits must be at most this many days.
     #[arg(long, value_name = "D", value_parser = days)]
     pub wait_days: f64,
+    /// Which wait: from referral to the assignment of mediators
+    /// (`assignment`) or to the mediation session (`session`).
+    #[arg(long, value_name = "TO", default_value = "assignment", value_parser = WaitTo::parse)]
+    pub target: WaitTo,
     /// The wait quantile the target is about, in (0, 1] (0.9: 90% of cases).
     #[arg(long, value_name = "Q", value_parser = above_zero_to_one)]
     pub quantile: f64,
@@ -120,15 +126,22 @@ pub struct SizeArgs {
     /// The whole-number key varied: the recruitment lever.
     #[arg(long, value_name = "KEY", default_value = "mediators.initial_active")]
     pub lever: String,
-    /// Smallest value tried (default: a quarter of the scenario's value).
+    /// Smallest value the search may return (default: 0, or 1 for
+    /// mediators.max_cases_per_mediator).
     #[arg(long)]
     pub from: Option<u64>,
-    /// Largest value tried (default: twice the scenario's value, at least 10).
+    /// Largest value the search may try (default: 16 times the scenario's
+    /// value, at least 160, within the limits).
     #[arg(long)]
     pub to: Option<u64>,
-    /// Step between values (default: about 10 values in all).
+    /// The answer's resolution: the values tried are --from + k x STEP
+    /// (default 1).
     #[arg(long, value_parser = at_least_one)]
     pub step: Option<u64>,
+    /// Run every value from --from to --to by --step (at most 1000) instead
+    /// of bisecting: the whole curve.
+    #[arg(long)]
+    pub scan: bool,
     /// Replications per value (default: the scenario's simulation.replications).
     #[arg(long, value_parser = at_least_one)]
     pub reps: Option<u64>,

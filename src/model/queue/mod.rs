@@ -176,6 +176,9 @@ pub(crate) struct Caseload {
     /// Volunteers who started training (or joined the initial pool) in each
     /// month, for the training costs.
     pub trained: Vec<u64>,
+    /// Every queued case's days from referral to its session, or to its
+    /// return to the agency (whatever the month; `size --target session`).
+    pub session_waits: Vec<f64>,
 }
 
 impl Caseload {
@@ -191,6 +194,7 @@ impl Caseload {
             waits: vec![Vec::new(); months],
             returned: vec![0; months],
             trained: vec![0; months],
+            session_waits: Vec::new(),
         }
     }
 }
@@ -399,6 +403,9 @@ impl Queue<'_> {
             self.caseload.sessions[month] += 1;
             self.caseload.hours[month] += f64::from(assigned) * case.hours_per_mediator;
         }
+        self.caseload
+            .session_waits
+            .push(self.clock - case.arrival_day);
         self.status[case_index as usize] = Status::Done;
         self.fates[case_index as usize] = Some(CaseFate::Mediated {
             assigned_day: day,
@@ -413,6 +420,8 @@ impl Queue<'_> {
         self.status[case_index as usize] = Status::Done;
         self.waiting_count -= 1;
         self.fates[case_index as usize] = Some(CaseFate::Returned { day: self.clock });
+        let arrival_day = self.cases[case_index as usize].arrival_day;
+        self.caseload.session_waits.push(self.clock - arrival_day);
         if let Some(m) = month_of(self.clock, self.months) {
             self.caseload.returned[m] += 1;
         }
@@ -643,6 +652,8 @@ mod tests {
         assert_eq!(caseload.returned, vec![1, 0, 0]);
         assert_eq!(caseload.waits[0], vec![0.0, 4.0, 8.0]);
         assert_eq!(caseload.hours[0], 6.0);
+        // Referral to session (or to return), in the order they happened.
+        assert_eq!(caseload.session_waits, vec![5.0, 9.0, 20.0, 38.0]);
         let utilization: Vec<f64> = (0..3)
             .map(|m| caseload.busy_slot_days[m] / caseload.available_slot_days[m])
             .collect();
