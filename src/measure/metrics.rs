@@ -813,6 +813,17 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         quantile_sorted(&waits, 0.9)
     });
     series(metric::RETURNED_WAIT, &|m| c.returned[m] as f64);
+    // The burden per volunteer (seed 003: a commitment of one mediation a
+    // month), over the month's mean active mediators.
+    series(metric::SESSIONS_PER_ACTIVE_VOLUNTEER, &|m| {
+        ratio(
+            c.mediator_sessions[m] as f64,
+            c.active_days[m] / DAYS_PER_MONTH,
+        )
+    });
+    series(metric::HOURS_PER_ACTIVE_VOLUNTEER, &|m| {
+        ratio(c.hours[m], c.active_days[m] / DAYS_PER_MONTH)
+    });
 }
 
 /// The metric catalog for `months` program months, with or without the
@@ -852,7 +863,7 @@ mod tests {
         let program = keys.iter().filter(|k| k.group == group::PROGRAM).count();
         assert_eq!(
             program,
-            12 * 3 + 9,
+            14 * 3 + 9,
             "caseload by month, then the policy rows"
         );
         assert_eq!(keys[0].metric, metric::REFERRALS);

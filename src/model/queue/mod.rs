@@ -167,6 +167,9 @@ pub(crate) struct Caseload {
     pub active_days: Vec<f64>,
     pub training_days: Vec<f64>,
     pub hours: Vec<f64>,
+    /// Mediator-sessions held (a co-mediated session counts for both
+    /// volunteers), for the burden per active volunteer.
+    pub mediator_sessions: Vec<u64>,
     /// Case-slot days in use and available (utilization = busy / available).
     pub busy_slot_days: Vec<f64>,
     pub available_slot_days: Vec<f64>,
@@ -189,6 +192,7 @@ impl Caseload {
             active_days: vec![0.0; months],
             training_days: vec![0.0; months],
             hours: vec![0.0; months],
+            mediator_sessions: vec![0; months],
             busy_slot_days: vec![0.0; months],
             available_slot_days: vec![0.0; months],
             waits: vec![Vec::new(); months],
@@ -383,7 +387,7 @@ impl Queue<'_> {
             return;
         };
         let case = self.cases[case_index as usize];
-        let mut assigned = 0;
+        let mut assigned: u32 = 0;
         for &id in mediators.iter().filter(|&&id| id != u32::MAX) {
             let m = &mut self.mediators[id as usize];
             m.cases -= 1;
@@ -402,6 +406,7 @@ impl Queue<'_> {
         if let Some(month) = month_of(self.clock, self.months) {
             self.caseload.sessions[month] += 1;
             self.caseload.hours[month] += f64::from(assigned) * case.hours_per_mediator;
+            self.caseload.mediator_sessions[month] += u64::from(assigned);
         }
         self.caseload
             .session_waits
@@ -679,6 +684,8 @@ mod tests {
             caseload.hours[0], 9.0,
             "two mediators' hours on the second case"
         );
+        assert_eq!(caseload.sessions[0], 2);
+        assert_eq!(caseload.mediator_sessions[0], 3, "the second counts twice");
     }
 
     #[test]
