@@ -18,14 +18,15 @@ fn the_tally_emits_exactly_the_catalogued_names() {
     let mut metrics = BTreeSet::new();
     let mut groups = BTreeSet::new();
     let shapes = [
-        (false, false, false),
-        (true, false, true),
-        (true, true, false),
+        (false, false, false, false),
+        (true, false, true, false),
+        (true, true, false, true),
     ]
-    .map(|(randomized, after_consent, pool)| Shape {
+    .map(|(randomized, after_consent, pool, staff)| Shape {
         randomized,
         after_consent,
         pool,
+        staff,
     });
     for shape in shapes {
         for key in catalog(14, shape) {

@@ -824,6 +824,20 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     series(metric::HOURS_PER_ACTIVE_VOLUNTEER, &|m| {
         ratio(c.hours[m], c.active_days[m] / DAYS_PER_MONTH)
     });
+    // Paid staff's queue, only with [staff] (unlimited staff reports
+    // nothing, so its outputs are those of a program without the stage).
+    if tally.shape.staff {
+        series(metric::STAFF_UTILIZATION, &|m| {
+            ratio(
+                c.staff.busy_days.get(m).copied().unwrap_or(0.0),
+                c.staff_coordinators as f64 * DAYS_PER_MONTH,
+            )
+        });
+        series(metric::INTAKE_WAIT_DAYS, &|m| {
+            let waits = c.staff.waits.get(m).map_or(&[][..], Vec::as_slice);
+            ratio(waits.iter().sum(), waits.len() as f64)
+        });
+    }
 }
 
 /// The metric catalog for `months` program months, with or without the
@@ -851,6 +865,7 @@ mod tests {
         randomized: true,
         after_consent: false,
         pool: false,
+        staff: false,
     };
 
     #[test]

@@ -36,6 +36,8 @@ pub struct Shape {
     pub after_consent: bool,
     /// A court-processed comparison pool.
     pub pool: bool,
+    /// Paid staff (`[staff]` with coordinators): the staff queue's metrics.
+    pub staff: bool,
 }
 
 impl DesignParams {
@@ -46,6 +48,7 @@ impl DesignParams {
             randomized,
             after_consent: randomized && self.randomize_after_consent,
             pool: self.pool_per_month > 0.0,
+            staff: false,
         }
     }
 

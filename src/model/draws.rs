@@ -71,6 +71,8 @@ pub(crate) mod keyed {
     pub const CURE: u64 = 3;
     /// Prior arrests beyond the first-or-second split (a count).
     pub const PRIORS: u64 = 4;
+    /// The time paid staff spend on a consented case's intake.
+    pub const INTAKE: u64 = 5;
 }
 
 /// The registry of stream kinds: every random stream of a replication is

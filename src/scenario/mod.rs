@@ -51,6 +51,8 @@ pub struct Scenario {
     pub(crate) design: crate::model::design::DesignParams,
     pub(crate) costs: crate::model::costs::CostParams,
     pub(crate) court: crate::model::court::CourtParams,
+    /// Paid coordinators' intake; `None` is unlimited staff.
+    pub(crate) staff: Option<crate::model::staff::StaffParams>,
 }
 
 impl Scenario {
@@ -129,7 +131,10 @@ impl Scenario {
 
     /// The arms and groups the scenario's design reports.
     pub fn shape(&self) -> crate::model::design::Shape {
-        self.design.shape()
+        crate::model::design::Shape {
+            staff: self.staff.is_some(),
+            ..self.design.shape()
+        }
     }
 
     /// Whether two scenarios simulate the same model: the same typed
@@ -149,6 +154,7 @@ impl Scenario {
                     &s.design,
                     &s.court,
                     &s.costs,
+                    &s.staff,
                 )
             )
         };

@@ -32,6 +32,7 @@ use events::{EventHeap, EventKind};
 use crate::model::draws::{YouthDraws, attrition_uniform, normal_quantile, slot};
 use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
+use crate::model::staff::StaffLoad;
 
 /// Case durations' distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,6 +97,7 @@ impl MediatorParams {
             + (self.session_hours_max - self.session_hours_min) * u[slot::SESSION_HOURS];
         QueueCase {
             arrival_day: youth.referral_day,
+            referral_day: youth.referral_day,
             needs_two: u[slot::COMEDIATION] < self.comediation_share,
             duration_days: self.duration.days(u[slot::CASE_DURATION], normal_quantile),
             rearrest_day: recidivism
@@ -139,7 +141,11 @@ pub(crate) fn max_mediators(params: &MediatorParams, months: u64) -> u64 {
 /// A consented case as the queue sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QueueCase {
+    /// Program day the case reaches the queue (its referral, or the end of
+    /// its intake by paid staff).
     pub arrival_day: f64,
+    /// Program day of the referral (for the wait to the session).
+    pub referral_day: f64,
     pub needs_two: bool,
     pub duration_days: f64,
     /// Program day the youth would be rearrested while waiting, if any.
@@ -182,6 +188,10 @@ pub(crate) struct Caseload {
     /// Every queued case's days from referral to its session, or to its
     /// return to the agency (whatever the month; `size --target session`).
     pub session_waits: Vec<f64>,
+    /// Paid staff's intake queue (empty without `[staff]`), and its
+    /// coordinators.
+    pub staff: StaffLoad,
+    pub staff_coordinators: u32,
 }
 
 impl Caseload {
@@ -199,6 +209,8 @@ impl Caseload {
             returned: vec![0; months],
             trained: vec![0; months],
             session_waits: Vec::new(),
+            staff: StaffLoad::default(),
+            staff_coordinators: 0,
         }
     }
 }
@@ -410,7 +422,7 @@ impl Queue<'_> {
         }
         self.caseload
             .session_waits
-            .push(self.clock - case.arrival_day);
+            .push(self.clock - case.referral_day);
         self.status[case_index as usize] = Status::Done;
         self.fates[case_index as usize] = Some(CaseFate::Mediated {
             assigned_day: day,
@@ -425,8 +437,8 @@ impl Queue<'_> {
         self.status[case_index as usize] = Status::Done;
         self.waiting_count -= 1;
         self.fates[case_index as usize] = Some(CaseFate::Returned { day: self.clock });
-        let arrival_day = self.cases[case_index as usize].arrival_day;
-        self.caseload.session_waits.push(self.clock - arrival_day);
+        let referral_day = self.cases[case_index as usize].referral_day;
+        self.caseload.session_waits.push(self.clock - referral_day);
         if let Some(m) = month_of(self.clock, self.months) {
             self.caseload.returned[m] += 1;
         }
@@ -436,6 +448,20 @@ impl Queue<'_> {
     /// waiting limit (or its youth's rearrest) is scheduled.
     fn arrival(&mut self, case_index: u32) {
         let case = self.cases[case_index as usize];
+        // Rearrested during the staff's intake: back to the agency at once.
+        if self.params.rearrest_returns_case
+            && case.rearrest_day.is_some_and(|day| day < case.arrival_day)
+        {
+            self.status[case_index as usize] = Status::Done;
+            self.fates[case_index as usize] = Some(CaseFate::Returned { day: self.clock });
+            self.caseload
+                .session_waits
+                .push(self.clock - case.referral_day);
+            if let Some(m) = month_of(self.clock, self.months) {
+                self.caseload.returned[m] += 1;
+            }
+            return;
+        }
         self.waiting.push_back(case_index);
         self.waiting_count += 1;
         self.assign();
@@ -614,6 +640,7 @@ mod tests {
     fn case(arrival_day: f64, duration_days: f64) -> QueueCase {
         QueueCase {
             arrival_day,
+            referral_day: arrival_day,
             needs_two: false,
             duration_days,
             rearrest_day: None,
