@@ -904,8 +904,9 @@ fn bad_output_paths_are_refused_before_the_work() {
             path(&targets),
             "--fit",
             "recidivism.baseline_rearrest_12m=0.05..0.5",
+            // Long, yet its verification (4 x --reps) within the memory limit.
             "--reps",
-            "100000",
+            "90000",
             "--quiet",
             "--out",
             &out,

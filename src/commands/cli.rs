@@ -31,6 +31,10 @@ pub enum Command {
     /// Find the smallest mediator pool whose waits meet a target, by
     /// bisection on common random numbers; writes size.csv and manifest.json.
     Size(SizeArgs),
+    /// Choose the initial pool, training cohorts (and coordinators) meeting a
+    /// waiting target in every month at the least expected cost; writes
+    /// plan.csv and manifest.json.
+    Plan(PlanArgs),
     /// Find the smallest study at which a design detects the effect with a
     /// given power; writes power.csv.
     Power(PowerArgs),
@@ -158,6 +162,55 @@ pub struct SizeArgs {
     #[arg(long)]
     pub force: bool,
     /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Target: the --quantile of each month's waits must be at most this many days.
+    #[arg(long, value_name = "D", value_parser = days)]
+    pub wait_days: f64,
+    /// Which wait: to the assignment of mediators, or to the session.
+    #[arg(long, value_name = "TO", default_value = "assignment", value_parser = WaitTo::parse)]
+    pub target: WaitTo,
+    /// The wait quantile the target is about, in (0, 1].
+    #[arg(long, value_name = "Q", value_parser = above_zero_to_one)]
+    pub quantile: f64,
+    /// Share of replications that must meet the target in every month, in (0, 1].
+    #[arg(long, value_name = "P", default_value_t = 0.9, value_parser = above_zero_to_one)]
+    pub confidence: f64,
+    /// Years of intake planned (1 to 50).
+    #[arg(long, value_name = "Y", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub years: u32,
+    /// Also require at most this many sessions a month per active
+    /// volunteer, in every month (seed 003: one mediation a month).
+    #[arg(long, value_name = "S", value_parser = positive)]
+    pub max_sessions_per_volunteer: Option<f64>,
+    /// Dollars per volunteer hour in the cost (default 0: hours counted, not priced).
+    #[arg(long, value_name = "DOLLARS", default_value_t = 0.0, value_parser = days)]
+    pub volunteer_hour_value: f64,
+    /// Replications per plan tried (default 100).
+    #[arg(long, value_parser = at_least_one)]
+    pub reps: Option<u64>,
+    /// Master seed, the same for every plan (default: the scenario's).
+    #[arg(long, value_parser = seed)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// Output folder (default: output/NAME_plan, NAME the scenario's name).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Override a scenario key by its dotted path, e.g. referrals.per_month=80.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// No progress bar.
@@ -365,6 +418,16 @@ fn above_zero_to_one(text: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err("must lie in (0, 1]".to_string())
+    }
+}
+
+/// A number above 0 (`plan --max-sessions-per-volunteer`).
+fn positive(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err("must be a number above 0".to_string())
     }
 }
 

@@ -15,6 +15,7 @@
 //! stay byte-identical. `files` is optional on reading only: manifests
 //! written before it existed lack it (the kind's whole list applies then).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -121,6 +122,44 @@ pub struct SizeManifest {
     pub threads: usize,
     pub version: String,
     pub wall_seconds: f64,
+}
+
+/// `manifest.json` of `vomsim plan`; like [`SizeManifest`], read back
+/// only by `--force`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanManifest {
+    /// The chosen plan's levers by key (`null` if no plan met the target).
+    #[serde(deserialize_with = "required")]
+    pub chosen: Option<BTreeMap<String, u64>>,
+    pub files: Vec<String>,
+    /// The seed of the chosen plan's verification.
+    pub fresh_seed: u64,
+    pub max_sessions_per_volunteer: Option<f64>,
+    pub overrides: Vec<String>,
+    pub parameters: Value,
+    pub reps: u64,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub target: TargetManifest,
+    pub threads: usize,
+    pub version: String,
+    pub volunteer_hour_value: f64,
+    pub wall_seconds: f64,
+    pub years: u32,
+}
+
+impl PlanManifest {
+    pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+        write(w, self)
+    }
+
+    /// Parses a `plan` manifest: exactly the fields vomsim writes.
+    pub fn parse(text: &str) -> Result<PlanManifest, String> {
+        serde_json::from_str(text).map_err(|e| format!("as a plan manifest: {e}"))
+    }
 }
 
 /// The waiting target of a `size` (or `plan`) manifest.

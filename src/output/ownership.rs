@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::output::csv::{CALIBRATION_HEADER, POWER_HEADER, SIZE_HEADER, SIZE_HEADER_GRID};
-use crate::output::manifest::{Manifest, SizeManifest};
+use crate::output::manifest::{Manifest, PlanManifest, SizeManifest};
 
 /// The file vomsim writes first into every staging folder, naming the
 /// target, the process and the machine: what makes a staging folder
@@ -75,6 +75,8 @@ pub(crate) const SWEEP_FILES: &[&str] = &[
 /// Every file `size` writes into its folder (before issue 19, `size.csv`
 /// alone).
 pub(crate) const SIZE_FILES: &[&str] = &["size.csv", "manifest.json"];
+/// Every file `plan` writes into its folder.
+pub(crate) const PLAN_FILES: &[&str] = &["plan.csv", "manifest.json"];
 /// The file `vomsim report` adds to a run's or a sweep's folder.
 pub(crate) const REPORT_FILE: &str = "report.html";
 /// How `report.html` begins (see `report::html`).
@@ -90,6 +92,7 @@ pub(crate) enum Kind {
     Compare,
     Sweep,
     Size,
+    Plan,
     Power,
 }
 
@@ -101,6 +104,7 @@ impl Kind {
             Kind::Compare => COMPARE_FILES,
             Kind::Sweep => SWEEP_FILES,
             Kind::Size => SIZE_FILES,
+            Kind::Plan => PLAN_FILES,
             Kind::Power => &["power.csv"],
         }
     }
@@ -230,7 +234,7 @@ pub(crate) fn inspect(dir: &Path) -> std::result::Result<Option<Kind>, String> {
         } else {
             return Err("its manifest.json was not written by vomsim (not a regular file)".into());
         };
-        // A size folder's manifest is not one of `Manifest`'s kinds.
+        // A size or plan folder's manifest is not one of `Manifest`'s kinds.
         let (kind, files) = match (Manifest::parse(&text), SizeManifest::parse(&text)) {
             (_, Ok(size)) => (Kind::Size, Some(size.files)),
             (Ok(manifest), _) => (
@@ -241,11 +245,14 @@ pub(crate) fn inspect(dir: &Path) -> std::result::Result<Option<Kind>, String> {
                 },
                 manifest.files().map(<[String]>::to_vec),
             ),
-            (Err(why), Err(_)) => {
-                return Err(format!(
-                    "its manifest.json was not written by vomsim ({why})"
-                ));
-            }
+            (Err(why), Err(_)) => match PlanManifest::parse(&text) {
+                Ok(plan) => (Kind::Plan, Some(plan.files)),
+                Err(_) => {
+                    return Err(format!(
+                        "its manifest.json was not written by vomsim ({why})"
+                    ));
+                }
+            },
         };
         // Manifests written before `files` existed: the kind's whole list.
         let listed = match files {

@@ -188,6 +188,8 @@ pub(crate) struct Caseload {
     /// Every queued case's days from referral to its session, or to its
     /// return to the agency (whatever the month; `size --target session`).
     pub session_waits: Vec<f64>,
+    /// Days from referral to session of the sessions held in each month.
+    pub session_waits_by_month: Vec<Vec<f64>>,
     /// Paid staff's intake queue (empty without `[staff]`), and its
     /// coordinators.
     pub staff: StaffLoad,
@@ -209,6 +211,7 @@ impl Caseload {
             returned: vec![0; months],
             trained: vec![0; months],
             session_waits: Vec::new(),
+            session_waits_by_month: vec![Vec::new(); months],
             staff: StaffLoad::default(),
             staff_coordinators: 0,
         }
@@ -416,6 +419,7 @@ impl Queue<'_> {
             assigned += 1;
         }
         if let Some(month) = month_of(self.clock, self.months) {
+            self.caseload.session_waits_by_month[month].push(self.clock - case.referral_day);
             self.caseload.sessions[month] += 1;
             self.caseload.hours[month] += f64::from(assigned) * case.hours_per_mediator;
             self.caseload.mediator_sessions[month] += u64::from(assigned);
