@@ -28,7 +28,14 @@ struct Row {
 fn plan(out: &Path, options: &[&str]) -> (Vec<Row>, String) {
     let assert = vomsim()
         .args(["plan", repo(VORS).to_str().unwrap()])
-        .args(["--wait-days", "28", "--quantile", "0.9", "--confidence", "0.9"])
+        .args([
+            "--wait-days",
+            "28",
+            "--quantile",
+            "0.9",
+            "--confidence",
+            "0.9",
+        ])
         .args(["--reps", "60", "--quiet", "--out"])
         .arg(out)
         .args(options)
@@ -37,7 +44,12 @@ fn plan(out: &Path, options: &[&str]) -> (Vec<Row>, String) {
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     let mut reader = csv::Reader::from_path(out.join("plan.csv")).unwrap();
     assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>().join(","),
+        reader
+            .headers()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>()
+            .join(","),
         "initial_active,cohort_size,cohort_every_months,coordinators,cost_mean,training_cost,\
          coordinator_cost,volunteer_hours,share_meeting,share_lower,share_upper,reps,seed,\
          meets_target,chosen"
@@ -73,13 +85,21 @@ fn chosen(rows: &[Row]) -> &Row {
 fn check_choice(rows: &[Row]) {
     let best = chosen(rows);
     assert!(best.meets);
-    for r in rows.iter().filter(|r| r.meets && r.chosen != "verification") {
+    for r in rows
+        .iter()
+        .filter(|r| r.meets && r.chosen != "verification")
+    {
         assert!(r.cost >= best.cost, "{r:?} is cheaper than {best:?}");
     }
     let fresh: Vec<&Row> = rows.iter().filter(|r| r.chosen == "verification").collect();
     assert_eq!(fresh.len(), 1);
     assert_eq!(
-        (fresh[0].initial, fresh[0].cohort, fresh[0].every, fresh[0].coordinators),
+        (
+            fresh[0].initial,
+            fresh[0].cohort,
+            fresh[0].every,
+            fresh[0].coordinators
+        ),
         (best.initial, best.cohort, best.every, best.coordinators)
     );
     // The plan was chosen at the threshold (its share just reaches 0.9),
@@ -111,7 +131,10 @@ fn plan_trains_cohorts_when_volunteers_leave() {
     assert!(best.cohort > 0, "{best:?}");
     let without: Vec<&Row> = rows.iter().filter(|r| r.cohort == 0 && r.meets).collect();
     assert!(without.iter().all(|r| r.cost > best.cost), "{without:?}");
-    assert!(stdout.contains("chosen plan: an initial pool of"), "{stdout}");
+    assert!(
+        stdout.contains("chosen plan: an initial pool of"),
+        "{stdout}"
+    );
     assert!(stdout.contains("training schedule:"), "{stdout}");
 }
 
@@ -155,16 +178,14 @@ fn the_burden_cap_needs_more_volunteers() {
         .lines()
         .filter_map(|l| {
             let cells: Vec<&str> = l.split_whitespace().collect();
-            (cells.len() == 4 && cells[0].parse::<u32>().is_ok())
-                .then(|| cells[3].parse().unwrap())
+            (cells.len() == 4 && cells[0].parse::<u32>().is_ok()).then(|| cells[3].parse().unwrap())
         })
         .collect();
     assert_eq!(months.len(), 12, "{stdout}");
     assert!(months.iter().all(|&s| s <= 0.3), "{months:?}");
-    let manifest: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(tmp.path().join("capped/manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(tmp.path().join("capped/manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["max_sessions_per_volunteer"], 0.3);
     assert_eq!(
         manifest["chosen"]["mediators.initial_active"],
@@ -173,7 +194,13 @@ fn the_burden_cap_needs_more_volunteers() {
     // --force replaces a plan folder vomsim wrote.
     plan(
         &tmp.path().join("capped"),
-        &["--years", "1", "--force", "--max-sessions-per-volunteer", "0.3"],
+        &[
+            "--years",
+            "1",
+            "--force",
+            "--max-sessions-per-volunteer",
+            "0.3",
+        ],
     );
 }
 
