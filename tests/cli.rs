@@ -476,6 +476,14 @@ fn size_finds_the_smallest_pool_meeting_the_wait_target() {
         manifest["files"],
         serde_json::json!(["size.csv", "manifest.json"])
     );
+    // The folder's report page: the curves with the target drawn, the answer.
+    vomsim().arg("report").arg(&out).assert().success();
+    let page = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("The smallest value meeting the target is "),
+        "{page}"
+    );
+    assert_eq!(page.matches("<svg").count(), 3);
 }
 
 /// Runs `size` on vors_la with the given options; returns size.csv's rows

@@ -191,7 +191,14 @@ fn the_burden_cap_needs_more_volunteers() {
         manifest["chosen"]["mediators.initial_active"],
         chosen(&capped).initial
     );
-    // --force replaces a plan folder vomsim wrote.
+    // Its report page, then --force replaces the folder, page and all.
+    vomsim()
+        .arg("report")
+        .arg(tmp.path().join("capped"))
+        .assert()
+        .success();
+    let page = fs::read_to_string(tmp.path().join("capped/report.html")).unwrap();
+    assert!(page.contains("The cheapest plan meeting the target") && page.contains("<svg"));
     plan(
         &tmp.path().join("capped"),
         &[
