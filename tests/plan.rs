@@ -234,3 +234,21 @@ fn plan_chooses_coordinators_with_staff() {
     assert!((3..=5).contains(&best.coordinators), "{best:?}");
     assert!(stdout.contains("coordinators"), "{stdout}");
 }
+
+/// A summer peak (twice the other months' referrals in June and July, the
+/// same referrals over the year) must be planned for, not averaged away:
+/// it costs more volunteers than a flat year.
+#[test]
+fn plan_respects_seasonality() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (flat, _) = plan(&tmp.path().join("flat"), &["--years", "1"]);
+    let peak = "referrals.monthly_multipliers=[0.85,0.85,0.85,0.85,0.85,1.75,1.75,0.85,0.85,0.85,0.85,0.85]";
+    let (seasonal, _) = plan(&tmp.path().join("peak"), &["--years", "1", "--set", peak]);
+    check_choice(&seasonal);
+    assert!(
+        chosen(&seasonal).cost > chosen(&flat).cost,
+        "{:?} vs {:?}",
+        chosen(&seasonal),
+        chosen(&flat)
+    );
+}
