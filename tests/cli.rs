@@ -418,7 +418,8 @@ fn size_finds_the_smallest_pool_meeting_the_wait_target() {
             "0.9",
         ])
         .args([
-            "--from", "4", "--to", "40", "--step", "6", "--reps", "40", "--quiet", "--out",
+            "--from", "4", "--to", "40", "--step", "6", "--scan", "--reps", "40", "--quiet",
+            "--out",
         ])
         .arg(&out)
         .assert()
@@ -436,7 +437,16 @@ fn size_finds_the_smallest_pool_meeting_the_wait_target() {
             "active_mediators_mean",
             "wait_days_q",
             "returned_share",
-            "meets_target"
+            "meets_target",
+            "share_meeting",
+            "share_lower",
+            "share_upper",
+            "reps",
+            "wait_to",
+            "wait_days",
+            "quantile",
+            "confidence",
+            "max_returned_share"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
@@ -450,6 +460,109 @@ fn size_finds_the_smallest_pool_meeting_the_wait_target() {
     assert!(meets(6) && wait(6) < 1.0, "{:?}", rows[6]);
     let active = |i: usize| rows[i][1].parse::<f64>().unwrap();
     assert!(active(6) > active(0));
+    // The target on every row; the meeting share inside its interval.
+    for row in &rows {
+        let target: Vec<&str> = row.iter().skip(9).collect();
+        assert_eq!(target, ["assignment", "28", "0.9", "0.9", ""]);
+        let share = |i: usize| row[i].parse::<f64>().unwrap();
+        assert!(share(6) <= share(5) && share(5) <= share(7), "{row:?}");
+        assert_eq!(&row[4] == "true", share(5) >= 0.9);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["search"], "scan");
+    assert_eq!(manifest["target"]["wait_to"], "assignment");
+    assert_eq!(
+        manifest["files"],
+        serde_json::json!(["size.csv", "manifest.json"])
+    );
+    // The folder's report page: the curves with the target drawn, the answer.
+    vomsim().arg("report").arg(&out).assert().success();
+    let page = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("The smallest value meeting the target is "),
+        "{page}"
+    );
+    assert_eq!(page.matches("<svg").count(), 3);
+}
+
+/// Runs `size` on vors_la with the given options; returns size.csv's rows
+/// and the answer printed.
+fn size_rows(out: &Path, options: &[&str]) -> (Vec<Vec<String>>, Option<u64>) {
+    let assert = vomsim()
+        .args([
+            "size",
+            repo(VORS).to_str().unwrap(),
+            "--quantile",
+            "0.9",
+            "--reps",
+            "40",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(options)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let answer = stdout
+        .split("meeting the target: ")
+        .nth(1)
+        .map(|rest| rest.split(' ').next().unwrap().parse().unwrap());
+    let rows = csv::Reader::from_path(out.join("size.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (rows, answer)
+}
+
+/// The bisection finds the scan's answer, and every value it tries has
+/// exactly the scan's row there (common random numbers: a value's
+/// replications do not depend on which other values were tried), with far
+/// fewer values run.
+#[test]
+fn size_bisection_returns_the_scans_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (wait, to) in [("28", "30"), ("14", "40")] {
+        let range = ["--wait-days", wait, "--from", "4", "--to", to];
+        let (scan, scan_answer) = size_rows(
+            &tmp.path().join(format!("scan{wait}")),
+            &[&range[..], &["--scan"]].concat(),
+        );
+        let (bisection, answer) = size_rows(&tmp.path().join(format!("bisect{wait}")), &range);
+        assert!(scan_answer.is_some(), "the range holds the answer");
+        assert_eq!(answer, scan_answer, "wait {wait}");
+        assert!(
+            bisection.len() * 2 < scan.len(),
+            "{} values",
+            bisection.len()
+        );
+        for row in &bisection {
+            assert!(scan.contains(row), "{row:?} is not the scan's row");
+        }
+    }
+}
+
+/// Time to the session is the wait plus the case's preparation: it needs
+/// at least the pool the wait to assignment needs, and a 14-day promise of
+/// a session cannot be met by any pool when cases take three weeks.
+#[test]
+fn size_targets_the_wait_to_the_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, assignment) = size_rows(&tmp.path().join("a"), &["--wait-days", "45"]);
+    let (rows, session) = size_rows(
+        &tmp.path().join("s"),
+        &["--wait-days", "45", "--target", "session"],
+    );
+    let (assignment, session) = (assignment.unwrap(), session.unwrap());
+    assert!(session > assignment, "{session} vs {assignment}");
+    assert!(rows.iter().all(|r| r[9] == "session"));
+    let (_, never) = size_rows(
+        &tmp.path().join("n"),
+        &["--wait-days", "14", "--target", "session", "--to", "100"],
+    );
+    assert_eq!(never, None);
 }
 
 #[test]

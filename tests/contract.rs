@@ -18,19 +18,22 @@ fn the_tally_emits_exactly_the_catalogued_names() {
     let mut metrics = BTreeSet::new();
     let mut groups = BTreeSet::new();
     let shapes = [
-        (false, false, false, 0),
-        (true, false, true, 12),
-        (true, true, false, 0),
+        (false, false, false, 0, false),
+        (true, false, true, 12, false),
+        (true, true, false, 0, true),
     ]
-    .map(|(randomized, after_consent, pool, pre_period)| Shape {
-        randomized,
-        after_consent,
-        pool,
-        recurrent: pre_period > 0,
-        pre_period,
-        study_end: pre_period,
-        ..Shape::default()
-    });
+    .map(
+        |(randomized, after_consent, pool, pre_period, staff)| Shape {
+            randomized,
+            after_consent,
+            pool,
+            recurrent: pre_period > 0,
+            pre_period,
+            study_end: pre_period,
+            staff,
+            ..Shape::default()
+        },
+    );
     for shape in shapes {
         for key in catalog(14, shape) {
             assert!(

@@ -275,8 +275,8 @@ fn detects(estimate: f64, lower: f64, upper: f64, truth: f64, z: f64) -> Option<
     })
 }
 
-/// Wilson's 95% interval of a binomial proportion.
-fn wilson(successes: f64, n: f64) -> (f64, f64) {
+/// Wilson's 95% interval of a binomial proportion (`size` uses it too).
+pub fn wilson(successes: f64, n: f64) -> (f64, f64) {
     let p = successes / n;
     let z2 = Z95 * Z95;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::calibration::{Choice, FitParameter, parse_choice, parse_fit};
+use crate::analysis::sizing::WaitTo;
 use crate::analysis::sweep::Shard;
 
 /// A Monte Carlo, agent-based simulator of youth diversion through
@@ -27,8 +28,13 @@ pub enum Command {
     Run(RunArgs),
     /// Check a scenario file and print it resolved: every key, defaults included.
     Validate(ValidateArgs),
-    /// Find the smallest mediator pool whose waits meet a target; writes size.csv.
+    /// Find the smallest mediator pool whose waits meet a target, by
+    /// bisection on common random numbers; writes size.csv and manifest.json.
     Size(SizeArgs),
+    /// Choose the initial pool, training cohorts (and coordinators) meeting a
+    /// waiting target in every month at the least expected cost; writes
+    /// plan.csv and manifest.json.
+    Plan(PlanArgs),
     /// Find the smallest study at which a design detects the effect with a
     /// given power; writes power.csv.
     Power(PowerArgs),
@@ -105,9 +111,13 @@ pub struct ValidateArgs {
 pub struct SizeArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Target: the --quantile of queue waits must be at most this many days.
+    /// Target: the --quantile of waits must be at most this many days.
     #[arg(long, value_name = "D", value_parser = days)]
     pub wait_days: f64,
+    /// Which wait: from referral to the assignment of mediators
+    /// (`assignment`) or to the mediation session (`session`).
+    #[arg(long, value_name = "TO", default_value = "assignment", value_parser = WaitTo::parse)]
+    pub target: WaitTo,
     /// The wait quantile the target is about, in (0, 1] (0.9: 90% of cases).
     #[arg(long, value_name = "Q", value_parser = above_zero_to_one)]
     pub quantile: f64,
@@ -120,15 +130,22 @@ pub struct SizeArgs {
     /// The whole-number key varied: the recruitment lever.
     #[arg(long, value_name = "KEY", default_value = "mediators.initial_active")]
     pub lever: String,
-    /// Smallest value tried (default: a quarter of the scenario's value).
+    /// Smallest value the search may return (default: 0, or 1 for
+    /// mediators.max_cases_per_mediator).
     #[arg(long)]
     pub from: Option<u64>,
-    /// Largest value tried (default: twice the scenario's value, at least 10).
+    /// Largest value the search may try (default: 16 times the scenario's
+    /// value, at least 160, within the limits).
     #[arg(long)]
     pub to: Option<u64>,
-    /// Step between values (default: about 10 values in all).
+    /// The answer's resolution: the values tried are --from + k x STEP
+    /// (default 1).
     #[arg(long, value_parser = at_least_one)]
     pub step: Option<u64>,
+    /// Run every value from --from to --to by --step (at most 1000) instead
+    /// of bisecting: the whole curve.
+    #[arg(long)]
+    pub scan: bool,
     /// Replications per value (default: the scenario's simulation.replications).
     #[arg(long, value_parser = at_least_one)]
     pub reps: Option<u64>,
@@ -145,6 +162,55 @@ pub struct SizeArgs {
     #[arg(long)]
     pub force: bool,
     /// Override a scenario key by its dotted path, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Target: the --quantile of each month's waits must be at most this many days.
+    #[arg(long, value_name = "D", value_parser = days)]
+    pub wait_days: f64,
+    /// Which wait: to the assignment of mediators, or to the session.
+    #[arg(long, value_name = "TO", default_value = "assignment", value_parser = WaitTo::parse)]
+    pub target: WaitTo,
+    /// The wait quantile the target is about, in (0, 1].
+    #[arg(long, value_name = "Q", value_parser = above_zero_to_one)]
+    pub quantile: f64,
+    /// Share of replications that must meet the target in every month, in (0, 1].
+    #[arg(long, value_name = "P", default_value_t = 0.9, value_parser = above_zero_to_one)]
+    pub confidence: f64,
+    /// Years of intake planned (1 to 50).
+    #[arg(long, value_name = "Y", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub years: u32,
+    /// Also require at most this many sessions a month per active
+    /// volunteer, in every month (seed 003: one mediation a month).
+    #[arg(long, value_name = "S", value_parser = positive)]
+    pub max_sessions_per_volunteer: Option<f64>,
+    /// Dollars per volunteer hour in the cost (default 0: hours counted, not priced).
+    #[arg(long, value_name = "DOLLARS", default_value_t = 0.0, value_parser = days)]
+    pub volunteer_hour_value: f64,
+    /// Replications per plan tried (default 100).
+    #[arg(long, value_parser = at_least_one)]
+    pub reps: Option<u64>,
+    /// Master seed, the same for every plan (default: the scenario's).
+    #[arg(long, value_parser = seed)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// Output folder (default: output/NAME_plan, NAME the scenario's name).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output folder if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Override a scenario key by its dotted path, e.g. referrals.per_month=80.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// No progress bar.
@@ -357,6 +423,16 @@ fn above_zero_to_one(text: &str) -> Result<f64, String> {
         Ok(v)
     } else {
         Err("must lie in (0, 1]".to_string())
+    }
+}
+
+/// A number above 0 (`plan --max-sessions-per-volunteer`).
+fn positive(text: &str) -> Result<f64, String> {
+    let v = number(text)?;
+    if v > 0.0 {
+        Ok(v)
+    } else {
+        Err("must be a number above 0".to_string())
     }
 }
 

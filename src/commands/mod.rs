@@ -6,6 +6,7 @@ mod calibrate;
 pub mod cli;
 mod compare;
 mod init;
+mod plan;
 mod power;
 mod report;
 mod run;
@@ -58,6 +59,7 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
         Command::Run(args) => run::run(&args, cancel),
         Command::Validate(args) => validate::validate(&args, cancel),
         Command::Size(args) => size::size(&args, cancel),
+        Command::Plan(args) => plan::plan(&args, cancel),
         Command::Power(args) => power::power(&args, cancel),
         Command::Calibrate(args) => calibrate::calibrate(&args, cancel),
         Command::Sweep(args) => sweep::run_sweep(&args, cancel),

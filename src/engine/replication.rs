@@ -7,12 +7,13 @@
 
 use crate::measure::metrics::{CaseRecord, Disposition, Tally};
 use crate::model::consent::Consent;
-use crate::model::draws::{self, YouthDraws, slot};
+use crate::model::draws::{self, YouthDraws, keyed, slot};
 use crate::model::queue::{CaseFate, run_queue};
 use crate::model::recidivism::{EventLog, PotentialOutcomes, treated_index};
 use crate::model::referral::{Offense, Youth};
 use crate::model::restitution::Restitution;
 use crate::model::session::{Agreement, Mode};
+use crate::model::staff::run_staff;
 use crate::scenario::Scenario;
 
 /// One youth's full record, for `agents.csv`.
@@ -105,6 +106,7 @@ pub(crate) fn simulate(
         }
     }
     let mut queue_cases = Vec::with_capacity(cases.len());
+    let mut intake_days = Vec::new();
     for &i in &order {
         let ((youth, youth_draws), consent) = (&cases[i as usize], &consents[i as usize]);
         tally.add_referral(youth.month as usize, consent);
@@ -116,9 +118,45 @@ pub(crate) fn simulate(
                 &scenario.recidivism,
                 scenario.mediation.params(mode).hours_scale,
             ));
+            if let Some(staff) = &scenario.staff {
+                intake_days.push(staff.intake_days(mode, youth_draws.keyed(keyed::INTAKE)));
+            }
         }
     }
-    let (fates, caseload) = run_queue(&scenario.mediators, &queue_cases, replication_key, months);
+    let (fates, caseload) = match &scenario.staff {
+        None => run_queue(&scenario.mediators, &queue_cases, replication_key, months),
+        Some(staff) => {
+            // Paid staff's intake first; cases reach the volunteers as
+            // their intake ends, so the queue takes them in that order.
+            let arrivals: Vec<(f64, f64)> = queue_cases
+                .iter()
+                .zip(&intake_days)
+                .map(|(c, &days)| (c.arrival_day, days))
+                .collect();
+            let (done, load) = run_staff(staff, &arrivals, months);
+            for (case, day) in queue_cases.iter_mut().zip(done) {
+                case.arrival_day = day;
+            }
+            let mut by_arrival: Vec<usize> = (0..queue_cases.len()).collect();
+            by_arrival.sort_by(|&a, &b| {
+                queue_cases[a]
+                    .arrival_day
+                    .total_cmp(&queue_cases[b].arrival_day)
+                    .then(a.cmp(&b))
+            });
+            let sorted: Vec<_> = by_arrival.iter().map(|&i| queue_cases[i]).collect();
+            let (sorted_fates, mut caseload) =
+                run_queue(&scenario.mediators, &sorted, replication_key, months);
+            let mut fates = vec![None; sorted_fates.len()];
+            for (&i, fate) in by_arrival.iter().zip(sorted_fates) {
+                fates[i] = Some(fate);
+            }
+            caseload.staff = load;
+            caseload.staff_coordinators = staff.coordinators;
+            let fates = fates.into_iter().map(|f| f.expect("every case has a fate"));
+            (fates.collect(), caseload)
+        }
+    };
     tally.caseload = caseload;
     tally.waits.reserve(queue_cases.len());
     let mut fates = fates.into_iter();

@@ -1051,6 +1051,31 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         quantile_sorted(&waits, 0.9)
     });
     series(metric::RETURNED_WAIT, &|m| c.returned[m] as f64);
+    // The burden per volunteer (seed 003: a commitment of one mediation a
+    // month), over the month's mean active mediators.
+    series(metric::SESSIONS_PER_ACTIVE_VOLUNTEER, &|m| {
+        ratio(
+            c.mediator_sessions[m] as f64,
+            c.active_days[m] / DAYS_PER_MONTH,
+        )
+    });
+    series(metric::HOURS_PER_ACTIVE_VOLUNTEER, &|m| {
+        ratio(c.hours[m], c.active_days[m] / DAYS_PER_MONTH)
+    });
+    // Paid staff's queue, only with [staff] (unlimited staff reports
+    // nothing, so its outputs are those of a program without the stage).
+    if tally.shape.staff {
+        series(metric::STAFF_UTILIZATION, &|m| {
+            ratio(
+                c.staff.busy_days.get(m).copied().unwrap_or(0.0),
+                c.staff_coordinators as f64 * DAYS_PER_MONTH,
+            )
+        });
+        series(metric::INTAKE_WAIT_DAYS, &|m| {
+            let waits = c.staff.waits.get(m).map_or(&[][..], Vec::as_slice);
+            ratio(waits.iter().sum(), waits.len() as f64)
+        });
+    }
 }
 
 /// The metric catalog for `months` program months, with or without the
@@ -1082,6 +1107,7 @@ mod tests {
         recurrent: false,
         pre_period: 0,
         study_end: 0,
+        staff: false,
     };
 
     #[test]
@@ -1094,7 +1120,7 @@ mod tests {
         let program = keys.iter().filter(|k| k.group == group::PROGRAM).count();
         assert_eq!(
             program,
-            12 * 3 + 9,
+            14 * 3 + 9,
             "caseload by month, then the policy rows"
         );
         assert_eq!(keys[0].metric, metric::REFERRALS);

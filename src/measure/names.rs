@@ -45,6 +45,10 @@ pub mod metric {
     pub const UTILIZATION: &str = "utilization";
     pub const WAIT_DAYS_MEAN: &str = "wait_days_mean";
     pub const WAIT_DAYS_P90: &str = "wait_days_p90";
+    pub const SESSIONS_PER_ACTIVE_VOLUNTEER: &str = "sessions_per_active_volunteer";
+    pub const HOURS_PER_ACTIVE_VOLUNTEER: &str = "hours_per_active_volunteer";
+    pub const STAFF_UTILIZATION: &str = "staff_utilization";
+    pub const INTAKE_WAIT_DAYS: &str = "intake_wait_days";
     pub const COST_PER_REFERRAL: &str = "cost_per_referral";
     pub const RESTITUTION_PAID_PER_REFERRAL: &str = "restitution_paid_per_referral";
     pub const REARRESTS_AVERTED_PER_100: &str = "rearrests_averted_per_100";
@@ -57,7 +61,7 @@ pub mod metric {
     pub const COMPLETED_IN_FULL: &str = "completed_in_full";
     pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 46] = [
+    pub const ALL: [&str; 50] = [
         REFERRALS,
         SHARE,
         REARREST,
@@ -97,6 +101,10 @@ pub mod metric {
         UTILIZATION,
         WAIT_DAYS_MEAN,
         WAIT_DAYS_P90,
+        SESSIONS_PER_ACTIVE_VOLUNTEER,
+        HOURS_PER_ACTIVE_VOLUNTEER,
+        STAFF_UTILIZATION,
+        INTAKE_WAIT_DAYS,
         COST_PER_REFERRAL,
         RESTITUTION_PAID_PER_REFERRAL,
         REARRESTS_AVERTED_PER_100,

@@ -45,6 +45,8 @@ pub struct Shape {
     pub pre_period: usize,
     /// The program month at which the study ends (0: none).
     pub study_end: usize,
+    /// Paid staff (`[staff]` with coordinators): the staff queue's metrics.
+    pub staff: bool,
 }
 
 impl Default for Shape {
@@ -58,6 +60,7 @@ impl Default for Shape {
             recurrent: false,
             pre_period: 0,
             study_end: 0,
+            staff: false,
         }
     }
 }

@@ -71,12 +71,14 @@ pub(crate) mod keyed {
     pub const CURE: u64 = 3;
     /// Prior arrests beyond the first-or-second split (a count).
     pub const PRIORS: u64 = 4;
+    /// The time paid staff spend on a consented case's intake.
+    pub const INTAKE: u64 = 5;
     /// The seed of the youth's frailty draw (a gamma).
-    pub const FRAILTY: u64 = 5;
+    pub const FRAILTY: u64 = 6;
     /// Offenses in the pre-period (a Poisson count by inverse CDF).
-    pub const PRE_PERIOD: u64 = 6;
+    pub const PRE_PERIOD: u64 = 7;
     /// The pre-period's own part of latent risk.
-    pub const PRE_RISK: u64 = 7;
+    pub const PRE_RISK: u64 = 8;
 }
 
 /// The registry of stream kinds: every random stream of a replication is

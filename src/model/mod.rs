@@ -1,6 +1,6 @@
 //! The life of one case, stage by stage (DESIGN.md, "The life of one case"):
-//! [`referral`] → [`consent`] → [`queue`] (the wait for volunteer
-//! mediators) → [`session`] (the mediation, its mode and agreement) or
+//! [`referral`] → [`consent`] → [`staff`] (intake by paid coordinators,
+//! when set) → [`queue`] (the wait for volunteer mediators) → [`session`] (the mediation, its mode and agreement) or
 //! [`court`] (the path of cases not mediated) → [`restitution`] →
 //! [`recidivism`] (rearrest and reconviction in both potential worlds),
 //! with [`costs`] priced per replication, and [`design`] the study layered
@@ -21,4 +21,5 @@ pub mod recidivism;
 pub mod referral;
 pub mod restitution;
 pub mod session;
+pub mod staff;
 pub mod time;

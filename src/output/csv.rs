@@ -21,7 +21,11 @@ pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
 /// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
 pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps,median,log_bias,log_rmse,undefined";
 /// Header of `size.csv` (DESIGN.md), written by `vomsim size`.
-pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
+pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target,share_meeting,share_lower,share_upper,reps,wait_to,wait_days,quantile,confidence,max_returned_share";
+/// Header of `size.csv` as vomsim wrote it before the bisection (issue 19):
+/// still recognized by `--force`.
+pub const SIZE_HEADER_GRID: &str =
+    "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
 /// Header of `power.csv`, written by `vomsim power`.
 pub const POWER_HEADER: &str = "value,power,lower,upper,reps,undefined";
 /// Header of `calibration.csv`, written by `vomsim calibrate`.

@@ -15,6 +15,7 @@
 //! stay byte-identical. `files` is optional on reading only: manifests
 //! written before it existed lack it (the kind's whole list applies then).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -90,6 +91,99 @@ pub struct SweepManifest {
     pub threads: usize,
     pub version: String,
     pub wall_seconds: f64,
+}
+
+/// `manifest.json` of `vomsim size` (and, with `plan` set, of `vomsim
+/// plan`). Not a [`Manifest`] variant: only `--force` reads it back, through
+/// [`SizeManifest::parse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizeManifest {
+    /// The smallest value meeting the target (`null` if none in range).
+    #[serde(deserialize_with = "required")]
+    pub answer: Option<u64>,
+    pub files: Vec<String>,
+    /// The key varied.
+    pub lever: String,
+    /// The `--set`s given.
+    pub overrides: Vec<String>,
+    /// Every resolved parameter of the scenario (with the `--set`s, before
+    /// the lever), keys sorted.
+    pub parameters: Value,
+    pub reps: u64,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    /// `bisection` or `scan`.
+    pub search: String,
+    pub seed: u64,
+    /// The waiting target.
+    pub target: TargetManifest,
+    pub threads: usize,
+    pub version: String,
+    pub wall_seconds: f64,
+}
+
+/// `manifest.json` of `vomsim plan`; like [`SizeManifest`], read back
+/// only by `--force`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanManifest {
+    /// The chosen plan's levers by key (`null` if no plan met the target).
+    #[serde(deserialize_with = "required")]
+    pub chosen: Option<BTreeMap<String, u64>>,
+    pub files: Vec<String>,
+    /// The seed of the chosen plan's verification.
+    pub fresh_seed: u64,
+    pub max_sessions_per_volunteer: Option<f64>,
+    pub overrides: Vec<String>,
+    pub parameters: Value,
+    pub reps: u64,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub target: TargetManifest,
+    pub threads: usize,
+    pub version: String,
+    pub volunteer_hour_value: f64,
+    pub wall_seconds: f64,
+    pub years: u32,
+}
+
+impl PlanManifest {
+    pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+        write(w, self)
+    }
+
+    /// Parses a `plan` manifest: exactly the fields vomsim writes.
+    pub fn parse(text: &str) -> Result<PlanManifest, String> {
+        serde_json::from_str(text).map_err(|e| format!("as a plan manifest: {e}"))
+    }
+}
+
+/// The waiting target of a `size` (or `plan`) manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetManifest {
+    pub confidence: f64,
+    #[serde(deserialize_with = "required")]
+    pub max_returned_share: Option<f64>,
+    pub quantile: f64,
+    pub wait_days: f64,
+    /// `assignment` or `session`.
+    pub wait_to: String,
+}
+
+impl SizeManifest {
+    pub fn write(&self, w: &mut impl Write) -> io::Result<()> {
+        write(w, self)
+    }
+
+    /// Parses a `size` manifest: exactly the fields vomsim writes.
+    pub fn parse(text: &str) -> Result<SizeManifest, String> {
+        serde_json::from_str(text).map_err(|e| format!("as a size manifest: {e}"))
+    }
 }
 
 /// Reads a field as its type does: a field with `deserialize_with` is

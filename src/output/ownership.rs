@@ -26,8 +26,8 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::output::csv::{CALIBRATION_HEADER, POWER_HEADER, SIZE_HEADER};
-use crate::output::manifest::Manifest;
+use crate::output::csv::{CALIBRATION_HEADER, POWER_HEADER, SIZE_HEADER, SIZE_HEADER_GRID};
+use crate::output::manifest::{Manifest, PlanManifest, SizeManifest};
 
 /// The file vomsim writes first into every staging folder, naming the
 /// target, the process and the machine: what makes a staging folder
@@ -72,6 +72,11 @@ pub(crate) const SWEEP_FILES: &[&str] = &[
     "sensitivity.csv",
     "manifest.json",
 ];
+/// Every file `size` writes into its folder (before issue 19, `size.csv`
+/// alone).
+pub(crate) const SIZE_FILES: &[&str] = &["size.csv", "manifest.json"];
+/// Every file `plan` writes into its folder.
+pub(crate) const PLAN_FILES: &[&str] = &["plan.csv", "manifest.json"];
 /// The file `vomsim report` adds to a run's or a sweep's folder.
 pub(crate) const REPORT_FILE: &str = "report.html";
 /// How `report.html` begins (see `report::html`).
@@ -87,6 +92,7 @@ pub(crate) enum Kind {
     Compare,
     Sweep,
     Size,
+    Plan,
     Power,
 }
 
@@ -97,14 +103,15 @@ impl Kind {
             Kind::Run => RUN_FILES,
             Kind::Compare => COMPARE_FILES,
             Kind::Sweep => SWEEP_FILES,
-            Kind::Size => &["size.csv"],
+            Kind::Size => SIZE_FILES,
+            Kind::Plan => PLAN_FILES,
             Kind::Power => &["power.csv"],
         }
     }
 
     /// Whether `vomsim report` writes into this kind of folder.
     fn has_report(self) -> bool {
-        matches!(self, Kind::Run | Kind::Sweep)
+        matches!(self, Kind::Run | Kind::Sweep | Kind::Size | Kind::Plan)
     }
 }
 
@@ -222,19 +229,33 @@ pub(crate) fn inspect(dir: &Path) -> std::result::Result<Option<Kind>, String> {
     // The kind, the files it may hold, and where that list comes from.
     let (kind, listed, source): (Kind, Vec<String>, &str) = if has("manifest.json") {
         let path = dir.join("manifest.json");
-        let manifest = if is_file(&path) {
-            Manifest::parse(&fs::read_to_string(&path).map_err(|e| format!("cannot read it: {e}"))?)
+        let text = if is_file(&path) {
+            fs::read_to_string(&path).map_err(|e| format!("cannot read it: {e}"))?
         } else {
-            Err("not a regular file".to_string())
-        }
-        .map_err(|why| format!("its manifest.json was not written by vomsim ({why})"))?;
-        let kind = match manifest {
-            Manifest::Run(_) => Kind::Run,
-            Manifest::Compare(_) => Kind::Compare,
-            Manifest::Sweep(_) => Kind::Sweep,
+            return Err("its manifest.json was not written by vomsim (not a regular file)".into());
+        };
+        // A size or plan folder's manifest is not one of `Manifest`'s kinds.
+        let (kind, files) = match (Manifest::parse(&text), SizeManifest::parse(&text)) {
+            (_, Ok(size)) => (Kind::Size, Some(size.files)),
+            (Ok(manifest), _) => (
+                match manifest {
+                    Manifest::Run(_) => Kind::Run,
+                    Manifest::Compare(_) => Kind::Compare,
+                    Manifest::Sweep(_) => Kind::Sweep,
+                },
+                manifest.files().map(<[String]>::to_vec),
+            ),
+            (Err(why), Err(_)) => match PlanManifest::parse(&text) {
+                Ok(plan) => (Kind::Plan, Some(plan.files)),
+                Err(_) => {
+                    return Err(format!(
+                        "its manifest.json was not written by vomsim ({why})"
+                    ));
+                }
+            },
         };
         // Manifests written before `files` existed: the kind's whole list.
-        let listed = match manifest.files() {
+        let listed = match files {
             None => kind.files().iter().map(|f| f.to_string()).collect(),
             Some(files) => {
                 if let Some(f) = files.iter().find(|f| !kind.files().contains(&f.as_str())) {
@@ -261,7 +282,14 @@ pub(crate) fn inspect(dir: &Path) -> std::result::Result<Option<Kind>, String> {
         )
     } else if has("size.csv") {
         let size = dir.join("size.csv");
-        if !is_file(&size) || first_line(&size).as_deref() != Some(SIZE_HEADER) {
+        // A size folder written before `size` wrote a manifest (its grid
+        // header), or one whose manifest was not yet written.
+        let header = if is_file(&size) {
+            first_line(&size)
+        } else {
+            None
+        };
+        if !header.is_some_and(|h| h == SIZE_HEADER || h == SIZE_HEADER_GRID) {
             return Err(format!(
                 "its size.csv was not written by vomsim (its first line is not `{SIZE_HEADER}`)"
             ));

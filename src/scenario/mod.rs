@@ -51,6 +51,8 @@ pub struct Scenario {
     pub(crate) design: crate::model::design::DesignParams,
     pub(crate) costs: crate::model::costs::CostParams,
     pub(crate) court: crate::model::court::CourtParams,
+    /// Paid coordinators' intake; `None` is unlimited staff.
+    pub(crate) staff: Option<crate::model::staff::StaffParams>,
 }
 
 impl Scenario {
@@ -135,6 +137,7 @@ impl Scenario {
             recurrent: recidivism.counting.on,
             pre_period: recidivism.counting.pre_period_months,
             study_end: self.raw.outcomes.study_end_month as usize,
+            staff: self.staff.is_some(),
             ..self.design.shape()
         }
     }
@@ -156,6 +159,7 @@ impl Scenario {
                     &s.design,
                     &s.court,
                     &s.costs,
+                    &s.staff,
                 )
             )
         };

@@ -29,6 +29,7 @@ pub struct RawScenario {
     pub treatment: RawTreatment,
     pub court: RawCourt,
     pub outcomes: RawOutcomes,
+    pub staff: RawStaff,
     pub design: RawDesign,
     pub costs: RawCosts,
 }
@@ -62,6 +63,58 @@ impl Default for RawOutcomes {
             pre_period_months: 0,
             pre_period_risk_correlation: 1.0,
             study_end_month: 0,
+        }
+    }
+}
+
+/// Paid staff (issue 19): coordinators who do each consented case's intake
+/// and preparation before it reaches the volunteer queue. `coordinators =
+/// 0` (the default) is unlimited staff: intake takes no time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawStaff {
+    /// Paid coordinators doing intake, in [0, 1000]; 0 = unlimited staff
+    /// (no staff queue).
+    pub coordinators: u32,
+    /// Hours a coordinator gives to intake in a month, in (0, 744].
+    pub hours_per_month: f64,
+    /// Mean coordinator hours of intake and preparation per consented case,
+    /// by mediation mode (exponentially distributed).
+    pub intake_hours: RawIntakeHours,
+}
+
+/// Mean intake hours per case of each mediation mode, each in [0, 1000].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawIntakeHours {
+    /// Face-to-face mediation: contacting both parties, a pre-meeting each.
+    pub face_to_face: f64,
+    /// Indirect (shuttle) mediation.
+    pub indirect: f64,
+    /// Conferencing: families and supporters to contact as well.
+    pub conference: f64,
+}
+
+impl Default for RawStaff {
+    fn default() -> Self {
+        RawStaff {
+            coordinators: 0,
+            // Assumption: a full-time coordinator's 173 paid hours a month,
+            // three quarters of them on cases.
+            hours_per_month: 130.0,
+            intake_hours: RawIntakeHours::default(),
+        }
+    }
+}
+
+impl Default for RawIntakeHours {
+    fn default() -> Self {
+        // Assumptions: a few hours of calls and scheduling per case, less
+        // without a joint meeting, more with families to bring together.
+        RawIntakeHours {
+            face_to_face: 4.0,
+            indirect: 3.0,
+            conference: 6.0,
         }
     }
 }
@@ -785,6 +838,7 @@ impl Default for RawScenario {
             treatment: RawTreatment::default(),
             court: RawCourt::default(),
             outcomes: RawOutcomes::default(),
+            staff: RawStaff::default(),
             design: RawDesign::default(),
             costs: RawCosts::default(),
         }

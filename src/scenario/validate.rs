@@ -23,7 +23,11 @@ use crate::model::recidivism::{
 use crate::model::referral::ReferralParams;
 use crate::model::restitution::{CompletionParams, CourtOrderParams, RestitutionParams};
 use crate::model::session::{LogNormal, MediationParams, ModeParams};
+use crate::model::staff::StaffParams;
 use crate::model::time::{EFFECT_STEP_MONTHS, MIN_FOLLOW_UP_MONTHS};
+
+/// Most paid coordinators (`staff.coordinators`): far beyond any program.
+const MAX_COORDINATORS: u32 = 1000;
 
 /// Expected referrals of one replication at most (memory: about 300 bytes
 /// a youth, one replication per thread).
@@ -1018,7 +1022,47 @@ pub(super) fn validate(
         )?,
     };
 
+    // Staff: none (unlimited) by default.
+    let st = &raw.staff;
+    if st.coordinators > MAX_COORDINATORS {
+        return Err(c.fail(
+            "staff.coordinators",
+            st.coordinators,
+            &format!("must lie in [0, {MAX_COORDINATORS}] (0: unlimited staff)"),
+        ));
+    }
+    let hours_per_month = c.within("staff.hours_per_month", st.hours_per_month, 0.0, 744.0)?;
+    if hours_per_month <= 0.0 {
+        return Err(c.fail(
+            "staff.hours_per_month",
+            hours_per_month,
+            "must lie in (0, 744]",
+        ));
+    }
+    let intake = &st.intake_hours;
+    let intake_hours = [
+        c.within(
+            "staff.intake_hours.face_to_face",
+            intake.face_to_face,
+            0.0,
+            1000.0,
+        )?,
+        c.within("staff.intake_hours.indirect", intake.indirect, 0.0, 1000.0)?,
+        c.within(
+            "staff.intake_hours.conference",
+            intake.conference,
+            0.0,
+            1000.0,
+        )?,
+    ];
+    let staff = (st.coordinators > 0).then_some(StaffParams {
+        coordinators: st.coordinators,
+        hours_per_month,
+        intake_hours,
+    });
+
     Ok(Scenario {
+        staff,
         costs,
         court,
         design,

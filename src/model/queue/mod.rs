@@ -32,6 +32,7 @@ use events::{EventHeap, EventKind};
 use crate::model::draws::{YouthDraws, attrition_uniform, normal_quantile, slot};
 use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
+use crate::model::staff::StaffLoad;
 
 /// Case durations' distribution.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,6 +97,7 @@ impl MediatorParams {
             + (self.session_hours_max - self.session_hours_min) * u[slot::SESSION_HOURS];
         QueueCase {
             arrival_day: youth.referral_day,
+            referral_day: youth.referral_day,
             needs_two: u[slot::COMEDIATION] < self.comediation_share,
             duration_days: self.duration.days(u[slot::CASE_DURATION], normal_quantile),
             rearrest_day: recidivism
@@ -139,7 +141,11 @@ pub(crate) fn max_mediators(params: &MediatorParams, months: u64) -> u64 {
 /// A consented case as the queue sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct QueueCase {
+    /// Program day the case reaches the queue (its referral, or the end of
+    /// its intake by paid staff).
     pub arrival_day: f64,
+    /// Program day of the referral (for the wait to the session).
+    pub referral_day: f64,
     pub needs_two: bool,
     pub duration_days: f64,
     /// Program day the youth would be rearrested while waiting, if any.
@@ -167,6 +173,9 @@ pub(crate) struct Caseload {
     pub active_days: Vec<f64>,
     pub training_days: Vec<f64>,
     pub hours: Vec<f64>,
+    /// Mediator-sessions held (a co-mediated session counts for both
+    /// volunteers), for the burden per active volunteer.
+    pub mediator_sessions: Vec<u64>,
     /// Case-slot days in use and available (utilization = busy / available).
     pub busy_slot_days: Vec<f64>,
     pub available_slot_days: Vec<f64>,
@@ -176,6 +185,15 @@ pub(crate) struct Caseload {
     /// Volunteers who started training (or joined the initial pool) in each
     /// month, for the training costs.
     pub trained: Vec<u64>,
+    /// Every queued case's days from referral to its session, or to its
+    /// return to the agency (whatever the month; `size --target session`).
+    pub session_waits: Vec<f64>,
+    /// Days from referral to session of the sessions held in each month.
+    pub session_waits_by_month: Vec<Vec<f64>>,
+    /// Paid staff's intake queue (empty without `[staff]`), and its
+    /// coordinators.
+    pub staff: StaffLoad,
+    pub staff_coordinators: u32,
 }
 
 impl Caseload {
@@ -186,11 +204,16 @@ impl Caseload {
             active_days: vec![0.0; months],
             training_days: vec![0.0; months],
             hours: vec![0.0; months],
+            mediator_sessions: vec![0; months],
             busy_slot_days: vec![0.0; months],
             available_slot_days: vec![0.0; months],
             waits: vec![Vec::new(); months],
             returned: vec![0; months],
             trained: vec![0; months],
+            session_waits: Vec::new(),
+            session_waits_by_month: vec![Vec::new(); months],
+            staff: StaffLoad::default(),
+            staff_coordinators: 0,
         }
     }
 }
@@ -379,7 +402,7 @@ impl Queue<'_> {
             return;
         };
         let case = self.cases[case_index as usize];
-        let mut assigned = 0;
+        let mut assigned: u32 = 0;
         for &id in mediators.iter().filter(|&&id| id != u32::MAX) {
             let m = &mut self.mediators[id as usize];
             m.cases -= 1;
@@ -396,9 +419,14 @@ impl Queue<'_> {
             assigned += 1;
         }
         if let Some(month) = month_of(self.clock, self.months) {
+            self.caseload.session_waits_by_month[month].push(self.clock - case.referral_day);
             self.caseload.sessions[month] += 1;
             self.caseload.hours[month] += f64::from(assigned) * case.hours_per_mediator;
+            self.caseload.mediator_sessions[month] += u64::from(assigned);
         }
+        self.caseload
+            .session_waits
+            .push(self.clock - case.referral_day);
         self.status[case_index as usize] = Status::Done;
         self.fates[case_index as usize] = Some(CaseFate::Mediated {
             assigned_day: day,
@@ -413,6 +441,8 @@ impl Queue<'_> {
         self.status[case_index as usize] = Status::Done;
         self.waiting_count -= 1;
         self.fates[case_index as usize] = Some(CaseFate::Returned { day: self.clock });
+        let referral_day = self.cases[case_index as usize].referral_day;
+        self.caseload.session_waits.push(self.clock - referral_day);
         if let Some(m) = month_of(self.clock, self.months) {
             self.caseload.returned[m] += 1;
         }
@@ -422,6 +452,20 @@ impl Queue<'_> {
     /// waiting limit (or its youth's rearrest) is scheduled.
     fn arrival(&mut self, case_index: u32) {
         let case = self.cases[case_index as usize];
+        // Rearrested during the staff's intake: back to the agency at once.
+        if self.params.rearrest_returns_case
+            && case.rearrest_day.is_some_and(|day| day < case.arrival_day)
+        {
+            self.status[case_index as usize] = Status::Done;
+            self.fates[case_index as usize] = Some(CaseFate::Returned { day: self.clock });
+            self.caseload
+                .session_waits
+                .push(self.clock - case.referral_day);
+            if let Some(m) = month_of(self.clock, self.months) {
+                self.caseload.returned[m] += 1;
+            }
+            return;
+        }
         self.waiting.push_back(case_index);
         self.waiting_count += 1;
         self.assign();
@@ -600,6 +644,7 @@ mod tests {
     fn case(arrival_day: f64, duration_days: f64) -> QueueCase {
         QueueCase {
             arrival_day,
+            referral_day: arrival_day,
             needs_two: false,
             duration_days,
             rearrest_day: None,
@@ -643,6 +688,8 @@ mod tests {
         assert_eq!(caseload.returned, vec![1, 0, 0]);
         assert_eq!(caseload.waits[0], vec![0.0, 4.0, 8.0]);
         assert_eq!(caseload.hours[0], 6.0);
+        // Referral to session (or to return), in the order they happened.
+        assert_eq!(caseload.session_waits, vec![5.0, 9.0, 20.0, 38.0]);
         let utilization: Vec<f64> = (0..3)
             .map(|m| caseload.busy_slot_days[m] / caseload.available_slot_days[m])
             .collect();
@@ -668,6 +715,8 @@ mod tests {
             caseload.hours[0], 9.0,
             "two mediators' hours on the second case"
         );
+        assert_eq!(caseload.sessions[0], 2);
+        assert_eq!(caseload.mediator_sessions[0], 3, "the second counts twice");
     }
 
     #[test]
