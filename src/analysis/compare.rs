@@ -245,6 +245,36 @@ fn normal_cdf(x: f64) -> f64 {
     }
 }
 
+/// Why two runs' folders are compared as independent runs, not paired by
+/// replication (`None` when they are paired or nothing says why): the
+/// reason a person can act on, such as a run written with
+/// `--no-replications`.
+pub fn unpaired_reason(dir_a: &Path, dir_b: &Path) -> Option<String> {
+    let seed_reps = |dir: &Path| match Manifest::read(dir) {
+        Ok(Some(Manifest::Run(m))) => Some((m.seed, m.reps)),
+        _ => None,
+    };
+    let (a, b) = (seed_reps(dir_a)?, seed_reps(dir_b)?);
+    if a.0 != b.0 {
+        return Some(format!("their seeds differ ({} and {})", a.0, b.0));
+    }
+    if a.1 != b.1 {
+        return Some(format!(
+            "their replication counts differ ({} and {})",
+            a.1, b.1
+        ));
+    }
+    [dir_a, dir_b]
+        .into_iter()
+        .find(|d| !d.join("replications.csv").is_file())
+        .map(|d| {
+            format!(
+                "{} has no replications.csv (it was run with --no-replications; run it again without it to pair)",
+                d.display()
+            )
+        })
+}
+
 /// Compares two runs' folders.
 pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
     let (a, b) = (read_summary(dir_a)?, read_summary(dir_b)?);

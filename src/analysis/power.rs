@@ -229,7 +229,7 @@ fn power_at(
     let bar = progress_bar(
         options.reps,
         options.progress,
-        &format!("replications at {value}"),
+        &format!("reps at {value}"),
     );
     let jobs: Vec<(&Scenario, u64)> = (0..options.reps).map(|rep| (scenario, rep)).collect();
     let outcomes = engine::replicate(pool, &jobs, options.seed, &options.cancel, &bar, |tally| {

@@ -22,8 +22,9 @@ pub enum Command {
     /// Write a new scenario file, DIR/NAME.toml: every key at its default,
     /// each with its meaning and its default's source as a comment.
     Init(InitArgs),
-    /// Run a scenario's replications and write summary.csv, replications.csv
-    /// and manifest.json (and agents.csv with --agents).
+    /// Run a scenario's replications and write summary.csv, diagnosis.csv,
+    /// replications.csv (unless --no-replications) and manifest.json (and
+    /// agents.csv with --agents).
     Run(RunArgs),
     /// Check a scenario file and print it resolved: every key, defaults included.
     Validate(ValidateArgs),
@@ -75,6 +76,10 @@ pub struct RunArgs {
     /// Write agents.csv for the first N replications only (implies --agents).
     #[arg(long, value_name = "N")]
     pub agents_reps: Option<u64>,
+    /// Leave out replications.csv (every value of every replication, about
+    /// 50 KB per replication); summary.csv and diagnosis.csv are still written.
+    #[arg(long)]
+    pub no_replications: bool,
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -273,6 +278,10 @@ pub struct SweepArgs {
     /// Override a scenario key for every point, e.g. referrals.per_month=60.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Leave out replications.csv (as `replications_file = false` in the
+    /// sweep table): summary.csv, diagnosis.csv and the rest are written.
+    #[arg(long)]
+    pub no_replications: bool,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,

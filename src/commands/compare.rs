@@ -56,6 +56,9 @@ pub(super) fn run_compare(args: &CompareArgs) -> Result<()> {
             "independent runs"
         }
     ));
+    if !paired && let Some(why) = compare::unpaired_reason(&args.a, &args.b) {
+        out.line(format_args!("not paired: {why}"));
+    }
     out.line(format_args!(
         "{:<30} {:<18} {:>3} {:>11} {:>11} {:>11} {:>25} {:>10}",
         "metric", "group", "m", "A", "B", "A - B", "95% interval", "P(A better)"
