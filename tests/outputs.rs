@@ -130,3 +130,25 @@ fn a_sweep_and_its_merge_without_replications() {
     }
     vomsim().arg("report").arg(&merged).assert().success();
 }
+
+/// The benefits by source add up to the benefits behind the net benefit
+/// (means are linear, so the means add too).
+#[test]
+fn benefits_by_source_sum_to_the_benefits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run(&dir, &["--no-replications"]);
+    let summary = common::read_summary(&dir.join("summary.csv"));
+    let mean = |metric: &str, group: &str| {
+        summary[&(metric.to_string(), group.to_string(), String::new())].mean
+    };
+    let sources = mean("benefit_per_referral", "rearrests_averted")
+        + mean("benefit_per_referral", "agency_cases_avoided");
+    let benefits =
+        mean("net_benefit_per_referral", "program") + mean("cost_per_referral", "program");
+    assert!(
+        (sources - benefits).abs() < 1e-6 * benefits.abs().max(1.0),
+        "{sources} vs {benefits}"
+    );
+    assert!(mean("benefit_per_referral", "agency_cases_avoided") > 0.0);
+}

@@ -42,8 +42,10 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
         &tmp.path().join("run"),
     );
     assert_self_contained(&html);
+    // Funnel, rearrest, effect, mediators, costs; the backlog and the
+    // waits are zero throughout for vors_la, and said in words instead.
     assert!(
-        html.matches("<svg").count() >= 6,
+        html.matches("<svg").count() >= 5,
         "charts: {}",
         html.matches("<svg").count()
     );
@@ -59,6 +61,28 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
         html.contains("youths are referred"),
         "the plain-words summary"
     );
+    // The key numbers with intervals, and the scenario's assumptions with
+    // their values (vors_la marks the agency's saving per case as one).
+    assert!(html.contains("Key numbers") && html.contains("95% interval"));
+    assert!(html.contains("<h2>Assumptions</h2>"));
+    assert!(
+        html.contains("<code>costs.agency_per_case</code></td><td>1500.0</td>"),
+        "the assumed saving per agency case is listed"
+    );
+    // Benefits stacked by source, the assumed ones marked.
+    assert!(
+        html.contains("agency cases (assumed)"),
+        "assumed part marked"
+    );
+    assert!(html.contains("restitution (transfer)"));
+    // vors_la's mediators keep up: the backlog is zero throughout, and is
+    // said in words, not drawn as a flat line.
+    assert!(
+        html.contains("No case waited for a mediator"),
+        "the all-zero backlog becomes a sentence"
+    );
+    // The naive, VORS and stratified lines lie on one another: said so.
+    assert!(html.contains("overlap:"), "overlapping lines are named");
 
     let html = report(
         &[

@@ -511,6 +511,7 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     emit_survival(tally, groups, out);
     emit_caseload(tally, out);
     emit_policy(tally, out);
+    super::benefits::emit(tally, out);
 }
 
 /// What programs other than VORS report: the modes of mediation, the

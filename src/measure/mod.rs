@@ -5,6 +5,7 @@
 //! and their diagnosis across replications ([`diagnosis`]),
 //! and the statistics both use ([`stats`]). Imports only the model below.
 
+mod benefits;
 pub mod diagnosis;
 pub mod estimators;
 pub mod metrics;

@@ -49,8 +49,9 @@ pub mod metric {
     pub const AGREEMENT_RATE: &str = "agreement_rate";
     pub const COMPLETED_IN_FULL: &str = "completed_in_full";
     pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
+    pub const BENEFIT_PER_REFERRAL: &str = "benefit_per_referral";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 39] = [
+    pub const ALL: [&str; 40] = [
         REFERRALS,
         SHARE,
         REARREST,
@@ -90,6 +91,7 @@ pub mod metric {
         NET_BENEFIT_PER_REFERRAL,
         BENEFIT_COST_RATIO,
         P_BENEFITS_EXCEED_COSTS,
+        BENEFIT_PER_REFERRAL,
     ];
 }
 
@@ -120,8 +122,10 @@ pub mod group {
     pub const FACE_TO_FACE: &str = "face_to_face";
     pub const INDIRECT: &str = "indirect";
     pub const CONFERENCE: &str = "conference";
+    pub const REARRESTS_AVERTED: &str = "rearrests_averted";
+    pub const AGENCY_CASES_AVOIDED: &str = "agency_cases_avoided";
     /// Every group name.
-    pub const ALL: [&str; 24] = [
+    pub const ALL: [&str; 26] = [
         REFERRED,
         MEDIATED,
         VICTIM_DECLINED,
@@ -146,5 +150,7 @@ pub mod group {
         FACE_TO_FACE,
         INDIRECT,
         CONFERENCE,
+        REARRESTS_AVERTED,
+        AGENCY_CASES_AVOIDED,
     ];
 }
