@@ -80,6 +80,18 @@ pub struct CompareRow {
     pub better: Option<Better>,
     pub p_a_better: Option<f64>,
     pub paired: bool,
+    /// Run folder B, as given.
+    pub b: String,
+}
+
+/// A text field quoted as CSV needs it (a folder name with a comma or a
+/// quote).
+fn csv_text(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 type Key = (String, String, String);
@@ -370,22 +382,24 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
                 better: direction,
                 p_a_better: p,
                 paired,
+                b: dir_b.display().to_string(),
             }
         })
         .collect())
 }
 
-/// Header of `compare.csv`.
-pub const COMPARE_HEADER: &str =
-    "metric,group,month,a_mean,b_mean,difference,lower,upper,better,p_a_better,paired";
+pub use crate::output::csv::COMPARE_HEADER;
 
-/// Writes `compare.csv`; undefined numbers are left empty.
-pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()> {
-    writeln!(out, "{COMPARE_HEADER}")?;
+/// Writes `compare.csv` (with the header if `header`); undefined numbers
+/// are left empty.
+pub fn write_compare(out: &mut impl Write, header: bool, rows: &[CompareRow]) -> io::Result<()> {
+    if header {
+        writeln!(out, "{COMPARE_HEADER}")?;
+    }
     for r in rows {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
             r.metric,
             r.group,
             r.month,
@@ -400,7 +414,8 @@ pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()
                 None => "",
             },
             optional_field(r.p_a_better),
-            r.paired
+            r.paired,
+            csv_text(&r.b)
         )?;
     }
     Ok(())

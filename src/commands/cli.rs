@@ -40,10 +40,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Merge the shard folders of one sweep into one result.
     Merge(MergeArgs),
-    /// Compare two runs side by side; writes compare.csv.
+    /// Compare runs with the first (the baseline); writes compare.csv.
     Compare(CompareArgs),
-    /// Write report.html, a self-contained report, into a run's (or a
-    /// sweep's) output folder.
+    /// Write report.html, a self-contained report, into a run's, a sweep's
+    /// or a comparison's output folder.
     Report(ReportArgs),
 }
 
@@ -302,11 +302,12 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Output folder of run A.
-    pub a: PathBuf,
-    /// Output folder of run B.
-    pub b: PathBuf,
-    /// Where to write compare.csv (default: output/compare_A_vs_B).
+    /// Output folders of two or more runs; the first is the baseline each
+    /// other run is compared with.
+    #[arg(required = true, num_args = 2.., value_name = "DIR")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write compare.csv (default: output/compare_A_vs_B, with
+    /// every run's folder name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists (vomsim's own output only).
@@ -316,7 +317,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A folder written by vomsim run or vomsim sweep.
+    /// A folder written by vomsim run, sweep or compare.
     pub dir: PathBuf,
 }
 

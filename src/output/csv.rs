@@ -21,6 +21,10 @@ pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q97
 pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
 /// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
 pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps,median,log_bias,log_rmse,undefined";
+/// Header of `compare.csv`: one row per run B compared with run A (the
+/// baseline) and compared metric; `b` names run B's folder.
+pub const COMPARE_HEADER: &str =
+    "metric,group,month,a_mean,b_mean,difference,lower,upper,better,p_a_better,paired,b";
 /// Header of `size.csv` (DESIGN.md), written by `vomsim size`.
 pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
 /// Header of `power.csv`, written by `vomsim power`.

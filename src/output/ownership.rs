@@ -104,7 +104,7 @@ impl Kind {
 
     /// Whether `vomsim report` writes into this kind of folder.
     fn has_report(self) -> bool {
-        matches!(self, Kind::Run | Kind::Sweep)
+        matches!(self, Kind::Run | Kind::Sweep | Kind::Compare)
     }
 }
 

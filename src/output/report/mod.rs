@@ -6,6 +6,7 @@
 //! sweep, each key metric against the swept parameters.
 
 mod assumptions;
+mod compare;
 pub mod rules;
 pub mod svg;
 
@@ -232,7 +233,7 @@ fn read(dir: &Path) -> Result<Data> {
         }
         Ok(Some(Manifest::Compare(_))) => {
             return Err(bad(
-                "holds a compare's manifest.json; give a folder written by vomsim run or sweep"
+                "holds a compare's manifest.json but is read as a run's; was it edited?"
                     .to_string(),
             ));
         }
@@ -989,11 +990,16 @@ fn html(data: &Data) -> String {
         }
     }
     body.push_str(&assumptions_section(&data.assumptions));
+    page(&data.name, &body)
+}
+
+/// The whole page around a body.
+fn page(title: &str, body: &str) -> String {
     format!(
         "{}{}</title><style>{}</style></head><body>{}<footer>vomsim {} — a Monte Carlo simulation of youth victim-offender mediation; every number comes from the scenario's assumptions and sources.</footer></body></html>\n",
         // The opening `ownership` recognizes vomsim's own report by.
         ownership::REPORT_START,
-        escape(&data.name),
+        escape(title),
         STYLE,
         body,
         env!("CARGO_PKG_VERSION")
@@ -1034,8 +1040,13 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
             ))
         })?;
     }
-    let data = read(dir)?;
-    let page = html(&data);
+    let page = match Manifest::read(dir) {
+        Ok(Some(Manifest::Compare(manifest))) => {
+            let (title, body) = compare::body(dir, &manifest)?;
+            page(&title, &body)
+        }
+        _ => html(&read(dir)?),
+    };
     folder::write_atomically(&path, |w| w.write_all(page.as_bytes()))?;
     Ok(path)
 }
