@@ -152,3 +152,124 @@ fn benefits_by_source_sum_to_the_benefits() {
     );
     assert!(mean("benefit_per_referral", "agency_cases_avoided") > 0.0);
 }
+
+/// `agents.csv` of every replication and `summary.csv` load with the
+/// types docs/output.md documents (read with the `csv` crate: this
+/// machine's Python has no pandas, and the types are checked cell by cell
+/// the way pandas' `dtype=` would enforce them).
+#[test]
+fn agents_and_summary_load_with_their_documented_types() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run(
+        &dir,
+        &[
+            "--agents",
+            "--set",
+            "referrals.per_month=8",
+            "--set",
+            "simulation.intake_months=3",
+        ],
+    );
+    let whole = |t: &str| t.parse::<u64>().is_ok();
+    let number = |t: &str| t.parse::<f64>().is_ok_and(f64::is_finite);
+    let flag = |t: &str| t == "0" || t == "1";
+    let mut reader = csv::Reader::from_path(dir.join("agents.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let text_columns = [
+        "sex",
+        "race",
+        "offense",
+        "victim_type",
+        "group",
+        "mediation_mode",
+    ];
+    let whole_columns = ["rep", "id", "intake_month", "age", "prior_arrests"];
+    let flags = [
+        "apology",
+        "payment_completed",
+        "service_completed",
+        "event",
+        "event0",
+        "event1",
+        "reconviction_event",
+    ];
+    let optional_flags = ["offender_consent", "victim_consent", "agreement"];
+    for renamed in [
+        "time_months",
+        "t0_months",
+        "t1_months",
+        "amount_dollars",
+        "paid_dollars",
+    ] {
+        assert!(header.iter().any(|h| h == renamed), "no {renamed}");
+    }
+    let mut reps = std::collections::BTreeSet::new();
+    let mut months = std::collections::BTreeSet::new();
+    let mut rows = 0;
+    for record in reader.records() {
+        let r = record.unwrap();
+        rows += 1;
+        for (name, cell) in header.iter().zip(r.iter()) {
+            let name = name.as_str();
+            let ok = if text_columns.contains(&name) {
+                !cell.contains(',')
+            } else if whole_columns.contains(&name) {
+                whole(cell)
+            } else if flags.contains(&name) {
+                flag(cell)
+            } else if optional_flags.contains(&name) {
+                cell.is_empty() || flag(cell)
+            } else if name == "wait_days" {
+                cell.is_empty() || number(cell)
+            } else {
+                number(cell)
+            };
+            assert!(ok, "agents.csv row {rows}: {name} = {cell:?}");
+        }
+        reps.insert(r[0].to_string());
+        months.insert(r[2].parse::<u32>().unwrap());
+    }
+    assert!(rows > 0);
+    assert_eq!(reps.len(), 6, "every replication, with a rep column");
+    // 1-based intake months: 1 to 3 for three months of intake.
+    assert_eq!(months.first(), Some(&1));
+    assert!(*months.last().unwrap() <= 3, "{months:?}");
+
+    let caseload = [
+        "referrals",
+        "offender_consents",
+        "victim_consents",
+        "sessions",
+        "backlog",
+        "active_mediators",
+        "training_mediators",
+        "mediator_hours",
+        "utilization",
+        "wait_days_mean",
+        "wait_days_p90",
+        "returned_wait",
+    ];
+    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let mut program_months = 0;
+    for record in reader.records() {
+        let r = record.unwrap();
+        assert!(whole(&r[0]) && whole(&r[9]), "{r:?}");
+        assert!(r[3].is_empty() || whole(&r[3]), "month {:?}", &r[3]);
+        assert!(r[5].is_empty() || number(&r[5]));
+        for i in [4, 6, 7, 8] {
+            assert!(number(&r[i]), "{r:?}");
+        }
+        // The documented rule: program months for the caseload metrics of
+        // group `program`, follow-up months (at most 30) for the rest.
+        if !r[3].is_empty() && r[2] == *"program" && caseload.contains(&&r[1]) {
+            program_months += 1;
+        } else if !r[3].is_empty() {
+            assert!(r[3].parse::<u32>().unwrap() <= 30, "{r:?}");
+        }
+    }
+    assert!(program_months > 0);
+    let diagnosis = fs::read_to_string(dir.join("diagnosis.csv")).unwrap();
+    assert!(diagnosis.starts_with("point,estimator,month,"));
+    assert!(diagnosis.lines().skip(1).all(|l| l.starts_with("0,")));
+}

@@ -130,7 +130,7 @@ fn write_run(
     writing("diagnosis.csv");
     let diagnosis = diagnosis::diagnose(&result.catalog, &result.values);
     output.write_file("diagnosis.csv", |w| {
-        csv::write_diagnosis(w, None, true, &diagnosis)
+        csv::write_diagnosis(w, Some(&RowPrefix::run()), true, &diagnosis)
     })?;
     files.push("diagnosis.csv");
     if options.agents_reps > 0 {

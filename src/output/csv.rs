@@ -177,7 +177,8 @@ pub fn write_replications(
 }
 
 /// Writes `diagnosis.csv` rows; an undefined coverage or power is left
-/// empty. With a prefix (a sweep), its columns lead each row.
+/// empty. The prefix's columns lead each row (`point` for a run, with a
+/// sweep's parameters after it).
 pub fn write_diagnosis(
     out: &mut impl Write,
     prefix: Option<&RowPrefix>,
@@ -216,8 +217,9 @@ pub fn write_diagnosis(
 /// Header of `agents.csv`.
 pub const AGENTS_HEADER: &str = "rep,id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
 risk,motivation,victim_type,offender_consent,victim_consent,group,wait_days,disposition_day,\
-agreement,apology,amount,paid,payment_completed,service_hours,hours_done,service_completed,\
-time,event,t0,event0,t1,event1,reconviction_time,reconviction_event,mediation_mode";
+agreement,apology,amount_dollars,paid_dollars,payment_completed,service_hours,service_hours_done,\
+service_completed,time_months,event,t0_months,event0,t1_months,event1,reconviction_time_months,\
+reconviction_event,mediation_mode";
 
 fn bit(b: bool) -> u8 {
     u8::from(b)
@@ -252,7 +254,8 @@ pub fn write_agents(out: &mut impl Write, rep: u64, agents: &[AgentRecord]) -> i
         writeln!(
             out,
             "{rep},{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            y.month,
+            // 1-based, as program months are everywhere else.
+            y.month + 1,
             y.referral_day,
             y.age,
             if y.male { "male" } else { "female" },
