@@ -9,6 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{repo, vomsim};
+use predicates::prelude::*;
 
 fn run(dir: &Path, extra: &[&str]) {
     vomsim()
@@ -272,4 +273,49 @@ fn agents_and_summary_load_with_their_documented_types() {
     let diagnosis = fs::read_to_string(dir.join("diagnosis.csv")).unwrap();
     assert!(diagnosis.starts_with("point,estimator,month,"));
     assert!(diagnosis.lines().skip(1).all(|l| l.starts_with("0,")));
+}
+
+/// A sweep file given to `run` is pointed to `vomsim sweep`, not refused
+/// as an unknown key (`validate` reads sweep files as they are).
+#[test]
+fn a_sweep_file_given_to_run_points_to_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    vomsim()
+        .arg("run")
+        .arg(repo("scenarios/sweeps/mediator_pool.toml"))
+        .args(["--quiet", "--out"])
+        .arg(tmp.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("this is a sweep file"))
+        .stderr(predicates::str::contains("`vomsim sweep FILE`"))
+        .stderr(predicates::str::contains("unknown key").not());
+    assert!(!tmp.path().join("x").exists());
+}
+
+/// After the README's Install section every command is written as
+/// `vomsim ...` (the quick start before it builds with cargo), and the
+/// guides never ask for `cargo run`.
+#[test]
+fn the_docs_use_the_installed_vomsim() {
+    let readme = fs::read_to_string(repo("README.md")).unwrap();
+    let (_, after) = readme.split_once("## Install").expect("an Install section");
+    assert!(after.contains("cargo install --path ."));
+    let runs: Vec<&str> = after.lines().filter(|l| l.contains("cargo run")).collect();
+    assert_eq!(
+        runs.len(),
+        1,
+        "only the line saying what it replaces: {runs:?}"
+    );
+    for page in fs::read_dir(repo("docs")).unwrap() {
+        let path = page.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(
+                !text.contains("cargo run --release --"),
+                "{}",
+                path.display()
+            );
+        }
+    }
 }
