@@ -319,3 +319,67 @@ fn the_docs_use_the_installed_vomsim() {
         }
     }
 }
+
+/// On a terminal (a pseudo-terminal made by `script`, from util-linux), the
+/// progress bar and then a line naming each file being written show, every
+/// line within 80 columns.
+#[test]
+fn on_a_terminal_progress_covers_writing_within_80_columns() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("not run: no `script` (util-linux) on this machine");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let command = format!(
+        "{} run {} --reps 300 --threads 1 --out {}",
+        env!("CARGO_BIN_EXE_vomsim"),
+        repo("scenarios/vors_la.toml").display(),
+        tmp.path().join("run").display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("COLUMNS", "80")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    // Without the terminal's control sequences (ESC [ ... letter).
+    let mut plain = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    assert!(plain.contains("replications (eta"), "{plain}");
+    assert!(plain.contains("writing summary.csv"), "{plain}");
+    assert!(plain.contains("writing manifest.json"), "{plain}");
+    let progress = plain
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("replications (eta") || l.contains("writing "));
+    for line in progress {
+        assert!(
+            line.trim_end().chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    // --quiet shows neither.
+    let quiet = std::process::Command::new("script")
+        .args(["-qec", &format!("{command} --force --quiet"), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("writing"));
+}
