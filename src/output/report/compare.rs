@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::rules::Unit;
-use super::svg::{Axes, bar_chart, dollars, escape};
+use super::svg::{Axes, Bar, bar_chart, dollars, escape};
 use crate::error::{Error, Result};
 use crate::measure::names::{group, metric};
 use crate::output::csv::COMPARE_HEADER;
@@ -308,7 +308,7 @@ pub(super) fn body(dir: &Path, manifest: &CompareManifest) -> Result<(String, St
         ),
     ] {
         let key = (metric.to_string(), group.to_string(), month.to_string());
-        let bars: Vec<(String, f64, Option<(f64, f64)>)> = names[1..]
+        let bars: Vec<Bar> = names[1..]
             .iter()
             .zip(&rows)
             .filter_map(|(name, r)| {
