@@ -383,3 +383,101 @@ fn on_a_terminal_progress_covers_writing_within_80_columns() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&quiet.stdout).contains("writing"));
 }
+
+/// The equity tally against the youths themselves: in one replication,
+/// each subgroup's shares and rearrest equal the counts in agents.csv, and
+/// the disparity ratio is its mediated share over everyone's.
+#[test]
+fn equity_metrics_match_the_youths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("one");
+    vomsim()
+        .args([
+            "run",
+            repo("scenarios/rct.toml").to_str().unwrap(),
+            "--reps",
+            "1",
+            "--agents",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&dir)
+        .assert()
+        .success();
+    let summary = common::read_summary(&dir.join("summary.csv"));
+    let value = |metric: &str, group: &str, month: &str| {
+        summary
+            .get(&(metric.to_string(), group.to_string(), month.to_string()))
+            .map(|r| r.mean)
+    };
+    let mut reader = csv::Reader::from_path(dir.join("agents.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (race, sex, age, offense, group, time, event) = (
+        col("race"),
+        col("sex"),
+        col("age"),
+        col("offense"),
+        col("group"),
+        col("time_months"),
+        col("event"),
+    );
+    let youths: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let everyone = youths.len() as f64;
+    let mediated_all = youths.iter().filter(|y| &y[group] == "mediated").count() as f64;
+    let mut checked = 0;
+    for name in vomsim::measure::names::group::SUBGROUPS {
+        let (attribute, wanted) = name.split_once('=').unwrap();
+        let column = match attribute {
+            "race" => race,
+            "sex" => sex,
+            "age" => age,
+            _ => offense,
+        };
+        let members: Vec<&csv::StringRecord> =
+            youths.iter().filter(|y| &y[column] == wanted).collect();
+        let n = members.len() as f64;
+        if members.is_empty() {
+            assert_eq!(value("share_mediated", name, ""), None, "{name}");
+            continue;
+        }
+        let share = |pred: &dyn Fn(&csv::StringRecord) -> bool| {
+            members.iter().filter(|y| pred(y)).count() as f64 / n
+        };
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-12);
+        assert!(close(value("share", name, ""), n / everyone), "{name}");
+        let mediated = share(&|y| &y[group] == "mediated");
+        assert!(close(value("share_mediated", name, ""), mediated), "{name}");
+        assert!(
+            close(
+                value("share_offered", name, ""),
+                share(&|y| &y[group] != "rct_control")
+            ),
+            "{name}"
+        );
+        assert!(
+            close(
+                value("share_returned", name, ""),
+                share(&|y| &y[group] == "returned_wait")
+            ),
+            "{name}"
+        );
+        for month in [12.0, 30.0] {
+            let rearrested =
+                share(&|y| &y[event] == "1" && y[time].parse::<f64>().unwrap() <= month);
+            assert!(
+                close(value("rearrest", name, &format!("{month}")), rearrested),
+                "{name} {month}"
+            );
+        }
+        assert!(
+            close(
+                value("disparity_mediated", name, ""),
+                mediated / (mediated_all / everyone)
+            ),
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked}");
+}

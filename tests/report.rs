@@ -81,6 +81,9 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
         html.contains("No case waited for a mediator"),
         "the all-zero backlog becomes a sentence"
     );
+    // Who is diverted: the disparity ratios by group.
+    assert!(html.contains("Who is diverted") && html.contains("race=black"));
+    assert!(html.contains("Mediated share over everyone"));
     // The naive, VORS and stratified lines lie on one another: said so.
     assert!(html.contains("overlap:"), "overlapping lines are named");
 
@@ -229,6 +232,31 @@ fn a_browser_renders_the_charts() {
         blue > 500 && vermillion > 500,
         "chart colours missing: blue {blue}, vermillion {vermillion}"
     );
+
+    // The page as the browser lays it out: the key numbers, the equity
+    // section with its disparity ratios, and the assumptions are there.
+    let dom = headless(browser, &tmp.path().join("profile-dom"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", dir.join("report.html").display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let disparity: f64 = summary
+        .lines()
+        .find(|l| l.starts_with("0,disparity_mediated,race=black,,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .unwrap();
+    for needle in [
+        "Key numbers".to_string(),
+        "Who is diverted".to_string(),
+        "race=black".to_string(),
+        "offense=burglary".to_string(),
+        format!("{disparity:.2} ("),
+        "Assumptions".to_string(),
+    ] {
+        assert!(dom.contains(&needle), "the page's text lacks {needle:?}");
+    }
 }
 
 #[test]

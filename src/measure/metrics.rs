@@ -174,6 +174,8 @@ pub(crate) struct Tally {
     /// This replication's costs (drawn once) and the money sums.
     pub costs: Costs,
     pub money: CostTally,
+    /// Outcomes by race, sex, age and offense (`equity.rs`).
+    pub equity: super::equity::EquityTally,
 }
 
 impl Tally {
@@ -201,6 +203,7 @@ impl Tally {
             waits: Vec::new(),
             costs,
             money: CostTally::default(),
+            equity: Default::default(),
         }
     }
 
@@ -290,6 +293,7 @@ impl Tally {
 
     /// Adds one referred youth.
     pub fn add(&mut self, case: &CaseRecord) {
+        self.equity.add(case);
         let CaseRecord {
             youth,
             disposition,
@@ -512,6 +516,7 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     emit_caseload(tally, out);
     emit_policy(tally, out);
     super::benefits::emit(tally, out);
+    super::equity::emit(tally, out);
 }
 
 /// What programs other than VORS report: the modes of mediation, the

@@ -7,6 +7,7 @@
 
 mod benefits;
 pub mod diagnosis;
+pub mod equity;
 pub mod estimators;
 pub mod metrics;
 pub mod names;

@@ -664,6 +664,78 @@ fn costs_section(p: &Point, assumed: &[Assumption]) -> Option<Section> {
     ))
 }
 
+/// Who is diverted: each subgroup's mediated share over everyone's (the
+/// disparity ratio, 1 = parity) with its 95% interval, one chart per
+/// attribute, and a table of every subgroup's path through the program.
+fn equity_section(p: &Point) -> Option<String> {
+    let mut charts = String::new();
+    for (attribute, title) in [
+        ("race", "race or ethnicity"),
+        ("sex", "sex"),
+        ("age", "age"),
+        ("offense", "offense"),
+    ] {
+        let bars: Vec<svg::Bar> = group::SUBGROUPS
+            .iter()
+            .filter(|g| g.starts_with(&format!("{attribute}=")))
+            .filter_map(|g| {
+                let s = p.get(metric::DISPARITY_MEDIATED, g, "")?;
+                let label = g.split_once('=').map_or(*g, |(_, v)| v);
+                Some((label.to_string(), s.mean, Some((s.q025, s.q975))))
+            })
+            .collect();
+        let axes = Axes {
+            reference_y: Some(1.0),
+            y_span: Some(Unit::Ratio.least_span()),
+            ..axes(
+                &format!("Mediated share over everyone's, by {title}"),
+                title,
+                "ratio (1 = parity)",
+                false,
+            )
+        };
+        if let Some(chart) = bar_chart(&axes, &bars) {
+            let _ = write!(charts, "<figure>{chart}</figure>");
+        }
+    }
+    if charts.is_empty() {
+        return None;
+    }
+    let mut table = String::from(
+        "<table class=\"numbers\"><tr><th>group</th><th>share of referrals</th><th>offered</th><th>victim agreed</th><th>mediated</th><th>disparity (95% interval)</th><th>rearrest 12 / 30 months</th></tr>",
+    );
+    for g in group::SUBGROUPS {
+        let (Some(share), Some(d)) = (
+            p.mean(metric::SHARE, g, ""),
+            p.get(metric::DISPARITY_MEDIATED, g, ""),
+        ) else {
+            continue;
+        };
+        let cell = |metric: &str, month: &str| {
+            p.mean(metric, g, month)
+                .map_or_else(|| "–".to_string(), |v| number(Unit::Share, v))
+        };
+        let _ = write!(
+            table,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} ({:.2} to {:.2})</td><td>{} / {}</td></tr>",
+            escape(g),
+            number(Unit::Share, share),
+            cell(metric::SHARE_OFFERED, ""),
+            cell(metric::SHARE_VICTIM_CONSENTED, ""),
+            cell(metric::SHARE_MEDIATED, ""),
+            d.mean,
+            d.q025,
+            d.q975,
+            cell(metric::REARREST, "12"),
+            cell(metric::REARREST, "30"),
+        );
+    }
+    table.push_str("</table>");
+    Some(format!(
+        "<section><h2>Who is diverted</h2><p>Diversion programs are judged on equity: which youths are offered mediation, whose victims agree, who is mediated and who is rearrested. The disparity ratio is a group's mediated share over everyone's (1 = parity; below 1, the group is mediated less often), with the range holding 95% of simulated program years. In this model differences come from the scenario's consent and referral parameters (offense, victim type, latent risk), not from any rule that names a group.</p>{charts}{table}</section>"
+    ))
+}
+
 /// The key numbers with their 95% intervals, as an HTML table.
 fn key_numbers(p: &Point) -> String {
     let rows: [(&str, &str, &str, &str, Unit); 13] = [
@@ -988,6 +1060,9 @@ fn html(data: &Data) -> String {
                 );
             }
         }
+    }
+    if let Some(equity) = equity_section(first) {
+        body.push_str(&equity);
     }
     body.push_str(&assumptions_section(&data.assumptions));
     page(&data.name, &body)
