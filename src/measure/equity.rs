@@ -8,8 +8,8 @@
 //! (`disparity_mediated`, 1 = parity), and its cumulative rearrest (`rearrest`) at
 //! follow-up months 12 and 30 in the realized world.
 //!
-//! Kept apart from `metrics.rs`, which holds an [`EquityTally`], adds each
-//! youth to it and calls [`emit`] once.
+//! Kept apart from `metrics.rs`, which holds an `EquityTally`, adds each
+//! youth to it and calls `emit` once.
 
 use super::metrics::{CaseRecord, Disposition, MetricKey, Tally};
 use super::names::{group, metric};
