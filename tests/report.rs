@@ -134,6 +134,16 @@ fn a_damaged_summary_is_refused() {
         .stderr(predicates::str::contains("summary.csv row 2"));
 }
 
+/// A screenshot's pixels, channels per pixel, and (width, height).
+fn read_png(path: &Path) -> (Vec<u8>, usize, (u32, u32)) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    pixels.truncate(info.buffer_size());
+    (pixels, info.color_type.samples(), (info.width, info.height))
+}
+
 /// Pixels of an RGBA or RGB image close to a colour.
 fn count_color(pixels: &[u8], channels: usize, (r, g, b): (i32, i32, i32)) -> usize {
     pixels
@@ -203,19 +213,12 @@ fn a_browser_renders_the_charts() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let channels = info.color_type.samples();
-    let pixels = &pixels[..info.buffer_size()];
+    let (pixels, channels, (width, height)) = read_png(&shot);
+    let pixels = &pixels[..];
     let total = pixels.len() / channels;
     let white = count_color(pixels, channels, (255, 255, 255));
     let drawn = total - white;
-    println!(
-        "{}x{}: {drawn} of {total} pixels drawn",
-        info.width, info.height
-    );
+    println!("{width}x{height}: {drawn} of {total} pixels drawn");
     assert!(
         drawn as f64 > 0.04 * total as f64,
         "the page is nearly blank"
@@ -490,12 +493,8 @@ fn a_compare_page_shows_the_scenarios_side_by_side() {
         "no screenshot: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let channels = info.color_type.samples();
-    let pixels = &pixels[..info.buffer_size()];
+    let (pixels, channels, _) = read_png(&shot);
+    let pixels = &pixels[..];
     let total = pixels.len() / channels;
     let drawn = total - count_color(pixels, channels, (255, 255, 255));
     assert!(

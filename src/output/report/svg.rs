@@ -242,6 +242,19 @@ impl Frame {
         HEIGHT - BOTTOM - (y - self.y0) / span * (HEIGHT - BOTTOM - TOP)
     }
 
+    /// A 95% interval as a whisker at x pixel `cx`, from `low` to `high`.
+    fn whisker(&mut self, cx: f64, low: f64, high: f64) {
+        let (pl, ph) = (self.y(low), self.y(high));
+        let _ = write!(
+            self.svg,
+            r##"<line x1="{cx:.1}" y1="{pl:.1}" x2="{cx:.1}" y2="{ph:.1}" stroke="#222" stroke-width="1.5"/><line x1="{:.1}" y1="{pl:.1}" x2="{:.1}" y2="{pl:.1}" stroke="#222"/><line x1="{:.1}" y1="{ph:.1}" x2="{:.1}" y2="{ph:.1}" stroke="#222"/>"##,
+            cx - 6.0,
+            cx + 6.0,
+            cx - 6.0,
+            cx + 6.0
+        );
+    }
+
     fn legend(&mut self, entries: &[(&str, &str, bool)]) {
         for (i, (name, color, dashed)) in entries.iter().enumerate() {
             let y = TOP + 8.0 + 18.0 * i as f64;
@@ -419,15 +432,7 @@ pub fn bar_chart(axes: &Axes, bars: &[Bar]) -> Option<String> {
             value_label(*value, axes)
         );
         if let Some((low, high)) = interval {
-            let (pl, ph) = (frame.y(*low), frame.y(*high));
-            let _ = write!(
-                frame.svg,
-                r##"<line x1="{cx:.1}" y1="{pl:.1}" x2="{cx:.1}" y2="{ph:.1}" stroke="#222" stroke-width="1.5"/><line x1="{:.1}" y1="{pl:.1}" x2="{:.1}" y2="{pl:.1}" stroke="#222"/><line x1="{:.1}" y1="{ph:.1}" x2="{:.1}" y2="{ph:.1}" stroke="#222"/>"##,
-                cx - 6.0,
-                cx + 6.0,
-                cx - 6.0,
-                cx + 6.0
-            );
+            frame.whisker(cx, *low, *high);
         }
     }
     Some(frame.finish())
@@ -536,15 +541,7 @@ pub fn stacked_bar_chart(axes: &Axes, stacks: &[Stack]) -> Option<String> {
             value_label(total, axes)
         );
         if let Some((low, high)) = stack.interval {
-            let (pl, ph) = (frame.y(low), frame.y(high));
-            let _ = write!(
-                frame.svg,
-                r##"<line x1="{cx:.1}" y1="{pl:.1}" x2="{cx:.1}" y2="{ph:.1}" stroke="#222" stroke-width="1.5"/><line x1="{:.1}" y1="{pl:.1}" x2="{:.1}" y2="{pl:.1}" stroke="#222"/><line x1="{:.1}" y1="{ph:.1}" x2="{:.1}" y2="{ph:.1}" stroke="#222"/>"##,
-                cx - 6.0,
-                cx + 6.0,
-                cx - 6.0,
-                cx + 6.0
-            );
+            frame.whisker(cx, low, high);
         }
     }
     let entries: Vec<(&str, &str, bool)> = legend
