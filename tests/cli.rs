@@ -124,10 +124,10 @@ fn run_writes_the_contract_files() {
     let header = agents.headers().unwrap().clone();
     for column in [
         "group",
-        "time",
+        "time_months",
         "event",
-        "t0",
-        "t1",
+        "t0_months",
+        "t1_months",
         "risk",
         "motivation",
         "wait_days",

@@ -40,17 +40,18 @@ fn run(scenario: &str, extra: &[&str], root: &Path) -> HashMap<(String, u32), Di
         .records()
         .map(|r| {
             let r = r.unwrap();
-            let f = |i: usize| r[i].parse::<f64>().unwrap();
+            // Columns after `point` (a run's is 0).
+            let f = |i: usize| r[i + 1].parse::<f64>().unwrap();
             let (bias, rmse, reps) = (f(4), f(5), f(8));
             let (log_bias, log_rmse) = (f(10), f(11));
             (
-                (r[0].to_string(), r[1].parse().unwrap()),
+                (r[1].to_string(), r[2].parse().unwrap()),
                 Diagnosis {
                     estimand: f(2),
                     mean: f(3),
                     bias,
                     se: (rmse * rmse - bias * bias).max(0.0).sqrt() / reps.sqrt(),
-                    coverage: r[6].parse().ok(),
+                    coverage: r[7].parse().ok(),
                     reps,
                     log_bias,
                     log_se: (log_rmse * log_rmse - log_bias * log_bias).max(0.0).sqrt()
@@ -196,7 +197,7 @@ fn engine_kaplan_meier_equals_the_product_limit_estimate() {
     let mut reader = csv::Reader::from_path(dir.join("agents.csv")).unwrap();
     let header = reader.headers().unwrap().clone();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (group, time, event) = (col("group"), col("time"), col("event"));
+    let (group, time, event) = (col("group"), col("time_months"), col("event"));
     for r in reader.records() {
         let r = r.unwrap();
         let observation = (r[time].parse::<f64>().unwrap(), &r[event] == "1");

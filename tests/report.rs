@@ -42,8 +42,10 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
         &tmp.path().join("run"),
     );
     assert_self_contained(&html);
+    // Funnel, rearrest, effect, mediators, costs; the backlog and the
+    // waits are zero throughout for vors_la, and said in words instead.
     assert!(
-        html.matches("<svg").count() >= 6,
+        html.matches("<svg").count() >= 5,
         "charts: {}",
         html.matches("<svg").count()
     );
@@ -59,6 +61,31 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
         html.contains("youths are referred"),
         "the plain-words summary"
     );
+    // The key numbers with intervals, and the scenario's assumptions with
+    // their values (vors_la marks the agency's saving per case as one).
+    assert!(html.contains("Key numbers") && html.contains("95% interval"));
+    assert!(html.contains("<h2>Assumptions</h2>"));
+    assert!(
+        html.contains("<code>costs.agency_per_case</code></td><td>1500.0</td>"),
+        "the assumed saving per agency case is listed"
+    );
+    // Benefits stacked by source, the assumed ones marked.
+    assert!(
+        html.contains("agency cases (assumed)"),
+        "assumed part marked"
+    );
+    assert!(html.contains("restitution (transfer)"));
+    // vors_la's mediators keep up: the backlog is zero throughout, and is
+    // said in words, not drawn as a flat line.
+    assert!(
+        html.contains("No case waited for a mediator"),
+        "the all-zero backlog becomes a sentence"
+    );
+    // Who is diverted: the disparity ratios by group.
+    assert!(html.contains("Who is diverted") && html.contains("race=black"));
+    assert!(html.contains("Mediated share over everyone"));
+    // The naive, VORS and stratified lines lie on one another: said so.
+    assert!(html.contains("overlap:"), "overlapping lines are named");
 
     let html = report(
         &[
@@ -105,6 +132,16 @@ fn a_damaged_summary_is_refused() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("summary.csv row 2"));
+}
+
+/// A screenshot's pixels, channels per pixel, and (width, height).
+fn read_png(path: &Path) -> (Vec<u8>, usize, (u32, u32)) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    pixels.truncate(info.buffer_size());
+    (pixels, info.color_type.samples(), (info.width, info.height))
 }
 
 /// Pixels of an RGBA or RGB image close to a colour.
@@ -176,19 +213,12 @@ fn a_browser_renders_the_charts() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let channels = info.color_type.samples();
-    let pixels = &pixels[..info.buffer_size()];
+    let (pixels, channels, (width, height)) = read_png(&shot);
+    let pixels = &pixels[..];
     let total = pixels.len() / channels;
     let white = count_color(pixels, channels, (255, 255, 255));
     let drawn = total - white;
-    println!(
-        "{}x{}: {drawn} of {total} pixels drawn",
-        info.width, info.height
-    );
+    println!("{width}x{height}: {drawn} of {total} pixels drawn");
     assert!(
         drawn as f64 > 0.04 * total as f64,
         "the page is nearly blank"
@@ -205,6 +235,31 @@ fn a_browser_renders_the_charts() {
         blue > 500 && vermillion > 500,
         "chart colours missing: blue {blue}, vermillion {vermillion}"
     );
+
+    // The page as the browser lays it out: the key numbers, the equity
+    // section with its disparity ratios, and the assumptions are there.
+    let dom = headless(browser, &tmp.path().join("profile-dom"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", dir.join("report.html").display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let summary = fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let disparity: f64 = summary
+        .lines()
+        .find(|l| l.starts_with("0,disparity_mediated,race=black,,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .unwrap();
+    for needle in [
+        "Key numbers".to_string(),
+        "Who is diverted".to_string(),
+        "race=black".to_string(),
+        "offense=burglary".to_string(),
+        format!("{disparity:.2} ("),
+        "Assumptions".to_string(),
+    ] {
+        assert!(dom.contains(&needle), "the page's text lacks {needle:?}");
+    }
 }
 
 #[test]
@@ -260,7 +315,8 @@ fn compare_pairs_runs_that_share_their_seed() {
                 "upper",
                 "better",
                 "p_a_better",
-                "paired"
+                "paired",
+                "b"
             ]
         );
         reader.records().map(|r| r.unwrap()).collect()
@@ -295,4 +351,156 @@ fn compare_pairs_runs_that_share_their_seed() {
     assert!(unpaired.iter().all(|r| &r[10] == "false"));
     let p: f64 = row(&unpaired, "share", "mediated", "")[9].parse().unwrap();
     assert!(p < 0.05, "independent runs still tell the difference: {p}");
+}
+
+/// The browser, if this machine has one (in CI it must).
+fn browser() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: .ci/run installs chromium"
+        );
+        eprintln!("browser test not run: no chromium on this machine (apt-get install chromium)");
+    }
+    found
+}
+
+/// Headless Chromium's flags for a quiet, offline, local page.
+fn headless(browser: &str, profile: &Path) -> Command {
+    let mut command = Command::new(browser);
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+/// `compare A B C` and `report` on its folder: a page with the three
+/// scenarios side by side, rendered (not blank) with its key numbers in
+/// the text the browser lays out.
+#[test]
+fn a_compare_page_shows_the_scenarios_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &str, extra: &[&str]| {
+        vomsim()
+            .args([
+                "run",
+                repo("scenarios/vors_la.toml").to_str().unwrap(),
+                "--reps",
+                "20",
+                "--quiet",
+                "--out",
+            ])
+            .arg(tmp.path().join(dir))
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run("voluntary", &[]);
+    run("court", &["--set", "consent.offender_mode=court_ordered"]);
+    run("bigger_pool", &["--set", "mediators.initial_active=60"]);
+    let cmp = tmp.path().join("cmp");
+    vomsim()
+        .arg("compare")
+        .args(["voluntary", "court", "bigger_pool"].map(|d| tmp.path().join(d)))
+        .arg("--out")
+        .arg(&cmp)
+        .assert()
+        .success();
+    // Every row names its run B; the baseline is A in each.
+    let text = fs::read_to_string(cmp.join("compare.csv")).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",paired,b"));
+    let court_rows = text.lines().filter(|l| l.ends_with("court")).count();
+    let pool_rows = text.lines().filter(|l| l.ends_with("bigger_pool")).count();
+    // (The rows differ a little: a metric undefined in every replication
+    // of one run, such as a wait nobody had, has no row.)
+    assert!(
+        court_rows > 10 && pool_rows > 10,
+        "{court_rows} {pool_rows}"
+    );
+    vomsim().arg("report").arg(&cmp).assert().success();
+    let html = fs::read_to_string(cmp.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    // The net benefit of court-ordered participation minus voluntary's,
+    // as compare.csv has it (A - B), printed as B - A on the page.
+    let net = text
+        .lines()
+        .find(|l| l.starts_with("net_benefit_per_referral,program,,") && l.ends_with("court"))
+        .unwrap();
+    let cells: Vec<&str> = net.split(',').collect();
+    let (a_mean, b_mean): (f64, f64) = (cells[3].parse().unwrap(), cells[4].parse().unwrap());
+    let dollars = |v: f64| {
+        let s = format!("{}", v.round().abs() as i64);
+        let mut grouped = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{}${grouped}", if v.round() < 0.0 { "-" } else { "" })
+    };
+
+    let Some(browser) = browser() else {
+        return;
+    };
+    let page = format!("file://{}", cmp.join("report.html").display());
+    let dom = headless(browser, &tmp.path().join("profile-dom"))
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for needle in [
+        "Headline numbers",
+        "voluntary (baseline)",
+        "court minus voluntary",
+        "bigger_pool minus voluntary",
+        "chance court does better",
+        "net benefit per referral",
+    ] {
+        assert!(dom.contains(needle), "the page's text lacks {needle:?}");
+    }
+    for value in [dollars(a_mean), dollars(b_mean)] {
+        assert!(dom.contains(&value), "the page's text lacks {value}");
+    }
+    let shot = tmp.path().join("compare.png");
+    let output = headless(browser, &tmp.path().join("profile-shot"))
+        .arg("--window-size=800,2400")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        shot.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (pixels, channels, _) = read_png(&shot);
+    let pixels = &pixels[..];
+    let total = pixels.len() / channels;
+    let drawn = total - count_color(pixels, channels, (255, 255, 255));
+    assert!(
+        drawn as f64 > 0.03 * total as f64,
+        "the compare page is nearly blank: {drawn} of {total}"
+    );
+    // The difference bars are drawn in the palette's first colour.
+    assert!(count_color(pixels, channels, (0, 114, 178)) > 300);
 }

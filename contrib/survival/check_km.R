@@ -17,7 +17,7 @@ sets <- list(referred = agents, not_mediated = agents[agents$not_mediated, ])
 for (g in unique(agents$group)) sets[[g]] <- agents[agents$group == g, ]
 worst <- 0
 for (g in names(sets)) {
-  fit <- survfit(Surv(time, event) ~ 1, data = sets[[g]])
+  fit <- survfit(Surv(time_months, event) ~ 1, data = sets[[g]])
   s <- summary(fit, times = 1:30, extend = TRUE)
   for (metric in c("km_survival", "km_lower", "km_upper")) {
     r <- switch(metric, km_survival = s$surv, km_lower = s$lower, km_upper = s$upper)

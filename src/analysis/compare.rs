@@ -80,6 +80,18 @@ pub struct CompareRow {
     pub better: Option<Better>,
     pub p_a_better: Option<f64>,
     pub paired: bool,
+    /// Run folder B, as given.
+    pub b: String,
+}
+
+/// A text field quoted as CSV needs it (a folder name with a comma or a
+/// quote).
+fn csv_text(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 type Key = (String, String, String);
@@ -245,6 +257,36 @@ fn normal_cdf(x: f64) -> f64 {
     }
 }
 
+/// Why two runs' folders are compared as independent runs, not paired by
+/// replication (`None` when they are paired or nothing says why): the
+/// reason a person can act on, such as a run written with
+/// `--no-replications`.
+pub fn unpaired_reason(dir_a: &Path, dir_b: &Path) -> Option<String> {
+    let seed_reps = |dir: &Path| match Manifest::read(dir) {
+        Ok(Some(Manifest::Run(m))) => Some((m.seed, m.reps)),
+        _ => None,
+    };
+    let (a, b) = (seed_reps(dir_a)?, seed_reps(dir_b)?);
+    if a.0 != b.0 {
+        return Some(format!("their seeds differ ({} and {})", a.0, b.0));
+    }
+    if a.1 != b.1 {
+        return Some(format!(
+            "their replication counts differ ({} and {})",
+            a.1, b.1
+        ));
+    }
+    [dir_a, dir_b]
+        .into_iter()
+        .find(|d| !d.join("replications.csv").is_file())
+        .map(|d| {
+            format!(
+                "{} has no replications.csv (it was run with --no-replications; run it again without it to pair)",
+                d.display()
+            )
+        })
+}
+
 /// Compares two runs' folders.
 pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
     let (a, b) = (read_summary(dir_a)?, read_summary(dir_b)?);
@@ -340,22 +382,24 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
                 better: direction,
                 p_a_better: p,
                 paired,
+                b: dir_b.display().to_string(),
             }
         })
         .collect())
 }
 
-/// Header of `compare.csv`.
-pub const COMPARE_HEADER: &str =
-    "metric,group,month,a_mean,b_mean,difference,lower,upper,better,p_a_better,paired";
+pub use crate::output::csv::COMPARE_HEADER;
 
-/// Writes `compare.csv`; undefined numbers are left empty.
-pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()> {
-    writeln!(out, "{COMPARE_HEADER}")?;
+/// Writes `compare.csv` (with the header if `header`); undefined numbers
+/// are left empty.
+pub fn write_compare(out: &mut impl Write, header: bool, rows: &[CompareRow]) -> io::Result<()> {
+    if header {
+        writeln!(out, "{COMPARE_HEADER}")?;
+    }
     for r in rows {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
             r.metric,
             r.group,
             r.month,
@@ -370,7 +414,8 @@ pub fn write_compare(out: &mut impl Write, rows: &[CompareRow]) -> io::Result<()
                 None => "",
             },
             optional_field(r.p_a_better),
-            r.paired
+            r.paired,
+            csv_text(&r.b)
         )?;
     }
     Ok(())

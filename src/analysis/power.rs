@@ -226,11 +226,7 @@ fn power_at(
         });
     };
     let z = normal_quantile(1.0 - options.alpha / 2.0);
-    let bar = progress_bar(
-        options.reps,
-        options.progress,
-        &format!("replications at {value}"),
-    );
+    let bar = progress_bar(options.reps, options.progress, &format!("reps at {value}"));
     let jobs: Vec<(&Scenario, u64)> = (0..options.reps).map(|rep| (scenario, rep)).collect();
     let outcomes = engine::replicate(pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
         let values = metric_values(&tally);

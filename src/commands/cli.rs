@@ -22,33 +22,67 @@ pub struct Cli {
 pub enum Command {
     /// Write a new scenario file, DIR/NAME.toml: every key at its default,
     /// each with its meaning and its default's source as a comment.
+    #[command(
+        after_help = "Examples:\n  vomsim init myprogram                # writes scenarios/myprogram.toml\n  vomsim init county --dir my_scenarios"
+    )]
     Init(InitArgs),
-    /// Run a scenario's replications and write summary.csv, replications.csv
-    /// and manifest.json (and agents.csv with --agents).
+    /// Run a scenario's replications and write summary.csv, diagnosis.csv,
+    /// replications.csv (unless --no-replications) and manifest.json (and
+    /// agents.csv with --agents).
+    #[command(
+        after_help = "Examples:\n  vomsim run scenarios/vors_la.toml                  # writes output/vors_la/\n  vomsim run scenarios/vors_la.toml --reps 1000 --no-replications --out output/big\n  vomsim run scenarios/vors_la.toml --set consent.offender_mode=court_ordered --out output/court"
+    )]
     Run(RunArgs),
     /// Check a scenario file and print it resolved: every key, defaults included.
+    #[command(
+        after_help = "Examples:\n  vomsim validate scenarios/vors_la.toml\n  vomsim validate scenarios/vors_la.toml --set referrals.per_month=60 > resolved.toml"
+    )]
     Validate(ValidateArgs),
     /// Find the smallest mediator pool whose waits meet a target, by
     /// bisection on common random numbers; writes size.csv and manifest.json.
+    #[command(
+        after_help = "Examples:\n  vomsim size scenarios/vors_la.toml --wait-days 28 --quantile 0.9\n  vomsim size scenarios/vors_la.toml --wait-days 28 --quantile 0.9 --target session"
+    )]
     Size(SizeArgs),
     /// Choose the initial pool, training cohorts (and coordinators) meeting a
     /// waiting target in every month at the least expected cost; writes
     /// plan.csv and manifest.json.
+    #[command(
+        after_help = "Examples:\n  vomsim plan scenarios/vors_la.toml --wait-days 28 --quantile 0.9 --confidence 0.9 --years 3\n  vomsim plan scenarios/vors_la.toml --wait-days 28 --quantile 0.9 --confidence 0.9 --years 3 --max-sessions-per-volunteer 1.5"
+    )]
     Plan(PlanArgs),
     /// Find the smallest study at which a design detects the effect with a
     /// given power; writes power.csv.
+    #[command(
+        after_help = "Examples:\n  vomsim power scenarios/rct.toml --design rct_itt\n  vomsim power scenarios/rct.toml --design rct_cace --month 30 --power 0.9"
+    )]
     Power(PowerArgs),
     /// Fit scenario parameters to published figures; writes the calibrated
     /// scenario and calibration.csv.
+    #[command(
+        after_help = "Examples:\n  vomsim calibrate scenarios/vors_la.toml --targets county.csv --fit consent.victim_probability=0.2..0.9\n  vomsim calibrate scenarios/nugent_attenuation.toml --targets tests/targets/nugent_attenuation.csv --fit treatment.hazard_ratio_initial=0.2..0.9 --choose treatment.shape=fade,constant"
+    )]
     Calibrate(CalibrateArgs),
     /// Run every point of a sweep file (a scenario with a sweep table).
+    #[command(
+        after_help = "Examples:\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --reps 100 --no-replications\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --shard 2/4 --out output/pool/shard-2"
+    )]
     Sweep(SweepArgs),
     /// Merge the shard folders of one sweep into one result.
+    #[command(
+        after_help = "Examples:\n  vomsim merge output/pool/shard-* --out output/pool/merged\n  vomsim merge output/pool/shard-1 output/pool/shard-2 --out output/pool/merged --force"
+    )]
     Merge(MergeArgs),
-    /// Compare two runs side by side; writes compare.csv.
+    /// Compare runs with the first (the baseline); writes compare.csv.
+    #[command(
+        after_help = "Examples:\n  vomsim compare output/voluntary output/court_ordered\n  vomsim compare output/voluntary output/court_ordered output/bigger_pool --out output/three"
+    )]
     Compare(CompareArgs),
-    /// Write report.html, a self-contained report, into a run's (or a
-    /// sweep's) output folder.
+    /// Write report.html, a self-contained report, into a run's, a sweep's
+    /// or a comparison's output folder.
+    #[command(
+        after_help = "Examples:\n  vomsim report output/vors_la         # then open output/vors_la/report.html\n  vomsim report output/compare_voluntary_vs_court_ordered"
+    )]
     Report(ReportArgs),
 }
 
@@ -81,6 +115,10 @@ pub struct RunArgs {
     /// Write agents.csv for the first N replications only (implies --agents).
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub agents_reps: Option<u64>,
+    /// Leave out replications.csv (every value of every replication, about
+    /// 50 KB per replication); summary.csv and diagnosis.csv are still written.
+    #[arg(long)]
+    pub no_replications: bool,
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -344,6 +382,10 @@ pub struct SweepArgs {
     /// Override a scenario key for every point, e.g. referrals.per_month=60.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Leave out replications.csv (as `replications_file = false` in the
+    /// sweep table): summary.csv, diagnosis.csv and the rest are written.
+    #[arg(long)]
+    pub no_replications: bool,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
@@ -364,11 +406,12 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Output folder of run A.
-    pub a: PathBuf,
-    /// Output folder of run B.
-    pub b: PathBuf,
-    /// Where to write compare.csv (default: output/compare_A_vs_B).
+    /// Output folders of two or more runs; the first is the baseline each
+    /// other run is compared with.
+    #[arg(required = true, num_args = 2.., value_name = "DIR")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write compare.csv (default: output/compare_A_vs_B, with
+    /// every run's folder name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the output folder if it exists (vomsim's own output only).
@@ -378,7 +421,7 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A folder written by vomsim run or vomsim sweep.
+    /// A folder written by vomsim run, sweep or compare.
     pub dir: PathBuf,
 }
 
@@ -464,5 +507,27 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Every subcommand's --help ends with two or three examples, each a
+    /// `vomsim` command line of that subcommand.
+    #[test]
+    fn every_subcommand_help_ends_with_examples() {
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            let name = sub.get_name().to_string();
+            let help = sub.render_long_help().to_string();
+            let (_, examples) = help
+                .rsplit_once("Examples:\n")
+                .unwrap_or_else(|| panic!("{name} --help has no examples"));
+            let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert!((2..=3).contains(&lines.len()), "{name}: {lines:?}");
+            for line in lines {
+                assert!(
+                    line.trim_start().starts_with(&format!("vomsim {name} ")),
+                    "{name}: {line}"
+                );
+            }
+        }
     }
 }

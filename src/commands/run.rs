@@ -59,12 +59,35 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let result = engine::run(&scenario, &options)?;
     // Output is formatted in parallel too, on the same number of threads.
     let pool = engine::thread_pool(options.threads)?;
-    write_run(&output, &pool, &scenario, &args.scenario, &options, &result)?;
+    let writing = engine::writing_line(options.progress);
+    let files = Files {
+        replications: !args.no_replications,
+        progress: &writing,
+    };
+    let written = write_run(
+        &output,
+        &pool,
+        &scenario,
+        &args.scenario,
+        &options,
+        &result,
+        &files,
+    );
+    writing.finish_and_clear();
+    written?;
     let written = output.commit()?;
     if args.quiet {
         return Ok(());
     }
     print_out(&highlights(&scenario, &options, &result, &written))
+}
+
+/// Which optional files a run writes, and the line that shows which file
+/// is being written.
+struct Files<'a> {
+    /// `replications.csv` (off with `--no-replications`).
+    replications: bool,
+    progress: &'a indicatif::ProgressBar,
 }
 
 /// Writes every file of a run into the output folder.
@@ -75,7 +98,10 @@ fn write_run(
     scenario_path: &std::path::Path,
     options: &RunOptions,
     result: &RunResult,
+    choice: &Files,
 ) -> Result<()> {
+    let writing = |name: &str| choice.progress.set_message(name.to_string());
+    writing("summary.csv");
     output.write_file("summary.csv", |w| {
         csv::write_summary(
             w,
@@ -86,22 +112,29 @@ fn write_run(
             &result.values,
         )
     })?;
-    output.write_file("replications.csv", |w| {
-        csv::write_replications(
-            w,
-            pool,
-            &RowPrefix::run(),
-            true,
-            &result.catalog,
-            &result.values,
-        )
-    })?;
+    let mut files = vec!["summary.csv"];
+    if choice.replications {
+        writing("replications.csv");
+        output.write_file("replications.csv", |w| {
+            csv::write_replications(
+                w,
+                pool,
+                &RowPrefix::run(),
+                true,
+                &result.catalog,
+                &result.values,
+            )
+        })?;
+        files.push("replications.csv");
+    }
+    writing("diagnosis.csv");
     let diagnosis = diagnosis::diagnose(&result.catalog, &result.values);
     output.write_file("diagnosis.csv", |w| {
-        csv::write_diagnosis(w, None, true, &diagnosis)
+        csv::write_diagnosis(w, Some(&RowPrefix::run()), true, &diagnosis)
     })?;
-    let mut files = vec!["summary.csv", "replications.csv", "diagnosis.csv"];
+    files.push("diagnosis.csv");
     if options.agents_reps > 0 {
+        writing("agents.csv");
         // The youths are simulated again while they are written, a chunk
         // of replications at a time; a stop requested meanwhile ends the
         // run as a stop, not as a write error.
@@ -127,6 +160,7 @@ fn write_run(
         files.push("agents.csv");
     }
     files.push("manifest.json");
+    writing("manifest.json");
     output.write_file("manifest.json", |w| {
         RunManifest {
             files: Some(files.iter().map(|f| f.to_string()).collect()),

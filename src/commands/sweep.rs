@@ -14,7 +14,10 @@ use super::{Report, print_out};
 
 /// `vomsim sweep`.
 pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
-    let sweep = Sweep::load(&args.sweep, &args.set)?;
+    let mut sweep = Sweep::load(&args.sweep, &args.set)?;
+    if args.no_replications {
+        sweep.replications_file = false;
+    }
     // The run records a shard as (K, N).
     let shard = args.shard.map(|s| (s.k, s.n));
     let options = sweep::run::SweepOptions {

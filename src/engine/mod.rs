@@ -57,10 +57,32 @@ pub fn progress_bar(length: u64, show: bool, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
-    let template = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {what} (eta {{eta}})");
+    let template = progress_template(what);
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style.progress_chars("=> "));
     }
+    bar
+}
+
+/// The progress bar's layout: within 80 columns for counts up to a
+/// billion (a sweep's replications) and any `what` of up to 16 characters
+/// (`tests` checks the widest line).
+fn progress_template(what: &str) -> String {
+    format!("{{elapsed_precise}} [{{bar:16}}] {{pos}}/{{len}} {what} (eta {{eta_precise}})")
+}
+
+/// A line on stderr while output files are written (after a run's
+/// progress bar): which file, and for how long. Hidden like
+/// [`progress_bar`]; `finish_and_clear` removes it.
+pub fn writing_line(show: bool) -> ProgressBar {
+    if !show || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} {spinner} writing {msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }
 
@@ -198,4 +220,26 @@ pub fn replication_agents(scenario: &Scenario, seed: u64, rep: u64) -> Vec<Agent
     let mut records = Vec::new();
     replication::simulate(scenario, replication_key(seed, rep), Some(&mut records));
     records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The widest line the bar can draw: every field at its widest (a
+    /// billion of a billion, a 16-character `what`, 99 hours).
+    #[test]
+    fn the_progress_bar_fits_80_columns() {
+        for what in ["replications", "evaluations", "reps at 1000000"] {
+            assert!(what.len() <= 16, "{what}");
+            let line = progress_template(what)
+                .replace("{elapsed_precise}", "99:59:59")
+                .replace("{bar:16}", &"=".repeat(16))
+                .replace("{pos}", "1000000000")
+                .replace("{len}", "1000000000")
+                .replace("{eta_precise}", "99:59:59");
+            assert!(!line.contains('{'), "{line}");
+            assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
+        }
+    }
 }

@@ -191,6 +191,8 @@ pub(crate) struct Tally {
     /// This replication's costs (drawn once) and the money sums.
     pub costs: Costs,
     pub money: CostTally,
+    /// Outcomes by race, sex, age and offense (`equity.rs`).
+    pub equity: super::equity::EquityTally,
 }
 
 impl Tally {
@@ -224,6 +226,7 @@ impl Tally {
             waits: Vec::new(),
             costs,
             money: CostTally::default(),
+            equity: Default::default(),
         }
     }
 
@@ -319,6 +322,7 @@ impl Tally {
 
     /// Adds one referred youth.
     pub fn add(&mut self, case: &CaseRecord) {
+        self.equity.add(case, self.shape.horizon);
         let CaseRecord {
             youth,
             disposition,
@@ -618,6 +622,8 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
     emit_survival(tally, groups, out);
     emit_caseload(tally, out);
     emit_policy(tally, out);
+    super::benefits::emit(tally, out);
+    super::equity::emit(tally, out);
 }
 
 /// With a study end: the share rearrested by each month among everyone, as

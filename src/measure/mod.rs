@@ -5,7 +5,9 @@
 //! and their diagnosis across replications ([`diagnosis`]),
 //! and the statistics both use ([`stats`]). Imports only the model below.
 
+mod benefits;
 pub mod diagnosis;
+pub mod equity;
 pub mod estimators;
 pub mod metrics;
 pub mod names;

@@ -60,8 +60,14 @@ pub mod metric {
     pub const AGREEMENT_RATE: &str = "agreement_rate";
     pub const COMPLETED_IN_FULL: &str = "completed_in_full";
     pub const DAYS_TO_DISPOSITION: &str = "days_to_disposition";
+    pub const BENEFIT_PER_REFERRAL: &str = "benefit_per_referral";
+    pub const SHARE_OFFERED: &str = "share_offered";
+    pub const SHARE_VICTIM_CONSENTED: &str = "share_victim_consented";
+    pub const SHARE_MEDIATED: &str = "share_mediated";
+    pub const SHARE_RETURNED: &str = "share_returned";
+    pub const DISPARITY_MEDIATED: &str = "disparity_mediated";
     /// Every metric name, in the order of DESIGN.md's tables.
-    pub const ALL: [&str; 50] = [
+    pub const ALL: [&str; 56] = [
         REFERRALS,
         SHARE,
         REARREST,
@@ -112,6 +118,12 @@ pub mod metric {
         NET_BENEFIT_PER_REFERRAL,
         BENEFIT_COST_RATIO,
         P_BENEFITS_EXCEED_COSTS,
+        BENEFIT_PER_REFERRAL,
+        SHARE_OFFERED,
+        SHARE_VICTIM_CONSENTED,
+        SHARE_MEDIATED,
+        SHARE_RETURNED,
+        DISPARITY_MEDIATED,
     ];
 }
 
@@ -144,8 +156,35 @@ pub mod group {
     pub const FACE_TO_FACE: &str = "face_to_face";
     pub const INDIRECT: &str = "indirect";
     pub const CONFERENCE: &str = "conference";
-    /// Every group name.
-    pub const ALL: [&str; 26] = [
+    pub const REARRESTS_AVERTED: &str = "rearrests_averted";
+    pub const AGENCY_CASES_AVOIDED: &str = "agency_cases_avoided";
+    /// The equity subgroups (`measure::equity`): races, sexes, ages 10 to
+    /// 17, offenses, each `attribute=value`, in the model's order.
+    pub const SUBGROUPS: [&str; 21] = [
+        "race=hispanic",
+        "race=black",
+        "race=white",
+        "race=asian",
+        "race=unspecified",
+        "sex=male",
+        "sex=female",
+        "age=10",
+        "age=11",
+        "age=12",
+        "age=13",
+        "age=14",
+        "age=15",
+        "age=16",
+        "age=17",
+        "offense=vandalism",
+        "offense=shoplifting",
+        "offense=joyriding",
+        "offense=burglary",
+        "offense=assault",
+        "offense=violent",
+    ];
+    /// Every group name but the [`SUBGROUPS`].
+    pub const ALL: [&str; 28] = [
         REFERRED,
         MEDIATED,
         VICTIM_DECLINED,
@@ -172,5 +211,7 @@ pub mod group {
         FACE_TO_FACE,
         INDIRECT,
         CONFERENCE,
+        REARRESTS_AVERTED,
+        AGENCY_CASES_AVOIDED,
     ];
 }

@@ -20,6 +20,10 @@ pub const SUMMARY_HEADER: &str = "point,metric,group,month,mean,sd,q025,q500,q97
 pub const REPLICATIONS_HEADER: &str = "point,rep,metric,group,month,value";
 /// Header of `diagnosis.csv` of a run (a sweep puts its point columns first).
 pub const DIAGNOSIS_HEADER: &str = "estimator,month,estimand,mean,bias,rmse,coverage,power,reps,median,log_bias,log_rmse,undefined";
+/// Header of `compare.csv`: one row per run B compared with run A (the
+/// baseline) and compared metric; `b` names run B's folder.
+pub const COMPARE_HEADER: &str =
+    "metric,group,month,a_mean,b_mean,difference,lower,upper,better,p_a_better,paired,b";
 /// Header of `size.csv` (DESIGN.md), written by `vomsim size`.
 pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_share,meets_target,share_meeting,share_lower,share_upper,reps,wait_to,wait_days,quantile,confidence,max_returned_share";
 /// Header of `size.csv` as vomsim wrote it before the bisection (issue 19):
@@ -176,7 +180,8 @@ pub fn write_replications(
 }
 
 /// Writes `diagnosis.csv` rows; an undefined coverage or power is left
-/// empty. With a prefix (a sweep), its columns lead each row.
+/// empty. The prefix's columns lead each row (`point` for a run, with a
+/// sweep's parameters after it).
 pub fn write_diagnosis(
     out: &mut impl Write,
     prefix: Option<&RowPrefix>,
@@ -215,8 +220,9 @@ pub fn write_diagnosis(
 /// Header of `agents.csv`.
 pub const AGENTS_HEADER: &str = "rep,id,intake_month,referral_day,age,sex,race,offense,prior_arrests,\
 risk,motivation,victim_type,offender_consent,victim_consent,group,wait_days,disposition_day,\
-agreement,apology,amount,paid,payment_completed,service_hours,hours_done,service_completed,\
-time,event,t0,event0,t1,event1,reconviction_time,reconviction_event,mediation_mode";
+agreement,apology,amount_dollars,paid_dollars,payment_completed,service_hours,service_hours_done,\
+service_completed,time_months,event,t0_months,event0,t1_months,event1,reconviction_time_months,\
+reconviction_event,mediation_mode";
 
 fn bit(b: bool) -> u8 {
     u8::from(b)
@@ -257,7 +263,8 @@ pub fn write_agents(
         writeln!(
             out,
             "{rep},{id},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            y.month,
+            // 1-based, as program months are everywhere else.
+            y.month + 1,
             y.referral_day,
             y.age,
             if y.male { "male" } else { "female" },

@@ -56,7 +56,11 @@ pub struct CompareManifest {
     pub b: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<String>>,
-    /// Whether the runs were compared replication by replication.
+    /// Run folders compared with A besides B, as given (none when two runs
+    /// are compared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<String>,
+    /// Whether every run was compared with A replication by replication.
     pub paired: bool,
     pub version: String,
 }
@@ -357,6 +361,7 @@ mod tests {
             a: "x".to_string(),
             b: "y".to_string(),
             files: files(&["compare.csv", "manifest.json"]),
+            more: Vec::new(),
             paired: true,
             version: "0.1.0".to_string(),
         }
@@ -431,7 +436,7 @@ mod tests {
             "version",
             "wall_seconds",
         ];
-        let compare_fields = ["a", "b", "files", "paired", "version"];
+        let compare_fields = ["a", "b", "files", "more", "paired", "version"];
         let sweep_fields = [
             "base_scenario",
             "design",
@@ -453,7 +458,14 @@ mod tests {
         assert_eq!(field_names::<CompareManifest>(), compare_fields);
         assert_eq!(field_names::<SweepManifest>(), sweep_fields);
         assert_eq!(written_keys(&text(&run())), run_fields);
-        assert_eq!(written_keys(&text(&compare())), compare_fields);
+        let mut three = compare();
+        three.more = vec!["z".to_string()];
+        assert_eq!(written_keys(&text(&three)), compare_fields);
+        // Two runs: no `more`, the file as before.
+        assert_eq!(
+            written_keys(&text(&compare())),
+            ["a", "b", "files", "paired", "version"]
+        );
         assert_eq!(written_keys(&text(&sweep(None))), sweep_fields);
     }
 

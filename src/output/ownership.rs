@@ -111,7 +111,10 @@ impl Kind {
 
     /// Whether `vomsim report` writes into this kind of folder.
     fn has_report(self) -> bool {
-        matches!(self, Kind::Run | Kind::Sweep | Kind::Size | Kind::Plan)
+        matches!(
+            self,
+            Kind::Run | Kind::Sweep | Kind::Size | Kind::Plan | Kind::Compare
+        )
     }
 }
 
@@ -819,8 +822,11 @@ mod tests {
         fs::write(dir.join("notes.txt"), "mine").unwrap();
         assert!(inspect(dir).unwrap_err().contains("`notes.txt`"));
         fs::remove_file(dir.join("notes.txt")).unwrap();
-        // report.html is vomsim's only in run and sweep folders.
+        // report.html is vomsim's in run, sweep and compare folders (the
+        // compare page), but only one vomsim wrote.
         fs::write(dir.join("report.html"), format!("{REPORT_START}x</html>\n")).unwrap();
+        assert_eq!(inspect(dir), Ok(Some(Kind::Compare)));
+        fs::write(dir.join("report.html"), "<html>mine</html>\n").unwrap();
         assert!(inspect(dir).is_err());
         fs::remove_file(dir.join("report.html")).unwrap();
         fs::write(dir.join("manifest.json"), r#"{"manifest_version":3}"#).unwrap();

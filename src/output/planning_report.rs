@@ -59,6 +59,9 @@ fn axes(title: &str, x: &str, y: &str, percent: bool, reference: Option<f64>) ->
         reference_y: reference,
         y_from_zero: true,
         money: false,
+        // Shares span 0-100% (the report's rule for a share axis).
+        y_span: percent.then_some((0.0, 1.0)),
+        x_span: None,
     }
 }
 

@@ -27,6 +27,17 @@ pub(super) fn check_known(
     for (key, value) in table {
         let path = join(prefix, key);
         match defaults.get(key) {
+            // A sweep file given where a scenario belongs (`vomsim run`):
+            // say which command reads it.
+            None if prefix.is_empty() && key == "sweep" && value.is_table() => {
+                return Err(Error::Syntax {
+                    origin: origin.to_string(),
+                    message: "this is a sweep file (it has a [sweep] table), which `vomsim sweep` runs: \
+                              `vomsim sweep FILE` runs every point of it; to run its scenario once, \
+                              remove the [sweep] table (or give the scenario file it was made from)"
+                        .to_string(),
+                });
+            }
             None => {
                 return Err(Error::UnknownKey {
                     origin: origin.to_string(),

@@ -384,6 +384,15 @@ pub fn open_fragment(dir: &Path, point: usize, kind: &str) -> Result<fs::File> {
     })
 }
 
+/// Whether a finished point's done marker records a `replications`
+/// fragment (`None` if the marker is missing or not vomsim's): a sweep run
+/// with `--no-replications` has none, and `merge` follows its shards.
+pub(super) fn records_replications(dir: &Path, point: usize) -> Option<bool> {
+    let text = fs::read(done_marker(dir, point)).ok()?;
+    let marker = serde_json::from_slice::<Marker>(&text).ok()?;
+    Some(marker.fragments.iter().any(|f| f.kind == "replications"))
+}
+
 /// The fragments a point of `sweep` has, in the order they are written.
 pub(super) fn kinds(sweep: &Sweep) -> &'static [&'static str] {
     if sweep.replications_file {

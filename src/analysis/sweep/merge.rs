@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use super::Sweep;
 use super::assemble::{assemble, prepare};
 use super::fingerprint::{Fingerprint, fingerprint, identity, in_shard, read_fingerprint};
-use super::fragments::{PointState, check_point, done_marker, fragment, kinds};
+use super::fragments::{
+    PointState, check_point, done_marker, fragment, kinds, records_replications,
+};
 use super::run::SweepOptions;
 use crate::cancel::Cancel;
 use crate::engine;
@@ -78,7 +80,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
             dirs[0].display()
         ))
     })?;
-    let sweep = Sweep::from_toml_str(&text, "sweep.toml", &first.overrides)?;
+    let mut sweep = Sweep::from_toml_str(&text, "sweep.toml", &first.overrides)?;
     if sweep.sha256 != first.sweep_sha256 {
         return Err(bad(format!(
             "{}: sweep.toml does not match sweep.json",
@@ -119,6 +121,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
             }
             owner[p] = Some(i);
         }
+    }
+    // Shards run with `--no-replications` hold no replications fragments:
+    // the merge leaves replications.csv out too (the first point found
+    // decides; a shard that differs is refused below, its markers not
+    // describing the fragments expected).
+    if let Some(recorded) = owner
+        .iter()
+        .enumerate()
+        .find_map(|(p, o)| o.and_then(|i| records_replications(&dirs[i], p)))
+    {
+        sweep.replications_file &= recorded;
     }
     let kinds = kinds(&sweep);
     let pool = engine::thread_pool(threads)?;

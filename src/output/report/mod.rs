@@ -5,6 +5,9 @@
 //! caseload and volunteers month by month, costs and benefits, and for a
 //! sweep, each key metric against the swept parameters.
 
+mod assumptions;
+mod compare;
+pub mod rules;
 pub mod svg;
 
 use std::collections::HashMap;
@@ -12,7 +15,11 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use svg::{Axes, COLORS, Series, bar_chart, dollars, escape, line_chart, scatter};
+use assumptions::Assumption;
+use rules::{Drawn, Unit};
+use svg::{
+    Axes, COLORS, Part, Series, Stack, bar_chart, dollars, escape, scatter, stacked_bar_chart,
+};
 
 use crate::error::{Error, Result};
 use crate::measure::names::{group, metric};
@@ -93,6 +100,33 @@ struct Data {
     parameters: Vec<String>,
     points: Vec<Point>,
     reps: Option<u64>,
+    /// The parameters the scenario marks as assumptions, or why they
+    /// cannot be listed.
+    assumptions: std::result::Result<Vec<Assumption>, String>,
+}
+
+/// The assumptions of the scenario file `file` (as the manifest names it),
+/// if it can still be read and is the file that was run.
+fn scenario_assumptions(
+    file: &Path,
+    sha256: Option<&str>,
+    parameters: &serde_json::Value,
+) -> std::result::Result<Vec<Assumption>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        format!(
+            "The scenario file {} cannot be read here ({e}), so its assumptions are not listed.",
+            file.display()
+        )
+    })?;
+    if let Some(sha) = sha256
+        && crate::scenario::hash_text(&text) != sha
+    {
+        return Err(format!(
+            "The scenario file {} has changed since this run, so its assumptions are not listed.",
+            file.display()
+        ));
+    }
+    Ok(assumptions::assumptions(&text, parameters))
 }
 
 fn read(dir: &Path) -> Result<Data> {
@@ -176,13 +210,30 @@ fn read(dir: &Path) -> Result<Data> {
         return Err(bad("summary.csv has no rows".to_string()));
     }
     // Without manifest.json (written last) the folder's name stands in.
-    let (scenario, reps) = match Manifest::read(dir) {
-        Ok(None) => (None, None),
-        Ok(Some(Manifest::Run(m))) => (Some(m.scenario), Some(m.reps)),
-        Ok(Some(Manifest::Sweep(m))) => (Some(m.scenario), Some(m.reps)),
+    let no_manifest = || {
+        Err(
+            "The folder has no manifest.json, so the scenario's assumptions are not listed."
+                .to_string(),
+        )
+    };
+    let (scenario, reps, assumptions) = match Manifest::read(dir) {
+        Ok(None) => (None, None, no_manifest()),
+        Ok(Some(Manifest::Run(m))) => {
+            let assumed = scenario_assumptions(
+                Path::new(&m.scenario_file),
+                Some(&m.scenario_sha256),
+                &m.parameters,
+            );
+            (Some(m.scenario), Some(m.reps), assumed)
+        }
+        Ok(Some(Manifest::Sweep(m))) => {
+            // The sweep's own copy of its file; values at the base scenario.
+            let assumed = scenario_assumptions(&dir.join("sweep.toml"), None, &m.base_scenario);
+            (Some(m.scenario), Some(m.reps), assumed)
+        }
         Ok(Some(Manifest::Compare(_))) => {
             return Err(bad(
-                "holds a compare's manifest.json; give a folder written by vomsim run or sweep"
+                "holds a compare's manifest.json but is read as a run's; was it edited?"
                     .to_string(),
             ));
         }
@@ -203,6 +254,7 @@ fn read(dir: &Path) -> Result<Data> {
         parameters,
         points,
         reps,
+        assumptions,
     })
 }
 
@@ -275,14 +327,37 @@ fn axes(title: &str, x_label: &str, y_label: &str, percent: bool) -> Axes {
         x_label: x_label.to_string(),
         y_label: y_label.to_string(),
         percent,
-        reference_y: None,
         y_from_zero: true,
-        money: false,
+        ..Axes::default()
+    }
+}
+
+/// One section of the page: a title, its text, and what the rules made of
+/// its chart.
+struct Section {
+    title: String,
+    text: String,
+    drawn: Drawn,
+}
+
+impl Section {
+    fn new(title: &str, text: impl Into<String>, drawn: Drawn) -> Section {
+        Section {
+            title: title.to_string(),
+            text: text.into(),
+            drawn,
+        }
+    }
+
+    /// A chart drawn without the line rules (bars), or nothing.
+    fn chart(title: &str, text: impl Into<String>, svg: Option<String>) -> Section {
+        let drawn = svg.map_or(Drawn::Nothing, |svg| Drawn::Chart(svg, Vec::new()));
+        Section::new(title, text, drawn)
     }
 }
 
 /// The charts of one run (or one point of a sweep).
-fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
+fn run_sections(p: &Point, assumed: &[Assumption]) -> Vec<Section> {
     let mut sections = Vec::new();
     // The funnel.
     let share = |g: &str| p.mean(metric::SHARE, g, "").unwrap_or(0.0);
@@ -308,10 +383,19 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
         ("agreed to pay".to_string(), agreed_money, None),
         ("paid in full".to_string(), paid, None),
     ];
-    sections.push((
-        "From referral to restitution".to_string(),
-        "Share of referred youths at each step: the youth agrees to meet, the victim agrees, the session takes place (a case waiting too long goes back to the agency), an agreement includes monetary restitution, and it is paid in full.".to_string(),
-        bar_chart(&axes("The funnel: share of referrals", "step", "share of referred youths", true), &funnel),
+    let funnel_axes = Axes {
+        y_span: Some(Unit::Share.least_span()),
+        ..axes(
+            "The funnel: share of referrals",
+            "step",
+            "share of referred youths",
+            true,
+        )
+    };
+    sections.push(Section::chart(
+        "From referral to restitution",
+        "Share of referred youths at each step: the youth agrees to meet, the victim agrees, the session takes place (a case waiting too long goes back to the agency), an agreement includes monetary restitution, and it is paid in full.",
+        bar_chart(&funnel_axes, &funnel),
     ));
     // Rearrest by group.
     let groups = [
@@ -328,12 +412,17 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
     let series: Vec<Series> = groups
         .iter()
         .map(|(g, name, color, dashed)| p.series(metric::REARREST, g, 1..=30, name, color, *dashed))
-        .filter(|s| !s.points.is_empty())
         .collect();
-    sections.push((
-        "Rearrest over 30 months".to_string(),
-        "Share rearrested at least once, by months since the case was closed, with 95% intervals across simulated program years. The dashed line is what the mediated youths' rearrest would have been without mediation.".to_string(),
-        line_chart(&axes("Cumulative rearrest by group", "months of follow-up", "share rearrested", true), &series),
+    sections.push(Section::new(
+        "Rearrest over 30 months",
+        "Share rearrested at least once, by months since the case was closed, with 95% intervals across simulated program years. The dashed line is what the mediated youths' rearrest would have been without mediation.",
+        rules::lines(
+            &axes("Cumulative rearrest by group", "months of follow-up", "share rearrested", true),
+            Unit::Share,
+            true,
+            series,
+            "No youth in any group was rearrested within 30 months.",
+        ),
     ));
     // Effect by design.
     let designs = [
@@ -361,7 +450,6 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
             }
             s
         })
-        .filter(|s| !s.points.is_empty())
         .collect();
     let mut effect_axes = axes(
         "Rearrest ratio, mediated over comparison",
@@ -370,31 +458,47 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
         false,
     );
     effect_axes.reference_y = Some(1.0);
-    sections.push((
-        "The effect as each study design would see it".to_string(),
-        "Ratio of cumulative rearrest, mediated over comparison (below 1 means fewer rearrests), at 6 to 30 months. The truth comes from each youth's two potential outcomes; the designs show what studies would have estimated (95% intervals across program years shown for the truth and the VORS design).".to_string(),
-        line_chart(&effect_axes, &series),
+    sections.push(Section::new(
+        "The effect as each study design would see it",
+        "Ratio of cumulative rearrest, mediated over comparison (below 1 means fewer rearrests), at 6 to 30 months. The truth comes from each youth's two potential outcomes; the designs show what studies would have estimated (95% intervals across program years shown for the truth and the VORS design).",
+        rules::lines(
+            &effect_axes,
+            Unit::Ratio,
+            false,
+            series,
+            "Every ratio is zero: no mediated youth was rearrested.",
+        ),
     ));
-    // Operations.
+    // Operations, over one range of program months (rule 3).
     let months = program_months(p);
-    for (metric, title, y_label, text) in [
+    let span = months
+        .first()
+        .zip(months.last())
+        .map(|(a, b)| (f64::from(*a), f64::from(*b)));
+    for (metric, title, y_label, unit, text, when_zero) in [
         (
             metric::BACKLOG,
             "Cases waiting for mediators",
             "cases at month end",
+            Unit::Count,
             "Cases consented by both parties but not yet assigned mediators, at the end of each program month.",
+            "No case waited for a mediator: at the end of every program month, every case both parties agreed to had its mediators.",
         ),
         (
             metric::WAIT_DAYS_P90,
             "Waiting time (90th percentile)",
             "days",
+            Unit::Days,
             "Nine cases in ten are assigned mediators within this many days of referral.",
+            "No case waited for a mediator: every case was assigned mediators on the day both parties agreed.",
         ),
         (
             metric::ACTIVE_MEDIATORS,
             "Volunteer mediators",
             "mediators",
+            Unit::Count,
             "Active volunteers (solid) and volunteers in training (dashed), averaged over each month.",
+            "The program had no volunteer mediators in any month.",
         ),
     ] {
         let mut series = vec![p.series(
@@ -416,63 +520,356 @@ fn run_sections(p: &Point) -> Vec<(String, String, Option<String>)> {
                 true,
             ));
         }
-        series.retain(|s| !s.points.is_empty());
-        sections.push((
-            title.to_string(),
-            text.to_string(),
-            line_chart(&axes(title, "program month", y_label, false), &series),
+        let chart_axes = Axes {
+            x_span: span,
+            ..axes(title, "program month", y_label, false)
+        };
+        sections.push(Section::new(
+            title,
+            text,
+            rules::lines(&chart_axes, unit, false, series, when_zero),
         ));
     }
-    // Costs and benefits.
-    let cost = p.get(metric::COST_PER_REFERRAL, group::PROGRAM, "");
-    let net = p.get(metric::NET_BENEFIT_PER_REFERRAL, group::PROGRAM, "");
-    if let (Some(cost), Some(net)) = (cost, net) {
-        let bars = vec![
-            ("cost".to_string(), cost.mean, Some((cost.q025, cost.q975))),
-            ("benefit".to_string(), cost.mean + net.mean, None),
-            (
-                "net benefit".to_string(),
-                net.mean,
-                Some((net.q025, net.q975)),
-            ),
-        ];
-        let ratio = p.get(metric::BENEFIT_COST_RATIO, group::PROGRAM, "");
-        let prob = p.mean(metric::P_BENEFITS_EXCEED_COSTS, group::PROGRAM, "");
-        let averted = p.get(metric::REARRESTS_AVERTED_PER_100, group::PROGRAM, "30");
-        let mut text = "Dollars per referral, discounted, with 95% intervals across simulated program years (which include the uncertainty of costs given as ranges).".to_string();
-        if let (Some(r), Some(prob), Some(a)) = (ratio, prob, averted) {
-            let _ = write!(
-                text,
-                " Benefit-cost ratio {:.2} ({:.2} to {:.2}); benefits exceed costs in {} of simulations; {:.1} rearrests averted per 100 referrals within 30 months.",
-                r.mean,
-                r.q025,
-                r.q975,
-                percent(prob),
-                a.mean
-            );
-        }
-        sections.push((
-            "Costs and benefits".to_string(),
-            text,
-            bar_chart(
-                &Axes {
-                    money: true,
-                    ..axes(
-                        "Costs and benefits per referral",
-                        "",
-                        "dollars per referral",
-                        false,
-                    )
-                },
-                &bars,
-            ),
-        ));
+    // Costs and benefits, the benefits stacked by source.
+    if let Some(section) = costs_section(p, assumed) {
+        sections.push(section);
     }
     sections
 }
 
+/// Costs and benefits per referral: the cost, the benefits stacked by
+/// source (those resting on the scenario's assumptions marked), the
+/// restitution victims receive (a transfer, not a benefit), and the net
+/// benefit.
+fn costs_section(p: &Point, assumed: &[Assumption]) -> Option<Section> {
+    let cost = p.get(metric::COST_PER_REFERRAL, group::PROGRAM, "")?;
+    let net = p.get(metric::NET_BENEFIT_PER_REFERRAL, group::PROGRAM, "")?;
+    let is_assumed = |keys: &[&str]| {
+        assumed.iter().any(|a| {
+            keys.iter()
+                .any(|k| a.key == *k || a.key.starts_with(&format!("{k}.")))
+        })
+    };
+    let rearrests = p.mean(metric::BENEFIT_PER_REFERRAL, group::REARRESTS_AVERTED, "");
+    let agency = p.mean(
+        metric::BENEFIT_PER_REFERRAL,
+        group::AGENCY_CASES_AVOIDED,
+        "",
+    );
+    let benefit_parts = match (rearrests, agency) {
+        (Some(r), Some(a)) => vec![
+            Part {
+                name: "rearrests averted".to_string(),
+                value: r,
+                color: COLORS[2],
+                assumed: is_assumed(&["costs.justice_per_rearrest", "costs.victim_per_rearrest"]),
+            },
+            Part {
+                name: "agency cases".to_string(),
+                value: a,
+                color: COLORS[4],
+                assumed: is_assumed(&["costs.agency_per_case"]),
+            },
+        ],
+        // A folder written before benefits were split by source.
+        _ => vec![Part {
+            name: "benefits".to_string(),
+            value: cost.mean + net.mean,
+            color: COLORS[2],
+            assumed: false,
+        }],
+    };
+    let mut stacks = vec![
+        Stack {
+            label: "cost".to_string(),
+            parts: vec![Part {
+                name: "program cost".to_string(),
+                value: cost.mean,
+                color: COLORS[0],
+                assumed: false,
+            }],
+            interval: Some((cost.q025, cost.q975)),
+        },
+        Stack {
+            label: "benefits".to_string(),
+            parts: benefit_parts.clone(),
+            interval: None,
+        },
+    ];
+    if let Some(paid) = p.get(metric::RESTITUTION_PAID_PER_REFERRAL, group::PROGRAM, "") {
+        stacks.push(Stack {
+            label: "to victims".to_string(),
+            parts: vec![Part {
+                name: "restitution (transfer)".to_string(),
+                value: paid.mean,
+                color: COLORS[5],
+                assumed: false,
+            }],
+            interval: Some((paid.q025, paid.q975)),
+        });
+    }
+    stacks.push(Stack {
+        label: "net benefit".to_string(),
+        parts: vec![Part {
+            name: "net benefit".to_string(),
+            value: net.mean,
+            color: COLORS[6],
+            assumed: false,
+        }],
+        interval: Some((net.q025, net.q975)),
+    });
+    let ratio = p.get(metric::BENEFIT_COST_RATIO, group::PROGRAM, "");
+    let prob = p.mean(metric::P_BENEFITS_EXCEED_COSTS, group::PROGRAM, "");
+    let averted = p.get(metric::REARRESTS_AVERTED_PER_100, group::PROGRAM, "30");
+    let mut text = "Dollars per referral, discounted, with 95% intervals across simulated program years (which include the uncertainty of costs given as ranges). The benefits are stacked by source; restitution paid to victims is shown apart: it moves money from youths to victims and is not counted as a benefit.".to_string();
+    let total: f64 = benefit_parts.iter().map(|b| b.value).sum();
+    let assumed_total: f64 = benefit_parts
+        .iter()
+        .filter(|b| b.assumed)
+        .map(|b| b.value)
+        .sum();
+    if assumed_total != 0.0 && total > 0.0 {
+        let _ = write!(
+            text,
+            " Hatched parts rest on values the scenario marks as assumptions: {} of the benefits.",
+            percent(assumed_total / total)
+        );
+    }
+    if let (Some(r), Some(prob), Some(a)) = (ratio, prob, averted) {
+        let _ = write!(
+            text,
+            " Benefit-cost ratio {:.2} ({:.2} to {:.2}); benefits exceed costs in {} of simulations; {:.1} rearrests averted per 100 referrals within 30 months.",
+            r.mean,
+            r.q025,
+            r.q975,
+            percent(prob),
+            a.mean
+        );
+    }
+    Some(Section::chart(
+        "Costs and benefits",
+        text,
+        stacked_bar_chart(
+            &Axes {
+                money: true,
+                ..axes(
+                    "Costs and benefits per referral",
+                    "",
+                    "dollars per referral",
+                    false,
+                )
+            },
+            &stacks,
+        ),
+    ))
+}
+
+/// Who is diverted: each subgroup's mediated share over everyone's (the
+/// disparity ratio, 1 = parity) with its 95% interval, one chart per
+/// attribute, and a table of every subgroup's path through the program.
+fn equity_section(p: &Point) -> Option<String> {
+    let mut charts = String::new();
+    for (attribute, title) in [
+        ("race", "race or ethnicity"),
+        ("sex", "sex"),
+        ("age", "age"),
+        ("offense", "offense"),
+    ] {
+        let bars: Vec<svg::Bar> = group::SUBGROUPS
+            .iter()
+            .filter(|g| g.starts_with(&format!("{attribute}=")))
+            .filter_map(|g| {
+                let s = p.get(metric::DISPARITY_MEDIATED, g, "")?;
+                let label = g.split_once('=').map_or(*g, |(_, v)| v);
+                Some((label.to_string(), s.mean, Some((s.q025, s.q975))))
+            })
+            .collect();
+        let axes = Axes {
+            reference_y: Some(1.0),
+            y_span: Some(Unit::Ratio.least_span()),
+            ..axes(
+                &format!("Mediated share over everyone's, by {title}"),
+                title,
+                "ratio (1 = parity)",
+                false,
+            )
+        };
+        if let Some(chart) = bar_chart(&axes, &bars) {
+            let _ = write!(charts, "<figure>{chart}</figure>");
+        }
+    }
+    if charts.is_empty() {
+        return None;
+    }
+    let mut table = String::from(
+        "<table class=\"numbers\"><tr><th>group</th><th>share of referrals</th><th>offered</th><th>victim agreed</th><th>mediated</th><th>disparity (95% interval)</th><th>rearrest 12 / 30 months</th></tr>",
+    );
+    for g in group::SUBGROUPS {
+        let (Some(share), Some(d)) = (
+            p.mean(metric::SHARE, g, ""),
+            p.get(metric::DISPARITY_MEDIATED, g, ""),
+        ) else {
+            continue;
+        };
+        let cell = |metric: &str, month: &str| {
+            p.mean(metric, g, month)
+                .map_or_else(|| "–".to_string(), |v| number(Unit::Share, v))
+        };
+        let _ = write!(
+            table,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} ({:.2} to {:.2})</td><td>{} / {}</td></tr>",
+            escape(g),
+            number(Unit::Share, share),
+            cell(metric::SHARE_OFFERED, ""),
+            cell(metric::SHARE_VICTIM_CONSENTED, ""),
+            cell(metric::SHARE_MEDIATED, ""),
+            d.mean,
+            d.q025,
+            d.q975,
+            cell(metric::REARREST, "12"),
+            cell(metric::REARREST, "30"),
+        );
+    }
+    table.push_str("</table>");
+    Some(format!(
+        "<section><h2>Who is diverted</h2><p>Diversion programs are judged on equity: which youths are offered mediation, whose victims agree, who is mediated and who is rearrested. The disparity ratio is a group's mediated share over everyone's (1 = parity; below 1, the group is mediated less often), with the range holding 95% of simulated program years. In this model differences come from the scenario's consent and referral parameters (offense, victim type, latent risk), not from any rule that names a group.</p>{charts}{table}</section>"
+    ))
+}
+
+/// The key numbers with their 95% intervals, as an HTML table.
+fn key_numbers(p: &Point) -> String {
+    let rows: [(&str, &str, &str, &str, Unit); 13] = [
+        (
+            "youths referred per program year",
+            metric::REFERRALS,
+            group::REFERRED,
+            "",
+            Unit::Count,
+        ),
+        (
+            "share mediated",
+            metric::SHARE,
+            group::MEDIATED,
+            "",
+            Unit::Share,
+        ),
+        (
+            "share whose victim declined",
+            metric::SHARE,
+            group::VICTIM_DECLINED,
+            "",
+            Unit::Share,
+        ),
+        (
+            "share returned for waiting",
+            metric::SHARE,
+            group::RETURNED_WAIT,
+            "",
+            Unit::Share,
+        ),
+        (
+            "12-month rearrest, mediated",
+            metric::REARREST,
+            group::MEDIATED,
+            "12",
+            Unit::Share,
+        ),
+        (
+            "12-month rearrest, victim declined",
+            metric::REARREST,
+            group::VICTIM_DECLINED,
+            "12",
+            Unit::Share,
+        ),
+        (
+            "12-month rearrest, all referred",
+            metric::REARREST,
+            group::REFERRED,
+            "12",
+            Unit::Share,
+        ),
+        (
+            "true effect ratio at 12 months",
+            metric::EFFECT_RATIO,
+            group::TRUE_ATT,
+            "12",
+            Unit::Ratio,
+        ),
+        (
+            "VORS-design ratio at 12 months",
+            metric::EFFECT_RATIO,
+            group::VORS_DESIGN,
+            "12",
+            Unit::Ratio,
+        ),
+        (
+            "true effect ratio at 30 months",
+            metric::EFFECT_RATIO,
+            group::TRUE_ATT,
+            "30",
+            Unit::Ratio,
+        ),
+        (
+            "cost per referral",
+            metric::COST_PER_REFERRAL,
+            group::PROGRAM,
+            "",
+            Unit::Dollars,
+        ),
+        (
+            "net benefit per referral",
+            metric::NET_BENEFIT_PER_REFERRAL,
+            group::PROGRAM,
+            "",
+            Unit::Dollars,
+        ),
+        (
+            "benefit-cost ratio",
+            metric::BENEFIT_COST_RATIO,
+            group::PROGRAM,
+            "",
+            Unit::Ratio,
+        ),
+    ];
+    let mut table = String::from(
+        "<table class=\"numbers\"><tr><th>key number</th><th>mean</th><th>95% interval</th></tr>",
+    );
+    for (label, metric, group, month, unit) in rows {
+        let Some(s) = p.get(metric, group, month) else {
+            continue;
+        };
+        let _ = write!(
+            table,
+            "<tr><td>{}</td><td>{}</td><td>{} to {}</td></tr>",
+            escape(label),
+            number(unit, s.mean),
+            number(unit, s.q025),
+            number(unit, s.q975)
+        );
+    }
+    if let Some(prob) = p.mean(metric::P_BENEFITS_EXCEED_COSTS, group::PROGRAM, "") {
+        let _ = write!(
+            table,
+            "<tr><td>chance that benefits exceed costs</td><td>{}</td><td></td></tr>",
+            percent(prob)
+        );
+    }
+    table.push_str("</table>");
+    table
+}
+
+/// A number as the page prints it in its unit.
+fn number(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Share => format!("{:.1}%", v * 100.0),
+        Unit::Dollars => dollars(v),
+        Unit::Count | Unit::Days => format!("{v:.1}"),
+        Unit::Ratio => format!("{v:.2}"),
+    }
+}
+
 /// For a sweep: each key metric against each swept parameter.
-fn sweep_sections(data: &Data) -> Vec<(String, String, Option<String>)> {
+fn sweep_sections(data: &Data) -> Vec<Section> {
     let metrics = [
         (metric::SHARE, group::MEDIATED, "", "Share mediated", true),
         (
@@ -522,26 +919,76 @@ fn sweep_sections(data: &Data) -> Vec<(String, String, Option<String>)> {
             if points.is_empty() {
                 continue;
             }
+            let unit = if pct {
+                Unit::Share
+            } else if metric == metric::EFFECT_RATIO {
+                Unit::Ratio
+            } else {
+                Unit::Dollars
+            };
             let chart = scatter(
                 &Axes {
                     title: format!("{title} by {parameter}"),
                     x_label: parameter.clone(),
                     y_label: title.to_string(),
                     percent: pct,
-                    reference_y: None,
-                    y_from_zero: pct,
-                    money: false,
+                    y_from_zero: unit != Unit::Dollars,
+                    y_span: (unit != Unit::Dollars).then(|| unit.least_span()),
+                    reference_y: (unit == Unit::Ratio).then_some(1.0),
+                    ..Axes::default()
                 },
                 &[("sweep points".to_string(), COLORS[0], points)],
             );
-            sections.push((
-                format!("{title} by {parameter}"),
-                "One dot per sweep point (its mean over replications); with several swept parameters, dots at one value differ in the others.".to_string(),
+            sections.push(Section::chart(
+                &format!("{title} by {parameter}"),
+                "One dot per sweep point (its mean over replications); with several swept parameters, dots at one value differ in the others.",
                 chart,
             ));
         }
     }
     sections
+}
+
+/// A sweep point named by its parameter values.
+fn point_name(data: &Data, p: &Point) -> String {
+    data.parameters
+        .iter()
+        .zip(&p.values)
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The list of the parameters the scenario marks as assumptions.
+fn assumptions_section(assumed: &std::result::Result<Vec<Assumption>, String>) -> String {
+    let mut html = String::from("<section><h2>Assumptions</h2>");
+    match assumed {
+        Err(why) => {
+            let _ = write!(html, "<p class=\"note\">{}</p>", escape(why));
+        }
+        Ok(list) if list.is_empty() => {
+            html.push_str("<p>The scenario file marks no parameter as an assumption.</p>");
+        }
+        Ok(list) => {
+            let _ = write!(
+                html,
+                "<p>The {} parameters the scenario file marks as assumptions (rather than taken from a source), with the values this run used. Results resting on them are only as good as they are.</p><table class=\"numbers assumptions\"><tr><th>parameter</th><th>value</th><th>the file says</th></tr>",
+                list.len()
+            );
+            for a in list {
+                let _ = write!(
+                    html,
+                    "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                    escape(&a.key),
+                    escape(&a.value),
+                    escape(&a.comment)
+                );
+            }
+            html.push_str("</table>");
+        }
+    }
+    html.push_str("</section>");
+    html
 }
 
 /// Builds the report's HTML.
@@ -573,23 +1020,61 @@ fn html(data: &Data) -> String {
     } else {
         Vec::new()
     };
-    sections.extend(run_sections(first));
-    for (title, text, chart) in sections {
-        let Some(chart) = chart else {
-            continue;
-        };
+    let assumed = data.assumptions.as_deref().unwrap_or(&[]);
+    if is_sweep {
         let _ = write!(
             body,
-            "<section><h2>{}</h2><p>{}</p><figure>{chart}</figure></section>",
-            escape(&title),
-            escape(&text)
+            "<h2>The first point in detail</h2><p class=\"note\">Point {}: {}.</p>",
+            0,
+            escape(&point_name(data, first))
         );
     }
+    let _ = write!(
+        body,
+        "<section><h2>Key numbers</h2><p>Means across simulated program years, with the range that holds 95% of them.</p>{}</section>",
+        key_numbers(first)
+    );
+    sections.extend(run_sections(first, assumed));
+    for section in sections {
+        match section.drawn {
+            Drawn::Nothing => {}
+            Drawn::Sentence(sentence) => {
+                let _ = write!(
+                    body,
+                    "<section><h2>{}</h2><p class=\"empty\">{}</p></section>",
+                    escape(&section.title),
+                    escape(&sentence)
+                );
+            }
+            Drawn::Chart(chart, notes) => {
+                let mut text = section.text;
+                for note in notes {
+                    text.push(' ');
+                    text.push_str(&note);
+                }
+                let _ = write!(
+                    body,
+                    "<section><h2>{}</h2><p>{}</p><figure>{chart}</figure></section>",
+                    escape(&section.title),
+                    escape(&text)
+                );
+            }
+        }
+    }
+    if let Some(equity) = equity_section(first) {
+        body.push_str(&equity);
+    }
+    body.push_str(&assumptions_section(&data.assumptions));
+    page(&data.name, &body)
+}
+
+/// The whole page around a body.
+fn page(title: &str, body: &str) -> String {
     format!(
         "{}{}</title><style>{}</style></head><body>{}<footer>vomsim {} — a Monte Carlo simulation of youth victim-offender mediation; every number comes from the scenario's assumptions and sources.</footer></body></html>\n",
         // The opening `ownership` recognizes vomsim's own report by.
         ownership::REPORT_START,
-        escape(&data.name),
+        escape(title),
         STYLE,
         body,
         env!("CARGO_PKG_VERSION")
@@ -600,6 +1085,8 @@ const STYLE: &str = "body{font-family:Helvetica,Arial,sans-serif;max-width:760px
 h1{font-size:24px;margin-bottom:8px}h2{font-size:18px;margin:28px 0 6px}\
 p.lead{font-size:16px;background:#f3f6fa;padding:12px 14px;border-left:4px solid #0072B2}\
 p.note{color:#555;font-size:13px}figure{margin:8px 0}svg{max-width:100%;height:auto}\
+p.empty{font-size:15px;background:#f7f7f2;padding:10px 14px;border-left:4px solid #999}\
+table.assumptions td:nth-child(3){min-width:260px}table.numbers{border-collapse:collapse;font-size:13px;margin:8px 0}table.numbers td,table.numbers th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}\
 footer{margin-top:32px;color:#666;font-size:12px;border-top:1px solid #ddd;padding-top:8px}";
 
 /// Writes `DIR/report.html` (atomically) and returns its path.
@@ -628,8 +1115,13 @@ pub fn write(dir: &Path) -> Result<PathBuf> {
             ))
         })?;
     }
-    let data = read(dir)?;
-    let page = html(&data);
+    let page = match Manifest::read(dir) {
+        Ok(Some(Manifest::Compare(manifest))) => {
+            let (title, body) = compare::body(dir, &manifest)?;
+            page(&title, &body)
+        }
+        _ => html(&read(dir)?),
+    };
     folder::write_atomically(&path, |w| w.write_all(page.as_bytes()))?;
     Ok(path)
 }

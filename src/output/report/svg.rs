@@ -21,7 +21,7 @@ pub struct Series {
 }
 
 /// How a chart's axes read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Axes {
     pub title: String,
     pub x_label: String,
@@ -34,6 +34,12 @@ pub struct Axes {
     pub y_from_zero: bool,
     /// Values are dollars (bar labels read $1,234).
     pub money: bool,
+    /// The least range the y axis covers, whatever the data (the unit's
+    /// meaningful range: see `rules`).
+    pub y_span: Option<(f64, f64)>,
+    /// The x axis's range, whatever the data (charts that must line up,
+    /// such as the caseload's program months).
+    pub x_span: Option<(f64, f64)>,
 }
 
 const WIDTH: f64 = 640.0;
@@ -236,6 +242,19 @@ impl Frame {
         HEIGHT - BOTTOM - (y - self.y0) / span * (HEIGHT - BOTTOM - TOP)
     }
 
+    /// A 95% interval as a whisker at x pixel `cx`, from `low` to `high`.
+    fn whisker(&mut self, cx: f64, low: f64, high: f64) {
+        let (pl, ph) = (self.y(low), self.y(high));
+        let _ = write!(
+            self.svg,
+            r##"<line x1="{cx:.1}" y1="{pl:.1}" x2="{cx:.1}" y2="{ph:.1}" stroke="#222" stroke-width="1.5"/><line x1="{:.1}" y1="{pl:.1}" x2="{:.1}" y2="{pl:.1}" stroke="#222"/><line x1="{:.1}" y1="{ph:.1}" x2="{:.1}" y2="{ph:.1}" stroke="#222"/>"##,
+            cx - 6.0,
+            cx + 6.0,
+            cx - 6.0,
+            cx + 6.0
+        );
+    }
+
     fn legend(&mut self, entries: &[(&str, &str, bool)]) {
         for (i, (name, color, dashed)) in entries.iter().enumerate() {
             let y = TOP + 8.0 + 18.0 * i as f64;
@@ -296,14 +315,18 @@ fn range(values: impl Iterator<Item = f64>, from_zero: bool, pad: bool) -> Optio
 /// A line chart; `None` when there is nothing to draw.
 pub fn line_chart(axes: &Axes, series: &[Series]) -> Option<String> {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let (x0, x1) = range(xs, false, false)?;
+    let (x0, x1) = match axes.x_span {
+        Some(span) if series.iter().any(|s| !s.points.is_empty()) => span,
+        _ => range(xs, false, false)?,
+    };
     let ys = series.iter().flat_map(|s| {
         s.points
             .iter()
             .map(|p| p.1)
             .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
     });
-    let ys: Vec<f64> = ys.chain(axes.reference_y).collect();
+    let span = axes.y_span.into_iter().flat_map(|(a, b)| [a, b]);
+    let ys: Vec<f64> = ys.chain(axes.reference_y).chain(span).collect();
     let (y0, y1) = range(ys.into_iter(), axes.y_from_zero, true)?;
     let mut frame = Frame::new(axes, (x0, x1), (y0, y1), None, true);
     for s in series {
@@ -380,7 +403,8 @@ pub fn bar_chart(axes: &Axes, bars: &[Bar]) -> Option<String> {
     let ys = bars
         .iter()
         .flat_map(|(_, v, i)| [Some(*v), i.map(|i| i.0), i.map(|i| i.1)])
-        .flatten();
+        .flatten()
+        .chain(axes.y_span.into_iter().flat_map(|(a, b)| [a, b]));
     let (y0, y1) = range(ys, true, true)?;
     let n = bars.len() as f64;
     let ticks: Vec<(f64, String)> = bars
@@ -408,17 +432,123 @@ pub fn bar_chart(axes: &Axes, bars: &[Bar]) -> Option<String> {
             value_label(*value, axes)
         );
         if let Some((low, high)) = interval {
-            let (pl, ph) = (frame.y(*low), frame.y(*high));
-            let _ = write!(
-                frame.svg,
-                r##"<line x1="{cx:.1}" y1="{pl:.1}" x2="{cx:.1}" y2="{ph:.1}" stroke="#222" stroke-width="1.5"/><line x1="{:.1}" y1="{pl:.1}" x2="{:.1}" y2="{pl:.1}" stroke="#222"/><line x1="{:.1}" y1="{ph:.1}" x2="{:.1}" y2="{ph:.1}" stroke="#222"/>"##,
-                cx - 6.0,
-                cx + 6.0,
-                cx - 6.0,
-                cx + 6.0
-            );
+            frame.whisker(cx, *low, *high);
         }
     }
+    Some(frame.finish())
+}
+
+/// One part of a stacked bar: its name (in the legend), value and colour;
+/// a part resting on assumptions is drawn hatched, lighter, with a dashed
+/// outline, and its legend entry says so.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    pub value: f64,
+    pub color: &'static str,
+    pub assumed: bool,
+}
+
+/// A bar made of parts stacked from zero (positive parts up, negative
+/// parts down), with an optional 95% interval of its total.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub label: String,
+    pub parts: Vec<Part>,
+    pub interval: Option<(f64, f64)>,
+}
+
+/// Bars of stacked parts, with a legend of the parts; `None` when empty.
+pub fn stacked_bar_chart(axes: &Axes, stacks: &[Stack]) -> Option<String> {
+    if stacks.is_empty() {
+        return None;
+    }
+    let mut ys = Vec::new();
+    for s in stacks {
+        let up: f64 = s.parts.iter().map(|p| p.value.max(0.0)).sum();
+        let down: f64 = s.parts.iter().map(|p| p.value.min(0.0)).sum();
+        ys.extend([up, down]);
+        if let Some((low, high)) = s.interval {
+            ys.extend([low, high]);
+        }
+    }
+    ys.extend(axes.y_span.into_iter().flat_map(|(a, b)| [a, b]));
+    let (y0, y1) = range(ys.into_iter(), true, true)?;
+    let n = stacks.len() as f64;
+    let ticks: Vec<(f64, String)> = stacks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i as f64 + 0.5, s.label.clone()))
+        .collect();
+    let mut frame = Frame::new(axes, (0.0, n), (y0, y1), Some(ticks), true);
+    let width = (WIDTH - RIGHT - LEFT) / n * 0.6;
+    let mut legend: Vec<(String, &str, bool)> = Vec::new();
+    for (i, stack) in stacks.iter().enumerate() {
+        let cx = frame.x(i as f64 + 0.5);
+        let (mut up, mut down) = (0.0f64, 0.0f64);
+        for part in &stack.parts {
+            let (from, to) = if part.value >= 0.0 {
+                up += part.value;
+                (up - part.value, up)
+            } else {
+                down += part.value;
+                (down - part.value, down)
+            };
+            let (top, base) = (frame.y(from.max(to)), frame.y(from.min(to)));
+            let x = cx - width / 2.0;
+            let height = (base - top).max(0.5);
+            let (opacity, outline) = if part.assumed {
+                (0.45, r##" stroke="#333" stroke-dasharray="4,3""##)
+            } else {
+                (0.85, "")
+            };
+            let _ = write!(
+                frame.svg,
+                r#"<rect x="{x:.1}" y="{top:.1}" width="{width:.1}" height="{height:.1}" fill="{}" fill-opacity="{opacity}"{outline}/>"#,
+                part.color
+            );
+            if part.assumed {
+                // Hatched: a stripe every 6 pixels (drawn, not a pattern,
+                // so the chart references nothing).
+                let mut y = top + 3.0;
+                while y < top + height {
+                    let _ = write!(
+                        frame.svg,
+                        r##"<line x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#333" stroke-opacity="0.35"/>"##,
+                        x + width
+                    );
+                    y += 6.0;
+                }
+            }
+            let name = if part.assumed {
+                format!("{} (assumed)", part.name)
+            } else {
+                part.name.clone()
+            };
+            if !legend.iter().any(|(n, _, _)| *n == name) {
+                legend.push((name, part.color, part.assumed));
+            }
+        }
+        let total = up + down;
+        let top = frame.y(up);
+        let label_y = stack
+            .interval
+            .map_or(top, |(low, high)| top.min(frame.y(low)).min(frame.y(high)));
+        let _ = write!(
+            frame.svg,
+            r##"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" fill="#111" font-weight="bold">{}</text>"##,
+            label_y - 5.0,
+            value_label(total, axes)
+        );
+        if let Some((low, high)) = stack.interval {
+            frame.whisker(cx, low, high);
+        }
+    }
+    let entries: Vec<(&str, &str, bool)> = legend
+        .iter()
+        .map(|(n, c, dashed)| (n.as_str(), *c, *dashed))
+        .collect();
+    frame.legend(&entries);
     Some(frame.finish())
 }
 
@@ -426,7 +556,10 @@ pub fn bar_chart(axes: &Axes, bars: &[Bar]) -> Option<String> {
 pub fn scatter(axes: &Axes, groups: &[PointGroup]) -> Option<String> {
     let xs = groups.iter().flat_map(|g| g.2.iter().map(|p| p.0));
     let (x0, x1) = range(xs, false, true)?;
-    let ys = groups.iter().flat_map(|g| g.2.iter().map(|p| p.1));
+    let ys = groups
+        .iter()
+        .flat_map(|g| g.2.iter().map(|p| p.1))
+        .chain(axes.y_span.into_iter().flat_map(|(a, b)| [a, b]));
     let (y0, y1) = range(ys, axes.y_from_zero, true)?;
     let mut frame = Frame::new(axes, (x0, x1), (y0, y1), None, true);
     for (_, color, points) in groups {
@@ -471,7 +604,7 @@ mod tests {
             percent: true,
             reference_y: None,
             y_from_zero: true,
-            money: false,
+            ..Axes::default()
         };
         let series = [Series {
             name: "a".into(),
