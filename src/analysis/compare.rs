@@ -176,8 +176,17 @@ fn read_summary(dir: &Path) -> Result<RunSummary> {
             "" => 0.0,
             text => finite(text).ok_or_else(|| not_a_number(dir, "summary.csv", row, text))?,
         };
-        keys.push(key.clone());
-        rows.insert(key, (mean, sd));
+        if rows.insert(key.clone(), (mean, sd)).is_some() {
+            return Err(bad(
+                dir,
+                &format!(
+                    "has summary.csv row {row} for {},{},{} a second time (vomsim writes each \
+                     once); was it edited?",
+                    key.0, key.1, key.2
+                ),
+            ));
+        }
+        keys.push(key);
     }
     // Without a manifest the seed is unknown: the runs count as independent.
     let (seed, reps) = match Manifest::read(dir) {
@@ -460,5 +469,19 @@ mod tests {
         .unwrap();
         let why = read_summary(dir.path()).err().unwrap().to_string();
         assert!(why.contains("manifest.json vomsim did not write"), "{why}");
+    }
+
+    #[test]
+    fn a_summary_with_a_row_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("summary.csv"),
+            "point,metric,group,month,mean,sd,q025,q500,q975,reps\n\
+             0,share,mediated,,0.5,0.1,0.4,0.5,0.6,4\n\
+             0,share,mediated,,0.5,0.1,0.4,0.5,0.6,4\n",
+        )
+        .unwrap();
+        let why = read_summary(dir.path()).err().unwrap().to_string();
+        assert!(why.contains("a second time"), "{why}");
     }
 }
