@@ -353,14 +353,12 @@ impl Tally {
         let world = usize::from(mediated);
         let (rearrest, reconviction) = (outcomes.rearrest[world], outcomes.reconviction[world]);
         if self.shape.recurrent {
-            let mut groups = vec![Group::Referred, disposition.group()];
+            self.count_events(Group::Referred, outcomes, events, world);
+            self.count_events(disposition.group(), outcomes, events, world);
             if mediated {
                 self.count_events(Group::MediatedUntreated, outcomes, events, 0);
             } else {
-                groups.push(Group::NotMediated);
-            }
-            for g in groups {
-                self.count_events(g, outcomes, events, world);
+                self.count_events(Group::NotMediated, outcomes, events, world);
             }
         }
         if self.shape.study_end > 0 {
