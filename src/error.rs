@@ -47,6 +47,17 @@ pub enum Error {
         requirement: String,
     },
 
+    /// A targets-file row naming a metric, group or month the scenario
+    /// does not report, with the nearest one it does.
+    #[error("unknown {what} `{name}` in {file} row {row}{}", suggestion_text(.suggestion))]
+    UnknownTarget {
+        file: String,
+        row: usize,
+        what: &'static str,
+        name: String,
+        suggestion: Option<String>,
+    },
+
     /// A malformed `--set KEY=VALUE`.
     #[error("--set {arg}: {message}")]
     BadOverride { arg: String, message: String },

@@ -38,7 +38,7 @@ use objective::Evaluator;
 use parameters::to_values;
 pub use parameters::{FitParameter, parse_fit};
 pub use rewrite::{WRITTEN_DIGITS, calibrated_scenario, check_calibrated, today, written_value};
-use targets::find;
+use targets::locate;
 pub use targets::{Target, read_targets};
 
 /// How to calibrate.
@@ -144,13 +144,7 @@ pub fn check(
     let base = Scenario::from_toml_str(text, origin, overrides)?;
     let catalog = crate::measure::metrics::catalog(base.program_months(), base.shape());
     for t in targets {
-        if find(&catalog, t).is_none() {
-            return Err(bad(
-                "--targets",
-                format!("{},{},{}", t.metric, t.group, t.month),
-                "is not a row this scenario reports (see its summary.csv)".to_string(),
-            ));
-        }
+        locate(&catalog, t)?;
     }
     let tree = toml::Value::try_from(&base.raw).expect("a scenario serializes to TOML");
     for (i, p) in parameters.iter().enumerate() {

@@ -5,10 +5,10 @@
 use indicatif::ProgressBar;
 
 use super::parameters::{FitParameter, to_values};
-use super::targets::{Target, find};
+use super::targets::{Target, locate, mean_and_error};
 use crate::cancel::Cancel;
 use crate::engine::{self, RunOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scenario::Scenario;
 
 /// Evaluates targets' means for parameter values, over fixed seeds.
@@ -64,26 +64,8 @@ impl Evaluator<'_> {
         self.targets
             .iter()
             .map(|t| {
-                let index = find(&run.catalog, t).ok_or_else(|| Error::BadArgument {
-                    option: "--targets".to_string(),
-                    value: format!("{},{},{}", t.metric, t.group, t.month),
-                    requirement: "is not a row this scenario reports (see its summary.csv)"
-                        .to_string(),
-                })?;
-                let defined: Vec<f64> = run
-                    .values
-                    .iter()
-                    .map(|r| r[index])
-                    .filter(|v| v.is_finite())
-                    .collect();
-                let n = defined.len() as f64;
-                if defined.is_empty() {
-                    return Ok((f64::NAN, f64::NAN));
-                }
-                let mean = defined.iter().sum::<f64>() / n;
-                let var =
-                    defined.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-                Ok((mean, (var / n).sqrt()))
+                let located = locate(&run.catalog, t)?;
+                Ok(mean_and_error(&run.values, located))
             })
             .collect()
     }
