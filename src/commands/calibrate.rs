@@ -25,6 +25,7 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let targets = calibration::read_targets(&args.targets)?;
     let parameters = args.fit.clone();
+    let budget = evaluation_budget(args)?;
     // The texts to calibrate: the scenario, or one per alternative of
     // --choose (the key set to it).
     let texts: Vec<String> = match &args.choose {
@@ -113,7 +114,15 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         _ => PathBuf::from("."),
     };
     let table = folder.join("calibration.csv");
-    let created = prepare_calibration_output(args, &file, &folder, &table, scenario.name())?;
+    let posterior_file = args.posterior.map(|_| folder.join("posterior.csv"));
+    let created = prepare_calibration_output(
+        args,
+        &file,
+        &folder,
+        &table,
+        posterior_file.as_deref(),
+        scenario.name(),
+    )?;
     // A failure from here on leaves none of the (empty) folders this
     // command created.
     let outcome = search_and_write(
@@ -123,11 +132,15 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         &text,
         &parameters,
         &targets,
-        &file,
-        &table,
+        &Outputs {
+            file: &file,
+            table: &table,
+            posterior: posterior_file.as_deref(),
+        },
         threads,
         verify_reps,
         &new_name,
+        budget,
     );
     if outcome.is_err() {
         for folder in &created {
@@ -135,6 +148,51 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
         }
     }
     outcome
+}
+
+/// The files calibrate writes.
+struct Outputs<'a> {
+    file: &'a std::path::Path,
+    table: &'a std::path::Path,
+    /// `posterior.csv`, with `--posterior`.
+    posterior: Option<&'a std::path::Path>,
+}
+
+/// How the `--max-evaluations` cap is shared: (the search's evaluations,
+/// the posterior's accepted draws). The posterior's simulations (10 x N)
+/// are set aside first; the search gets the rest, at least one. Checked
+/// before any work.
+fn evaluation_budget(args: &CalibrateArgs) -> Result<(usize, Option<usize>)> {
+    const SEARCH_DEFAULT: u64 = 400;
+    let Some(n) = args.posterior else {
+        return Ok((
+            args.max_evaluations.unwrap_or(SEARCH_DEFAULT) as usize,
+            None,
+        ));
+    };
+    let draws = calibration::check_draws(n)?;
+    if args.choose.is_some() {
+        return Err(Error::BadArgument {
+            option: "--posterior".to_string(),
+            value: n.to_string(),
+            requirement: "cannot be combined with --choose: sample the posterior of the chosen                           alternative in a second calibrate, with its key set by --set"
+                .to_string(),
+        });
+    }
+    let simulations = (draws * calibration::PRIOR_DRAWS_PER_ACCEPTED) as u64;
+    let cap = args.max_evaluations.unwrap_or(SEARCH_DEFAULT + simulations);
+    if cap <= simulations {
+        return Err(Error::BadArgument {
+            option: "--max-evaluations".to_string(),
+            value: cap.to_string(),
+            requirement: format!(
+                "caps every simulation of calibrate, and --posterior {n} simulates {} x {n} =                  {simulations} prior draws before the search gets any; raise it above                  {simulations} (e.g. {}, leaving the search its default {SEARCH_DEFAULT}) or                  lower --posterior",
+                calibration::PRIOR_DRAWS_PER_ACCEPTED,
+                simulations + SEARCH_DEFAULT
+            ),
+        });
+    }
+    Ok(((cap - simulations) as usize, Some(draws)))
 }
 
 /// Checks `--choose` before any work: its key is a scenario key, neither
@@ -189,19 +247,20 @@ fn search_and_write(
     text: &str,
     parameters: &[calibration::FitParameter],
     targets: &[calibration::Target],
-    file: &std::path::Path,
-    table: &std::path::Path,
+    outputs: &Outputs,
     threads: usize,
     verify_reps: u64,
     new_name: &str,
+    (search_evaluations, posterior_draws): (usize, Option<usize>),
 ) -> Result<()> {
+    let (file, table) = (outputs.file, outputs.table);
     let origin = args.scenario.display().to_string();
     let options = CalibrationOptions {
         seed: args.seed.unwrap_or(scenario.raw.simulation.seed),
         reps: args.reps,
         verify_reps,
         threads,
-        max_evaluations: args.max_evaluations as usize,
+        max_evaluations: search_evaluations,
         progress: !args.quiet,
         cancel: cancel.clone(),
     };
@@ -268,6 +327,38 @@ fn search_and_write(
             (chosen.text, chosen.calibration, heading)
         }
     };
+    // The posterior (never with --choose: refused before any work), from
+    // the original scenario, before any file is written.
+    let posterior = match posterior_draws {
+        None => None,
+        Some(draws) => Some(calibration::posterior(
+            &text,
+            &origin,
+            &args.set,
+            parameters,
+            targets,
+            &calibration::PosteriorOptions {
+                seed: options.seed,
+                reps: options.reps,
+                draws,
+                threads,
+                progress: options.progress,
+                cancel: cancel.clone(),
+            },
+        )?),
+    };
+    let posterior_comment = posterior.as_ref().map_or(String::new(), |p| {
+        let mut lines = format!(
+            "# Posterior (rejection ABC with regression adjustment, Beaumont, Zhang & Balding \
+             2002): {} draws of {} simulated, in posterior.csv; mean [90% interval]:\n",
+            p.draws.len(),
+            p.simulations
+        );
+        for s in &p.summaries {
+            lines += &format!("#   {} = {} [{}, {}]\n", s.key, s.mean, s.q05, s.q95);
+        }
+        lines
+    });
     // A scenario of its own: its new name, the --set values of the fit
     // written in (marked), every other key as the file resolved it.
     let mut raw = Scenario::from_toml_str(&text, &origin, &args.set)?.raw;
@@ -287,6 +378,7 @@ fn search_and_write(
         command.join(" ")
     );
     let calibrated = provenance
+        + &posterior_comment
         + &heading
         + &calibration::calibrated_scenario(&own, &result, &targets_name, &date);
     // The text must read back as what was verified before either file is
@@ -299,6 +391,9 @@ fn search_and_write(
     )?;
     folder::write_atomically(file, |w| w.write_all(calibrated.as_bytes()))?;
     folder::write_atomically(table, |w| calibration::write_calibration(w, &result))?;
+    if let (Some(path), Some(p)) = (outputs.posterior, &posterior) {
+        folder::write_atomically(path, |w| calibration::write_posterior(w, p))?;
+    }
 
     report.line(format_args!(
         "{}: {} evaluations of {} replications, objective {:.3}, {:.1} s; verified with {} replications at fresh seeds",
@@ -358,11 +453,38 @@ fn search_and_write(
             status
         ));
     }
-    report.line(format_args!(
-        "wrote {} and {}",
-        file.display(),
-        table.display()
-    ));
+    if let Some(p) = &posterior {
+        report.line(format_args!(
+            "posterior: {} draws of {} simulated (rejection ABC, regression-adjusted; tolerance \
+             {:.3} in target tolerances)",
+            p.draws.len(),
+            p.simulations,
+            p.tolerance
+        ));
+        report.line(format_args!(
+            "{:<38} {:>9} {:>21}",
+            "parameter", "mean", "90% interval"
+        ));
+        for s in &p.summaries {
+            report.line(format_args!(
+                "{:<38} {:>9.4} [{:>9.4}, {:>9.4}]",
+                s.key, s.mean, s.q05, s.q95
+            ));
+        }
+    }
+    match outputs.posterior {
+        Some(path) => report.line(format_args!(
+            "wrote {}, {} and {}",
+            file.display(),
+            table.display(),
+            path.display()
+        )),
+        None => report.line(format_args!(
+            "wrote {} and {}",
+            file.display(),
+            table.display()
+        )),
+    }
     print_out(&report.0)
 }
 
@@ -376,6 +498,7 @@ fn prepare_calibration_output(
     file: &std::path::Path,
     folder: &std::path::Path,
     table: &std::path::Path,
+    posterior: Option<&std::path::Path>,
     name: &str,
 ) -> Result<Vec<PathBuf>> {
     use crate::output::ownership::Expected;
@@ -412,10 +535,22 @@ fn prepare_calibration_output(
         ("scenario file", args.scenario.as_path()),
         ("targets file", args.targets.as_path()),
     ];
-    for (path, expected) in [
+    let mut outputs = vec![
         (file, Expected::CalibratedScenario),
         (table, Expected::CalibrationTable),
-    ] {
+    ];
+    if let Some(posterior) = posterior {
+        if same_name_as(file, "posterior.csv") {
+            return Err(unusable(
+                file,
+                "it is the posterior.csv that calibrate --posterior writes beside the \
+                 calibrated scenario; --out names the scenario file"
+                    .to_string(),
+            ));
+        }
+        outputs.push((posterior, Expected::PosteriorTable));
+    }
+    for (path, expected) in outputs {
         ownership::check_not_input(path, &inputs)?;
         let Ok(metadata) = std::fs::symlink_metadata(path) else {
             continue;
@@ -449,13 +584,24 @@ fn prepare_calibration_output(
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     ownership::remove_stale_temporaries(folder, |name| {
-        name == file_name || name == "calibration.csv"
+        name == file_name || name == "calibration.csv" || name == "posterior.csv"
     });
-    for name in [file_name.as_str(), "calibration.csv"] {
+    let mut names = vec![file_name.as_str(), "calibration.csv"];
+    if posterior.is_some() {
+        names.push("posterior.csv");
+    }
+    for name in names {
         ownership::check_writable(folder, name).map_err(|e| Error::OutputUnusable {
             path: folder.to_path_buf(),
             reason: format!("cannot write in it: {e}"),
         })?;
     }
     Ok(created)
+}
+
+/// Whether `path`'s file name is `name`, in any case (for case-insensitive
+/// file systems).
+fn same_name_as(path: &std::path::Path, name: &str) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(name))
 }

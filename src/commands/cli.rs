@@ -119,6 +119,11 @@ pub struct RunArgs {
     /// 50 KB per replication); summary.csv and diagnosis.csv are still written.
     #[arg(long)]
     pub no_replications: bool,
+    /// Parameter draws (calibrate's posterior.csv): each replication runs
+    /// at one draw, chosen by weight from its own random stream, so every
+    /// interval includes the parameters' uncertainty.
+    #[arg(long, value_name = "POSTERIOR.csv")]
+    pub parameters: Option<PathBuf>,
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -326,9 +331,16 @@ pub struct CalibrateArgs {
     /// Replications of the verification run at fresh seeds (default: 4 x --reps).
     #[arg(long, value_parser = at_least_one)]
     pub verify_reps: Option<u64>,
-    /// Objective evaluations at most.
-    #[arg(long, value_parser = at_least_one, default_value_t = 400)]
-    pub max_evaluations: u64,
+    /// Simulations at most: the search's objective evaluations and the
+    /// posterior's prior draws together (default: 400, plus 10 x N with
+    /// --posterior N).
+    #[arg(long, value_parser = at_least_one)]
+    pub max_evaluations: Option<u64>,
+    /// Also sample the parameters' posterior by approximate Bayesian
+    /// computation: N accepted draws (of 10 x N simulated), written to
+    /// posterior.csv beside the calibrated scenario, for `run --parameters`.
+    #[arg(long, value_name = "N", value_parser = whole_number)]
+    pub posterior: Option<u64>,
     /// Master seed (default: the scenario's).
     #[arg(long, value_parser = seed)]
     pub seed: Option<u64>,
@@ -429,6 +441,12 @@ pub struct ReportArgs {
 fn seed(text: &str) -> Result<u64, String> {
     text.parse::<u64>()
         .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u64::MAX))
+}
+
+/// A whole number (its range is checked with the other inputs).
+fn whole_number(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| format!("`{text}` is not a whole number"))
 }
 
 /// A whole number of at least 1 (for `--reps`, `--threads`).

@@ -423,6 +423,8 @@ pub(crate) enum Expected {
     CalibrationTable,
     /// The calibrated scenario written by `calibrate`.
     CalibratedScenario,
+    /// `posterior.csv` of `calibrate --posterior`.
+    PosteriorTable,
     /// A scenario file written by `vomsim init`.
     InitScenario,
 }
@@ -459,6 +461,20 @@ pub(crate) fn check_replaceable(
                     "it was not written by vomsim (its first line is not `{CALIBRATION_HEADER}`); \
                      --force replaces only vomsim's own calibration.csv"
                 ))
+            }
+        }
+        Expected::PosteriorTable => {
+            // Its header: `draw`, the fitted keys, `weight,distance`.
+            let header = first_line(path).unwrap_or_default();
+            if is_file(path) && header.starts_with("draw,") && header.ends_with(",weight,distance")
+            {
+                Ok(())
+            } else {
+                Err(
+                    "it was not written by vomsim (its first line is not `draw,KEY...,weight,distance`); \
+                     --force replaces only vomsim's own posterior.csv"
+                        .to_string(),
+                )
             }
         }
         Expected::CalibratedScenario => {

@@ -21,6 +21,7 @@ mod hessian;
 mod objective;
 mod optimizer;
 mod parameters;
+mod posterior;
 mod rewrite;
 mod targets;
 
@@ -37,6 +38,11 @@ pub use choice::{
 use objective::Evaluator;
 use parameters::to_values;
 pub use parameters::{FitParameter, parse_fit};
+pub use posterior::{
+    MAX_POSTERIOR_DRAWS, PRIOR_DRAWS_PER_ACCEPTED, ParameterDraws, ParameterPosterior, Posterior,
+    PosteriorDraw, PosteriorOptions, check_draws, posterior, posterior_header, read_parameters,
+    weighted_quantile, write_posterior,
+};
 pub use rewrite::{WRITTEN_DIGITS, calibrated_scenario, check_calibrated, today, written_value};
 use targets::locate;
 pub use targets::{Target, read_targets};
