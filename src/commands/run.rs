@@ -8,11 +8,11 @@ use crate::cancel::Cancel;
 use crate::commands::cli::RunArgs;
 use crate::engine::limits::{self, Keeps};
 use crate::engine::{self, RunOptions, RunResult};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::measure::diagnosis;
 use crate::measure::names::{group, metric};
 use crate::measure::stats::summarize;
-use crate::output::manifest::RunManifest;
+use crate::output::manifest::{ParametersFile, RunManifest};
 use crate::output::ownership;
 use crate::output::{
     csv::{self, RowPrefix},
@@ -25,7 +25,9 @@ use super::{Report, print_out, reps_option};
 /// `vomsim run`.
 pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let reading = cancel.exit_at_once();
-    let scenario = Scenario::load(&args.scenario, &args.set)?;
+    let text = crate::scenario::read_text_file(&args.scenario, "scenario")?;
+    let origin = args.scenario.display().to_string();
+    let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let reps = args.reps.unwrap_or(scenario.raw.simulation.replications);
     let agents_reps = match (args.agents_reps, args.agents) {
         (Some(n), _) => n.min(reps),
@@ -48,21 +50,45 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
         agents_reps > 0,
     )
     .check(&reps_option(args.reps, &args.scenario))?;
+    let seed = options.seed;
+    let drawn = match &args.parameters {
+        None => None,
+        Some(path) => Some(drawn_scenarios(args, path, &text, &scenario, seed, reps)?),
+    };
+    if let Some(drawn) = &drawn {
+        for s in &drawn.scenarios {
+            limits::estimate(s, options.reps, options.threads, Keeps::MetricValues, false)
+                .check(&reps_option(args.reps, &args.scenario))?;
+        }
+    }
     drop(reading);
     cancel.check()?;
     let target = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(scenario.name()));
-    ownership::check_not_input(&target, &[("scenario file", &args.scenario)])?;
+    let mut inputs = vec![("scenario file", args.scenario.as_path())];
+    if let Some(path) = &args.parameters {
+        inputs.push(("parameters file", path.as_path()));
+    }
+    ownership::check_not_input(&target, &inputs)?;
     let output = OutputDir::prepare(&target, args.force)?;
-    let result = engine::run(&scenario, &options)?;
+    let result = match &drawn {
+        None => engine::run(&scenario, &options)?,
+        Some(drawn) => engine::run_drawn(&drawn.scenarios, &drawn.of_rep, &options)?,
+    };
+    let parameters_file = drawn.as_ref().map(|d| ParametersFile {
+        draws: d.draws,
+        path: d.path.clone(),
+        sha256: d.sha256.clone(),
+    });
     // Output is formatted in parallel too, on the same number of threads.
     let pool = engine::thread_pool(options.threads)?;
     let writing = engine::writing_line(options.progress);
     let files = Files {
         replications: !args.no_replications,
         progress: &writing,
+        parameters_file,
     };
     let written = write_run(
         &output,
@@ -88,6 +114,103 @@ struct Files<'a> {
     /// `replications.csv` (off with `--no-replications`).
     replications: bool,
     progress: &'a indicatif::ProgressBar,
+    /// `--parameters`, for the manifest.
+    parameters_file: Option<ParametersFile>,
+}
+
+/// `run --parameters`: a scenario per parameter draw that a replication
+/// uses, and the draw of each replication.
+struct Drawn {
+    scenarios: Vec<Scenario>,
+    /// Index into `scenarios` of each replication.
+    of_rep: Vec<usize>,
+    /// Draws in the file, its path as given and its SHA-256.
+    draws: usize,
+    path: String,
+    sha256: String,
+}
+
+/// Reads and checks `--parameters` before any work: every draw applied
+/// through `--set` (the same validation and defaults as the command
+/// line), its keys neither `--set` too nor the simulation's own settings,
+/// and the same rows reported at every draw; then each replication's draw
+/// (by weight, from the replication's own stream).
+fn drawn_scenarios(
+    args: &RunArgs,
+    path: &std::path::Path,
+    text: &str,
+    scenario: &Scenario,
+    seed: u64,
+    reps: u64,
+) -> Result<Drawn> {
+    let bad = |requirement: String| Error::BadArgument {
+        option: "--parameters".to_string(),
+        value: path.display().to_string(),
+        requirement,
+    };
+    if args.agents || args.agents_reps.is_some() {
+        return Err(bad(
+            "cannot be combined with --agents: agents.csv is written for one parameter set"
+                .to_string(),
+        ));
+    }
+    let draws = crate::analysis::calibration::read_parameters(path)?;
+    let set_keys: Vec<&str> = args
+        .set
+        .iter()
+        .filter_map(|s| s.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
+    for key in &draws.keys {
+        if key == "name" || key.starts_with("simulation.") {
+            return Err(bad(format!(
+                "has the column `{key}`, which is not part of the model (the simulation's own \
+                 settings and the name cannot vary by replication)"
+            )));
+        }
+        if set_keys.contains(&key.as_str()) {
+            return Err(bad(format!(
+                "has the column `{key}`, which --set also gives; drop one of them"
+            )));
+        }
+    }
+    let catalog = crate::measure::metrics::catalog(scenario.program_months(), scenario.shape());
+    let of_draw: Vec<usize> = (0..reps)
+        .map(|rep| engine::parameter_draw(seed, rep, &draws.weights))
+        .collect();
+    let origin = args.scenario.display().to_string();
+    let mut index = vec![None; draws.values.len()];
+    let mut scenarios = Vec::new();
+    let mut used = vec![false; draws.values.len()];
+    for &d in &of_draw {
+        used[d] = true;
+    }
+    for row in 0..draws.values.len() {
+        let mut all = args.set.clone();
+        all.extend(draws.overrides(row));
+        let drawn = Scenario::from_toml_str(text, &origin, &all)
+            .map_err(|e| bad(format!("row {}: {e}", row + 2)))?;
+        if crate::measure::metrics::catalog(drawn.program_months(), drawn.shape()) != catalog {
+            return Err(bad(format!(
+                "row {}: changes which rows the run reports (its months or the effect's shape); \
+                 only parameters that keep them can vary by replication",
+                row + 2
+            )));
+        }
+        if used[row] {
+            index[row] = Some(scenarios.len());
+            scenarios.push(drawn);
+        }
+    }
+    Ok(Drawn {
+        scenarios,
+        of_rep: of_draw
+            .iter()
+            .map(|&d| index[d].expect("every drawn row is kept"))
+            .collect(),
+        draws: draws.values.len(),
+        path: path.display().to_string(),
+        sha256: draws.sha256,
+    })
 }
 
 /// Writes every file of a run into the output folder.
@@ -165,6 +288,7 @@ fn write_run(
         RunManifest {
             files: Some(files.iter().map(|f| f.to_string()).collect()),
             parameters: serde_json::to_value(&scenario.raw).map_err(std::io::Error::other)?,
+            parameters_file: choice.parameters_file.clone(),
             reps: options.reps,
             scenario: scenario.name().to_string(),
             scenario_file: scenario_path.display().to_string(),

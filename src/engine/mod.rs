@@ -158,6 +158,58 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
     })
 }
 
+/// The parameter draw replication `rep` runs at, under `run --parameters`:
+/// draw `i` with probability `weights[i] / sum(weights)`, by a uniform of
+/// the replication's own stream (so the same for any thread count, and
+/// for a replication whatever the number of replications).
+pub fn parameter_draw(seed: u64, rep: u64, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let u = crate::model::draws::parameter_draw_uniform(replication_key(seed, rep)) * total;
+    let mut cumulative = 0.0;
+    for (i, w) in weights.iter().enumerate() {
+        cumulative += w;
+        if u < cumulative {
+            return i;
+        }
+    }
+    // Rounding: the last draw with weight.
+    weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
+}
+
+/// Runs replications each at its own scenario: replication `rep` at
+/// `scenarios[of_rep[rep]]` (`run --parameters`: a scenario per parameter
+/// draw), with the same streams as [`run`]. The scenarios must share their
+/// catalog (the caller checks it); each is checked against the limits.
+pub fn run_drawn(scenarios: &[Scenario], of_rep: &[usize], options: &RunOptions) -> Result<RunResult> {
+    for scenario in scenarios {
+        limits::estimate(
+            scenario,
+            options.reps,
+            options.threads,
+            Keeps::MetricValues,
+            false,
+        )
+        .check("replications")?;
+    }
+    let started = Instant::now();
+    let pool = thread_pool(options.threads)?;
+    let bar = progress_bar(options.reps, options.progress, "replications");
+    let jobs: Vec<(&Scenario, u64)> = (0..options.reps)
+        .map(|rep| (&scenarios[of_rep[rep as usize]], rep))
+        .collect();
+    let values = replicate(&pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
+        metric_values(&tally)
+    });
+    bar.finish_and_clear();
+    let values = values?;
+    let first = &scenarios[of_rep.first().copied().unwrap_or(0)];
+    Ok(RunResult {
+        catalog: metrics::catalog(first.program_months(), first.shape()),
+        values,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
 /// Replications whose youths are simulated together before they are
 /// handed on, per worker thread: enough to keep the workers busy, few
 /// enough that the records in flight stay small (see `limits::estimate`).

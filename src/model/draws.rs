@@ -100,6 +100,9 @@ pub(crate) mod stream {
     pub const POOL_YOUTH: u64 = 6;
     /// Comparison-pool arrivals of one replication ([`super::pool_rng`]).
     pub const POOL_ARRIVALS: u64 = 7;
+    /// The parameter draw of one replication under `run --parameters`
+    /// ([`super::parameter_draw_uniform`]).
+    pub const PARAMETER_DRAW: u64 = 8;
 }
 
 /// One youth's uniforms, each in the open interval (0, 1), and the stream
@@ -156,6 +159,13 @@ pub(crate) fn replication_key(seed: u64, rep: u64) -> u64 {
 /// The stream of comparison-pool arrivals of one replication.
 pub(crate) fn pool_rng(replication_key: u64) -> StreamRng {
     StreamRng::seed_from_u64(mix(&[replication_key, stream::POOL_ARRIVALS]))
+}
+
+/// The uniform choosing the parameter draw of one replication under `run
+/// --parameters`: a stream of its own, so the choice changes none of the
+/// replication's other draws and depends only on (seed, replication).
+pub(crate) fn parameter_draw_uniform(replication_key: u64) -> f64 {
+    keyed_uniform(&[replication_key, stream::PARAMETER_DRAW])
 }
 
 /// The stream of referral arrivals of one replication.

@@ -33,6 +33,10 @@ pub struct RunManifest {
     pub files: Option<Vec<String>>,
     /// Every resolved parameter of the scenario, keys sorted.
     pub parameters: Value,
+    /// The parameter draws of `run --parameters`; absent otherwise (the
+    /// file as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters_file: Option<ParametersFile>,
     pub reps: u64,
     /// The scenario's name.
     pub scenario: String,
@@ -44,6 +48,18 @@ pub struct RunManifest {
     /// The vomsim version that wrote the folder.
     pub version: String,
     pub wall_seconds: f64,
+}
+
+/// The parameters file of `run --parameters`, in a run's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParametersFile {
+    /// Draws (rows) in the file.
+    pub draws: usize,
+    /// The file as given on the command line.
+    pub path: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
 }
 
 /// `manifest.json` of `vomsim compare`.
@@ -345,6 +361,7 @@ mod tests {
         RunManifest {
             files: files(&["summary.csv", "manifest.json"]),
             parameters: serde_json::json!({"simulation": {"seed": 1, "replications": 2}}),
+            parameters_file: None,
             reps: 2,
             scenario: "s".to_string(),
             scenario_file: "s.toml".to_string(),
@@ -427,6 +444,7 @@ mod tests {
         let run_fields = [
             "files",
             "parameters",
+            "parameters_file",
             "reps",
             "scenario",
             "scenario_file",
@@ -457,7 +475,20 @@ mod tests {
         assert_eq!(field_names::<RunManifest>(), run_fields);
         assert_eq!(field_names::<CompareManifest>(), compare_fields);
         assert_eq!(field_names::<SweepManifest>(), sweep_fields);
-        assert_eq!(written_keys(&text(&run())), run_fields);
+        // Without --parameters: no `parameters_file`, the file as before.
+        let mut drawn = run();
+        drawn.parameters_file = Some(ParametersFile {
+            draws: 3,
+            path: "posterior.csv".to_string(),
+            sha256: "ef".to_string(),
+        });
+        assert_eq!(written_keys(&text(&drawn)), run_fields);
+        let plain: Vec<&str> = run_fields
+            .iter()
+            .copied()
+            .filter(|f| *f != "parameters_file")
+            .collect();
+        assert_eq!(written_keys(&text(&run())), plain);
         let mut three = compare();
         three.more = vec!["z".to_string()];
         assert_eq!(written_keys(&text(&three)), compare_fields);
