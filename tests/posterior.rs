@@ -16,7 +16,8 @@ use vomsim::scenario::Scenario;
 
 /// A small program (four intake months, 15 referrals a month): a
 /// replication takes well under a millisecond.
-const SMALL: &str = "name = \"small\"\n[simulation]\nintake_months = 4\n[referrals]\nper_month = 15\n";
+const SMALL: &str =
+    "name = \"small\"\n[simulation]\nintake_months = 4\n[referrals]\nper_month = 15\n";
 
 const HAZARD: &str = "treatment.hazard_ratio_initial";
 const HALF_LIFE: &str = "treatment.half_life_months";
@@ -84,9 +85,7 @@ fn posterior_intervals_cover_the_truth_about_90_percent_of_the_time() {
     for set in 0..DATA_SETS {
         let truth: Vec<f64> = parameters
             .iter()
-            .map(|p| {
-                p.low + uniform(&mut state) * (p.high - p.low)
-            })
+            .map(|p| p.low + uniform(&mut state) * (p.high - p.low))
             .collect();
         let overrides: Vec<String> = parameters
             .iter()
@@ -178,7 +177,6 @@ fn posterior_intervals_cover_the_truth_about_90_percent_of_the_time() {
     }
 }
 
-
 /// Writes the small scenario and a targets file with a ratio row into
 /// `dir`; returns their paths.
 fn small_files(dir: &Path) -> (PathBuf, PathBuf) {
@@ -206,7 +204,15 @@ fn calibrate_posterior(scenario: &Path, targets: &Path, dir: &Path, threads: &st
         .args(["--fit", &format!("{HAZARD}=0.3..0.9")])
         .args(["--fit", &format!("{HALF_LIFE}=3..30")])
         .args(["--posterior", "20", "--max-evaluations", "260"])
-        .args(["--reps", "4", "--verify-reps", "4", "--seed", "5", "--quiet"])
+        .args([
+            "--reps",
+            "4",
+            "--verify-reps",
+            "4",
+            "--seed",
+            "5",
+            "--quiet",
+        ])
         .args(["--threads", threads])
         .arg("--out")
         .arg(dir.join("fit").join("fitted.toml"))
@@ -252,7 +258,10 @@ fn posterior_csv_has_its_shape_and_does_not_depend_on_threads() {
         assert!(number(4) >= 0.0, "{r:?}");
     }
     // Distinct prior draws among the 200 simulated, in order.
-    assert!(draws.windows(2).all(|w| w[0] < w[1]) && draws[19] < 200, "{draws:?}");
+    assert!(
+        draws.windows(2).all(|w| w[0] < w[1]) && draws[19] < 200,
+        "{draws:?}"
+    );
     assert!(printed.contains("90% interval"), "{printed}");
     assert!(
         printed.contains(&format!("{HAZARD} ")),
@@ -302,7 +311,15 @@ fn parameters_widen_the_true_effect_interval() {
         command
             .arg("run")
             .arg(&scenario)
-            .args(["--reps", "200", "--seed", "3", "--quiet", "--threads", threads])
+            .args([
+                "--reps",
+                "200",
+                "--seed",
+                "3",
+                "--quiet",
+                "--threads",
+                threads,
+            ])
             .args(["--set", "referrals.per_month=60", "--no-replications"])
             .arg("--out")
             .arg(tmp.path().join(out));
@@ -376,16 +393,22 @@ fn a_ratio_target_is_fitted() {
     vomsim()
         .arg("run")
         .arg(repo("scenarios/vors_la.toml"))
-        .args(["--reps", "400", "--seed", "99", "--quiet", "--no-replications"])
+        .args([
+            "--reps",
+            "400",
+            "--seed",
+            "99",
+            "--quiet",
+            "--no-replications",
+        ])
         .args(["--set", &format!("{HAZARD}={truth}")])
         .arg("--out")
         .arg(tmp.path().join("truth"))
         .assert()
         .success();
     let summary = read_summary(&tmp.path().join("truth/summary.csv"));
-    let mean = |group: &str| {
-        summary[&("rearrest".to_string(), group.to_string(), "12".to_string())].mean
-    };
+    let mean =
+        |group: &str| summary[&("rearrest".to_string(), group.to_string(), "12".to_string())].mean;
     let ratio = mean("mediated") / mean("victim_declined");
     let targets = tmp.path().join("ratio.csv");
     fs::write(
@@ -409,14 +432,20 @@ fn a_ratio_target_is_fitted() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     println!("{stdout}");
     assert!(
         stdout.contains("rearrest mediated/victim_declined 12"),
         "the ratio is reported by its row: {stdout}"
     );
     let fitted: toml::Table = fs::read_to_string(&out).unwrap().parse().unwrap();
-    let got = fitted["treatment"]["hazard_ratio_initial"].as_float().unwrap();
+    let got = fitted["treatment"]["hazard_ratio_initial"]
+        .as_float()
+        .unwrap();
     assert!((got - truth).abs() <= 0.08, "fitted {got}, truth {truth}");
 }
 
@@ -477,7 +506,10 @@ fn bad_posterior_and_parameters_input_is_refused() {
     let (scenario, targets) = small_files(tmp.path());
     let out = tmp.path().join("never");
     for (extra, expected) in [
-        (vec!["--posterior", "0"], "--posterior = 0: is the number of accepted posterior draws: from 1 to 10000"),
+        (
+            vec!["--posterior", "0"],
+            "--posterior = 0: is the number of accepted posterior draws: from 1 to 10000",
+        ),
         (vec!["--posterior", "10001"], "from 1 to 10000"),
         (vec!["--posterior", "many"], "is not a whole number"),
         (
@@ -485,7 +517,12 @@ fn bad_posterior_and_parameters_input_is_refused() {
             "--max-evaluations = 500: caps every simulation of calibrate",
         ),
         (
-            vec!["--posterior", "5", "--choose", "treatment.shape=fade,constant"],
+            vec![
+                "--posterior",
+                "5",
+                "--choose",
+                "treatment.shape=fade,constant",
+            ],
             "cannot be combined with --choose",
         ),
     ] {
@@ -520,10 +557,19 @@ fn bad_posterior_and_parameters_input_is_refused() {
             "draw,treatment.hazard_ratio_initial,weight,distance\n0,0.5,1,0\n1,-2,1,0\n",
             "row 3:",
         ),
-        ("draw,treatment.hazard_ratio_initial\n0,0.5\n", "has no `weight` column"),
-        ("draw,simulation.seed,weight\n0,5,1\n", "not part of the model"),
+        (
+            "draw,treatment.hazard_ratio_initial\n0,0.5\n",
+            "has no `weight` column",
+        ),
+        (
+            "draw,simulation.seed,weight\n0,5,1\n",
+            "not part of the model",
+        ),
         ("draw,weight,distance\n0,1,0\n", "has no parameter columns"),
-        ("draw,treatment.hazard_ratio_initial,weight\n", "holds no draws"),
+        (
+            "draw,treatment.hazard_ratio_initial,weight\n",
+            "holds no draws",
+        ),
     ] {
         let parameters = tmp.path().join("p.csv");
         fs::write(&parameters, text).unwrap();
@@ -541,7 +587,12 @@ fn bad_posterior_and_parameters_input_is_refused() {
     }
     // sweep does not take parameter draws.
     vomsim()
-        .args(["sweep", "scenarios/sweeps/mediator_pool.toml", "--parameters", "p.csv"])
+        .args([
+            "sweep",
+            "scenarios/sweeps/mediator_pool.toml",
+            "--parameters",
+            "p.csv",
+        ])
         .current_dir(repo(""))
         .assert()
         .code(2)

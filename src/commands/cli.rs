@@ -60,7 +60,7 @@ pub enum Command {
     /// Fit scenario parameters to published figures; writes the calibrated
     /// scenario and calibration.csv.
     #[command(
-        after_help = "Examples:\n  vomsim calibrate scenarios/vors_la.toml --targets county.csv --fit consent.victim_probability=0.2..0.9\n  vomsim calibrate scenarios/nugent_attenuation.toml --targets tests/targets/nugent_attenuation.csv --fit treatment.hazard_ratio_initial=0.2..0.9 --choose treatment.shape=fade,constant"
+        after_help = "Examples:\n  vomsim calibrate scenarios/vors_la.toml --targets county.csv --fit consent.victim_probability=0.2..0.9\n  vomsim calibrate scenarios/nugent_attenuation.toml --targets tests/targets/nugent_attenuation.csv --fit treatment.hazard_ratio_initial=0.2..0.9 --choose treatment.shape=fade,constant\n  vomsim calibrate scenarios/vors_la.toml --targets tests/targets/vors_la.csv --fit treatment.hazard_ratio_initial=0.2..1.0 --posterior 300 --reps 50"
     )]
     Calibrate(CalibrateArgs),
     /// Run every point of a sweep file (a scenario with a sweep table).

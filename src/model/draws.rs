@@ -379,6 +379,7 @@ mod tests {
     const PINNED_ATTRITION_UNIFORM: f64 = 0.9204479040715404;
     const PINNED_COSTS_UNIFORM: f64 = 0.8173217771425659;
     const PINNED_KEYED_UNIFORM: f64 = 0.40511717058325203;
+    const PINNED_PARAMETER_DRAW_UNIFORM: f64 = 0.43134082303162347;
 
     #[test]
     fn normal_quantile_matches_known_values() {
@@ -419,6 +420,7 @@ mod tests {
         assert_eq!(open01(&mut arrivals), PINNED_ARRIVAL_UNIFORM);
         assert_eq!(attrition_uniform(99, 5, 12), PINNED_ATTRITION_UNIFORM);
         assert_eq!(open01(&mut costs_rng(99)), PINNED_COSTS_UNIFORM);
+        assert_eq!(parameter_draw_uniform(99), PINNED_PARAMETER_DRAW_UNIFORM);
         assert_eq!(youth.keyed(keyed::MODE), PINNED_KEYED_UNIFORM);
     }
 

@@ -270,12 +270,7 @@ fn simulate_draw(
     let mut z = Vec::with_capacity(targets.len());
     for (k, t) in targets.iter().enumerate() {
         let (mean, _) = mean_and_error(&run.values, locate(&run.catalog, t)?);
-        let error = normal_quantile(keyed_uniform(&[
-            options.seed,
-            ERROR_STREAM,
-            i,
-            k as u64,
-        ]));
+        let error = normal_quantile(keyed_uniform(&[options.seed, ERROR_STREAM, i, k as u64]));
         z.push((mean - t.target) / t.tolerance + error);
     }
     Ok((unit, z))
@@ -350,12 +345,14 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
-        for r in col + 1..n {
-            let factor = a[r][col] / a[col][col];
-            for c in col..n {
-                a[r][c] -= factor * a[col][c];
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for (offset, row) in lower.iter_mut().enumerate() {
+            let factor = row[col] / pivot_row[col];
+            for (value, above) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *value -= factor * above;
             }
-            b[r] -= factor * b[col];
+            b[col + 1 + offset] -= factor * b[col];
         }
     }
     let mut x = vec![0.0; n];
@@ -434,9 +431,11 @@ pub fn read_parameters(path: &Path) -> Result<ParameterDraws> {
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let weight_column = headers.iter().position(|h| h == "weight").ok_or_else(|| {
-        bad("has no `weight` column (expected posterior.csv's columns: draw, one column per \
+        bad(
+            "has no `weight` column (expected posterior.csv's columns: draw, one column per \
              scenario key, weight, distance)"
-            .to_string())
+                .to_string(),
+        )
     })?;
     let key_columns: Vec<usize> = (0..headers.len())
         .filter(|&c| c != weight_column && !matches!(&headers[c], "draw" | "distance"))

@@ -65,11 +65,8 @@ impl Target {
                 None => (field.to_string(), field.to_string()),
             }
         };
-        let (metrics, groups, months) = (
-            split(&self.metric),
-            split(&self.group),
-            split(&self.month),
-        );
+        let (metrics, groups, months) =
+            (split(&self.metric), split(&self.group), split(&self.month));
         let month = |text: &str| -> Result<Option<u32>> {
             if text.is_empty() {
                 return Ok(None);
@@ -181,15 +178,14 @@ pub(super) fn locate(catalog: &[MetricKey], t: &Target) -> Result<Located> {
 
 /// The index of one term's row in `catalog`.
 fn position(catalog: &[MetricKey], t: &Target, term: &Term) -> Result<usize> {
-    let unknown = |what: &'static str, name: String, suggestion: Option<String>| {
-        Error::UnknownTarget {
+    let unknown =
+        |what: &'static str, name: String, suggestion: Option<String>| Error::UnknownTarget {
             file: t.file.clone(),
             row: t.row,
             what,
             name,
             suggestion,
-        }
-    };
+        };
     let mut metrics: Vec<&str> = catalog.iter().map(|k| k.metric).collect();
     metrics.dedup();
     if !metrics.contains(&term.metric.as_str()) {
@@ -200,10 +196,7 @@ fn position(catalog: &[MetricKey], t: &Target, term: &Term) -> Result<usize> {
             near.map(str::to_string),
         ));
     }
-    let of_metric: Vec<&MetricKey> = catalog
-        .iter()
-        .filter(|k| k.metric == term.metric)
-        .collect();
+    let of_metric: Vec<&MetricKey> = catalog.iter().filter(|k| k.metric == term.metric).collect();
     let mut groups: Vec<&str> = of_metric.iter().map(|k| k.group).collect();
     groups.sort_unstable();
     groups.dedup();
@@ -215,9 +208,10 @@ fn position(catalog: &[MetricKey], t: &Target, term: &Term) -> Result<usize> {
             near.map(str::to_string),
         ));
     }
-    if let Some(i) = catalog.iter().position(|k| {
-        k.metric == term.metric && k.group == term.group && k.month == term.month
-    }) {
+    if let Some(i) = catalog
+        .iter()
+        .position(|k| k.metric == term.metric && k.group == term.group && k.month == term.month)
+    {
         return Ok(i);
     }
     // The month: the nearest the row has, or none for a row without one.
@@ -238,12 +232,7 @@ fn position(catalog: &[MetricKey], t: &Target, term: &Term) -> Result<usize> {
     };
     Err(unknown(
         "month",
-        format!(
-            "{}` for `{},{}",
-            shown(term.month),
-            term.metric,
-            term.group
-        ),
+        format!("{}` for `{},{}", shown(term.month), term.metric, term.group),
         near.map(shown),
     ))
 }
@@ -353,7 +342,9 @@ mod tests {
             message(target("rearrest", "mediatd", "12"))
         );
         assert!(message(target("rearrest", "mediated", "31")).contains("did you mean `30`?"));
-        assert!(message(target("rearrest", "mediated/victim_declind", "12"))
-            .contains("did you mean `victim_declined`?"));
+        assert!(
+            message(target("rearrest", "mediated/victim_declind", "12"))
+                .contains("did you mean `victim_declined`?")
+        );
     }
 }
