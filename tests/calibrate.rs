@@ -193,7 +193,7 @@ fn bad_calibrations_are_refused_before_any_work() {
         (
             &bad_target,
             &["--fit", FITS[0]],
-            "not a row this scenario reports",
+            "unknown metric `nosuch` in bad.csv row 2",
         ),
         (
             &targets,
