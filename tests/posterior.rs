@@ -598,3 +598,38 @@ fn bad_posterior_and_parameters_input_is_refused() {
         .code(2)
         .stderr(predicates::str::contains("--parameters"));
 }
+
+/// `posterior.csv` is one of calibrate's outputs: an existing one needs
+/// `--force`, and `--force` replaces only vomsim's own (its header).
+#[test]
+fn a_posterior_csv_not_written_by_vomsim_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (scenario, targets) = small_files(tmp.path());
+    let folder = tmp.path().join("fit");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("posterior.csv"), "my,own,notes\n").unwrap();
+    let attempt = |force: bool| {
+        let mut command = vomsim();
+        command
+            .arg("calibrate")
+            .arg(&scenario)
+            .arg("--targets")
+            .arg(&targets)
+            .args(["--fit", &format!("{HAZARD}=0.3..0.9"), "--posterior", "2"])
+            .arg("--out")
+            .arg(folder.join("fitted.toml"));
+        if force {
+            command.arg("--force");
+        }
+        command.assert().code(2)
+    };
+    attempt(false).stderr(predicates::str::contains("already exists"));
+    attempt(true).stderr(predicates::str::contains(
+        "--force replaces only vomsim's own posterior.csv",
+    ));
+    assert_eq!(
+        fs::read_to_string(folder.join("posterior.csv")).unwrap(),
+        "my,own,notes\n"
+    );
+    assert_eq!(entries(&folder), ["posterior.csv"]);
+}
