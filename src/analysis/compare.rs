@@ -392,6 +392,9 @@ fn compared_keys(a: &RunSummary, b: &RunSummary) -> Vec<Key> {
         .collect()
 }
 
+/// Each compared key's values by replication, A's then B's.
+type PairedValues = (Vec<Vec<f64>>, Vec<Vec<f64>>);
+
 /// The compared rows of A against B; `values`, when the runs are paired,
 /// holds each key's values by replication (A's, then B's), aligned with
 /// `keys`.
@@ -399,7 +402,7 @@ fn compare_rows(
     a: &RunSummary,
     b: &RunSummary,
     keys: &[Key],
-    values: Option<&(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
+    values: Option<&PairedValues>,
     b_name: &str,
 ) -> Vec<CompareRow> {
     let paired = values.is_some();

@@ -369,3 +369,70 @@ pub fn summary_bytes(pool: &rayon::ThreadPool, result: &RunResult) -> Result<Vec
     .map_err(|e| Error::Internal(format!("summary.csv in memory: {e}")))?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/vors_la.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        State::start(text, "vors_la.toml".to_string(), Vec::new(), 1, 3, 1).unwrap()
+    }
+
+    fn sets(text: &str) -> Vec<String> {
+        vec![text.to_string()]
+    }
+
+    /// Waits (without a time limit: the test harness has one) until a
+    /// request waits in the slot's waiting place.
+    fn until_waiting(state: &State, generation_above: u64) {
+        while lock(&state.slot)
+            .waiting
+            .as_ref()
+            .is_none_or(|t| t.generation <= generation_above)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_newer_change_cancels_the_same_pages_run_and_other_pages_wait_or_get_429() {
+        let state = state();
+        let (running, cancel) = state.claim(Some("page")).unwrap();
+        std::thread::scope(|scope| {
+            let newer =
+                scope.spawn(|| state.computed(&sets("referrals.per_month=50"), Some("page")));
+            until_waiting(&state, 0);
+            assert!(cancel.requested(), "the page's older run is cancelled");
+            // The one waiting place is taken: another page is told to retry.
+            let other = state.computed(&sets("referrals.per_month=51"), Some("other"));
+            assert_eq!(other.unwrap_err().status, 429);
+            drop(running);
+            let computed = newer.join().unwrap().unwrap();
+            assert_eq!(computed.sets, sets("referrals.per_month=50"));
+        });
+    }
+
+    #[test]
+    fn a_newer_change_replaces_the_same_pages_waiting_request() {
+        let state = state();
+        let (running, cancel) = state.claim(Some("another")).unwrap();
+        std::thread::scope(|scope| {
+            let older =
+                scope.spawn(|| state.computed(&sets("referrals.per_month=50"), Some("page")));
+            until_waiting(&state, 0);
+            let newer =
+                scope.spawn(|| state.computed(&sets("referrals.per_month=52"), Some("page")));
+            assert_eq!(older.join().unwrap().unwrap_err().status, 409);
+            until_waiting(&state, 1);
+            assert!(!cancel.requested(), "another page's run is never cancelled");
+            drop(running);
+            let computed = newer.join().unwrap().unwrap();
+            assert_eq!(computed.sets, sets("referrals.per_month=52"));
+        });
+        // Without changes: the baseline, without a run.
+        let baseline = state.computed(&[], None).unwrap();
+        assert!(Arc::ptr_eq(&baseline, &state.baseline));
+    }
+}
