@@ -104,7 +104,7 @@ $("reset").onclick = () => {
 
 function schedule() {
   clearTimeout(timer);
-  timer = setTimeout(run, 250);
+  timer = setTimeout(run, 150);
 }
 
 function query(sets) {
