@@ -282,6 +282,28 @@ fn a_run_too_large_for_the_page_is_refused_at_start() {
 }
 
 #[test]
+fn binding_beyond_loopback_is_said() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vomsim"))
+        .arg("serve")
+        .arg(repo("scenarios/vors_la.toml"))
+        .args(["--port", "0", "--bind", "0.0.0.0", "--reps", "5"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with("warning: listening on 0.0.0.0:") && line.contains("not loopback"),
+        "{line}"
+    );
+}
+
+#[test]
 fn twenty_concurrent_requests_are_answered_or_refused_with_429() {
     let mut server = Server::start(&["--reps", "100"]);
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(20));

@@ -330,9 +330,10 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
     ))
 }
 
-/// Compares two runs held in memory, A the baseline, paired by
-/// replication (both must have run the same seed and replications):
-/// `vomsim serve`'s differences. The rows are those `compare` reads from
+/// Compares two runs held in memory, A the baseline: `vomsim serve`'s
+/// differences. The caller runs both on one seed, so runs of as many
+/// replications are paired by replication (otherwise compared as
+/// independent). The rows are those `compare` reads from
 /// the two folders `vomsim run` would write, bit for bit: `summary.csv`
 /// and `replications.csv` print each number in the shortest form that
 /// reads back as the same `f64`, and the summaries here come from the same
