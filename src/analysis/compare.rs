@@ -27,8 +27,9 @@ use crate::output::csv::{REPLICATIONS_HEADER, SUMMARY_HEADER, number_field, opti
 use crate::output::manifest::Manifest;
 use std::path::Path;
 
+use crate::engine::RunResult;
 use crate::error::{Error, Result};
-use crate::measure::stats::{Z95, quantile_sorted};
+use crate::measure::stats::{Z95, quantile_sorted, summarize};
 
 /// Which way is better for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,18 +300,13 @@ pub fn unpaired_reason(dir_a: &Path, dir_b: &Path) -> Option<String> {
 /// Compares two runs' folders.
 pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
     let (a, b) = (read_summary(dir_a)?, read_summary(dir_b)?);
-    let keys: Vec<Key> = a
-        .keys
-        .iter()
-        .filter(|k| compared(k) && b.rows.contains_key(*k))
-        .cloned()
-        .collect();
+    let keys = compared_keys(&a, &b);
     let paired = a.seed.is_some()
         && a.seed == b.seed
         && a.reps == b.reps
         && dir_a.join("replications.csv").is_file()
         && dir_b.join("replications.csv").is_file();
-    let (values_a, values_b) = if paired {
+    let values = if paired {
         let index: HashMap<Key, usize> = keys
             .iter()
             .cloned()
@@ -318,15 +314,100 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
             .map(|(i, k)| (k, i))
             .collect();
         let reps = a.reps.unwrap_or(0) as usize;
-        (
+        Some((
             read_replications(dir_a, &index, reps)?,
             read_replications(dir_b, &index, reps)?,
-        )
+        ))
     } else {
-        (Vec::new(), Vec::new())
+        None
     };
-    Ok(keys
+    Ok(compare_rows(
+        &a,
+        &b,
+        &keys,
+        values.as_ref(),
+        &dir_b.display().to_string(),
+    ))
+}
+
+/// Compares two runs held in memory, A the baseline: `vomsim serve`'s
+/// differences. The caller runs both on one seed, so runs of as many
+/// replications are paired by replication (otherwise compared as
+/// independent). The rows are those `compare` reads from
+/// the two folders `vomsim run` would write, bit for bit: `summary.csv`
+/// and `replications.csv` print each number in the shortest form that
+/// reads back as the same `f64`, and the summaries here come from the same
+/// [`summarize`] over the same values. `b` names run B in the rows.
+pub fn compare_results(a: &RunResult, b: &RunResult, b_name: &str) -> Vec<CompareRow> {
+    let (summary_a, index_a) = summary_of(a);
+    let (summary_b, index_b) = summary_of(b);
+    let keys = compared_keys(&summary_a, &summary_b);
+    let values = |result: &RunResult, index: &HashMap<Key, usize>| -> Vec<Vec<f64>> {
+        keys.iter()
+            .map(|key| {
+                let column = index[key];
+                result.values.iter().map(|rep| rep[column]).collect()
+            })
+            .collect()
+    };
+    let paired = a.values.len() == b.values.len();
+    let values = paired.then(|| (values(a, &index_a), values(b, &index_b)));
+    compare_rows(&summary_a, &summary_b, &keys, values.as_ref(), b_name)
+}
+
+/// A run's summary rows as `summary.csv` holds them (the rows defined in
+/// some replication, in catalog order), and each key's catalog column.
+fn summary_of(result: &RunResult) -> (RunSummary, HashMap<Key, usize>) {
+    let mut keys = Vec::new();
+    let mut rows = HashMap::new();
+    let mut index = HashMap::new();
+    for (column, key) in result.catalog.iter().enumerate() {
+        let Some(s) = summarize(result.values.iter().map(|rep| rep[column])) else {
+            continue;
+        };
+        let key = (
+            key.metric.to_string(),
+            key.group.to_string(),
+            key.month.map_or_else(String::new, |m| m.to_string()),
+        );
+        // sd is empty in summary.csv with one replication, read as 0.
+        rows.insert(key.clone(), (s.mean, s.sd.unwrap_or(0.0)));
+        index.insert(key.clone(), column);
+        keys.push(key);
+    }
+    let summary = RunSummary {
+        keys,
+        rows,
+        seed: None,
+        reps: Some(result.values.len() as u64),
+    };
+    (summary, index)
+}
+
+/// The keys compared: A's compared rows that B has too, in A's order.
+fn compared_keys(a: &RunSummary, b: &RunSummary) -> Vec<Key> {
+    a.keys
         .iter()
+        .filter(|k| compared(k) && b.rows.contains_key(*k))
+        .cloned()
+        .collect()
+}
+
+/// Each compared key's values by replication, A's then B's.
+type PairedValues = (Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+/// The compared rows of A against B; `values`, when the runs are paired,
+/// holds each key's values by replication (A's, then B's), aligned with
+/// `keys`.
+fn compare_rows(
+    a: &RunSummary,
+    b: &RunSummary,
+    keys: &[Key],
+    values: Option<&PairedValues>,
+    b_name: &str,
+) -> Vec<CompareRow> {
+    let paired = values.is_some();
+    keys.iter()
         .enumerate()
         .map(|(i, key)| {
             let (metric, group, month) = key;
@@ -336,7 +417,7 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
                 Some(Better::Lower) => -d,
                 _ => d,
             };
-            let (difference, lower, upper, p) = if paired {
+            let (difference, lower, upper, p) = if let Some((values_a, values_b)) = values {
                 let mut differences: Vec<f64> = values_a[i]
                     .iter()
                     .zip(&values_b[i])
@@ -391,10 +472,10 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
                 better: direction,
                 p_a_better: p,
                 paired,
-                b: dir_b.display().to_string(),
+                b: b_name.to_string(),
             }
         })
-        .collect())
+        .collect()
 }
 
 pub use crate::output::csv::COMPARE_HEADER;

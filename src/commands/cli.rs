@@ -84,6 +84,13 @@ pub enum Command {
         after_help = "Examples:\n  vomsim report output/vors_la         # then open output/vors_la/report.html\n  vomsim report output/compare_voluntary_vs_court_ordered"
     )]
     Report(ReportArgs),
+    /// Serve a what-if page on this machine: the scenario's numbers and
+    /// charts, levers to change it, and each change's paired differences
+    /// from the baseline with 95% intervals.
+    #[command(
+        after_help = "Examples:\n  vomsim serve scenarios/vors_la.toml                # then open http://127.0.0.1:8080/\n  vomsim serve scenarios/vors_la.toml --port 9000 --reps 500"
+    )]
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -435,6 +442,32 @@ pub struct CompareArgs {
 pub struct ReportArgs {
     /// A folder written by vomsim run, sweep or compare.
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The scenario file (TOML): the baseline every change is compared with.
+    pub scenario: PathBuf,
+    /// The TCP port to listen on (0: any free port, printed at start).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on; anything but loopback lets other machines
+    /// run simulations here (a warning says so).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Replications of the baseline and of every change (at most 10,000).
+    #[arg(long, default_value_t = 200, value_parser = at_least_one)]
+    pub reps: u64,
+    /// Master seed, shared by the baseline and every change (default: the
+    /// scenario's simulation.seed).
+    #[arg(long, value_parser = seed)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<u64>,
+    /// Override a key of the baseline by its dotted path, e.g. referrals.per_month=60.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// A seed: any whole number from 0 to 2^64 - 1, said in those words.

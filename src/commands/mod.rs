@@ -10,6 +10,7 @@ mod plan;
 mod power;
 mod report;
 mod run;
+mod serve;
 mod size;
 mod sweep;
 mod validate;
@@ -66,6 +67,7 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
         Command::Merge(args) => sweep::merge(&args),
         Command::Compare(args) => compare::run_compare(&args),
         Command::Report(args) => report::report(&args),
+        Command::Serve(args) => serve::serve(&args, cancel),
     }
 }
 

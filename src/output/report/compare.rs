@@ -27,8 +27,9 @@ struct Row {
     paired: bool,
 }
 
-/// The headline numbers, in page order: label, metric, group, month, unit.
-const HEADLINES: [(&str, &str, &str, &str, Unit); 10] = [
+/// The headline numbers, in page order: label, metric, group, month, unit
+/// (also `vomsim serve`'s rows of differences).
+pub const HEADLINES: [(&str, &str, &str, &str, Unit); 10] = [
     (
         "share mediated",
         metric::SHARE,
@@ -102,13 +103,13 @@ const HEADLINES: [(&str, &str, &str, &str, Unit); 10] = [
 ];
 
 /// B - A from A - B, without a negative zero.
-fn neg(v: f64) -> f64 {
+pub fn neg(v: f64) -> f64 {
     0.0 - v
 }
 
 /// A number as the page prints it; `signed` for differences. A value
 /// that rounds to zero is printed without a sign.
-fn number(unit: Unit, v: f64, signed: bool) -> String {
+pub fn number(unit: Unit, v: f64, signed: bool) -> String {
     let text = signed_number(unit, v, signed);
     if text.chars().all(|c| !c.is_ascii_digit() || c == '0') {
         text.trim_start_matches(['-', '+']).replacen("-$", "$", 1)

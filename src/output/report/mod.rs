@@ -6,7 +6,7 @@
 //! sweep, each key metric against the swept parameters.
 
 mod assumptions;
-mod compare;
+pub mod compare;
 pub mod rules;
 pub mod svg;
 
@@ -135,11 +135,21 @@ fn read(dir: &Path) -> Result<Data> {
         value: dir.display().to_string(),
         requirement,
     };
-    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).map_err(|e| {
+    let reader = csv::Reader::from_path(dir.join("summary.csv")).map_err(|e| {
         bad(format!(
             "holds no readable summary.csv ({e}); give a folder written by vomsim run or sweep"
         ))
     })?;
+    let (parameters, points) = read_points(reader, &bad)?;
+    read_manifest(dir, parameters, points, &bad)
+}
+
+/// The swept parameters and the points of a `summary.csv`, read from
+/// `reader` (a folder's file, or the bytes `vomsim serve` holds in memory).
+fn read_points<R: std::io::Read>(
+    mut reader: csv::Reader<R>,
+    bad: &dyn Fn(String) -> Error,
+) -> Result<(Vec<String>, Vec<Point>)> {
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let metric_column = headers
         .iter()
@@ -209,6 +219,16 @@ fn read(dir: &Path) -> Result<Data> {
     if points.is_empty() {
         return Err(bad("summary.csv has no rows".to_string()));
     }
+    Ok((parameters, points))
+}
+
+/// A folder's report data: its points, and what its manifest says.
+fn read_manifest(
+    dir: &Path,
+    parameters: Vec<String>,
+    points: Vec<Point>,
+    bad: &dyn Fn(String) -> Error,
+) -> Result<Data> {
     // Without manifest.json (written last) the folder's name stands in.
     let no_manifest = || {
         Err(
@@ -991,6 +1011,75 @@ fn assumptions_section(assumed: &std::result::Result<Vec<Assumption>, String>) -
     html
 }
 
+/// The sections' HTML, in order: a chart with its text, or the sentence
+/// that stands for a chart with nothing to show.
+fn render_sections(sections: Vec<Section>) -> String {
+    let mut body = String::new();
+    for section in sections {
+        match section.drawn {
+            Drawn::Nothing => {}
+            Drawn::Sentence(sentence) => {
+                let _ = write!(
+                    body,
+                    "<section><h2>{}</h2><p class=\"empty\">{}</p></section>",
+                    escape(&section.title),
+                    escape(&sentence)
+                );
+            }
+            Drawn::Chart(chart, notes) => {
+                let mut text = section.text;
+                for note in notes {
+                    text.push(' ');
+                    text.push_str(&note);
+                }
+                let _ = write!(
+                    body,
+                    "<section><h2>{}</h2><p>{}</p><figure>{chart}</figure></section>",
+                    escape(&section.title),
+                    escape(&text)
+                );
+            }
+        }
+    }
+    body
+}
+
+/// The parts of a run's page, for a run held in memory (`vomsim serve`
+/// shows them beside its levers, so that its page and `report.html` draw
+/// the same charts from the same code).
+#[derive(Debug, Clone)]
+pub struct RunFragments {
+    /// The summary in plain words.
+    pub summary: String,
+    /// The key numbers with their 95% intervals, an HTML table.
+    pub key_numbers: String,
+    /// Every chart's section (funnel, rearrest, effect, caseload, costs),
+    /// HTML with inline SVG.
+    pub charts: String,
+}
+
+/// The parts of a run's page from its `summary.csv` bytes; `scenario_text`
+/// (the scenario file) and `parameters` (the resolved scenario as JSON)
+/// mark the costs that rest on assumptions, as in `report.html`.
+pub fn run_fragments(
+    summary_csv: &[u8],
+    scenario_text: &str,
+    parameters: &serde_json::Value,
+) -> Result<RunFragments> {
+    let bad = |requirement: String| Error::Internal(format!("summary.csv in memory {requirement}"));
+    let (_, points) = read_points(csv::Reader::from_reader(summary_csv), &bad)?;
+    let first = &points[0];
+    let assumed = assumptions::assumptions(scenario_text, parameters);
+    Ok(RunFragments {
+        summary: summary(first),
+        key_numbers: key_numbers(first),
+        charts: render_sections(run_sections(first, &assumed)),
+    })
+}
+
+/// The page's style sheet, for pages built from the report's parts.
+pub const PAGE_STYLE: &str = STYLE;
+
 /// Builds the report's HTML.
 fn html(data: &Data) -> String {
     let is_sweep = !data.parameters.is_empty();
@@ -1035,32 +1124,7 @@ fn html(data: &Data) -> String {
         key_numbers(first)
     );
     sections.extend(run_sections(first, assumed));
-    for section in sections {
-        match section.drawn {
-            Drawn::Nothing => {}
-            Drawn::Sentence(sentence) => {
-                let _ = write!(
-                    body,
-                    "<section><h2>{}</h2><p class=\"empty\">{}</p></section>",
-                    escape(&section.title),
-                    escape(&sentence)
-                );
-            }
-            Drawn::Chart(chart, notes) => {
-                let mut text = section.text;
-                for note in notes {
-                    text.push(' ');
-                    text.push_str(&note);
-                }
-                let _ = write!(
-                    body,
-                    "<section><h2>{}</h2><p>{}</p><figure>{chart}</figure></section>",
-                    escape(&section.title),
-                    escape(&text)
-                );
-            }
-        }
-    }
+    body.push_str(&render_sections(sections));
     if let Some(equity) = equity_section(first) {
         body.push_str(&equity);
     }
