@@ -27,6 +27,9 @@
 //! the score's estimation, so coverage is a diagnosand to read, not a
 //! promise.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use crate::measure::estimators::Estimate;
 use crate::model::referral::Youth;
 use crate::model::time::{EFFECT_STEP_MONTHS, MAX_EFFECTS};
@@ -134,7 +137,7 @@ pub(crate) fn adjusted(youths: &[StudyYouth], effects: usize) -> Adjusted {
         return Adjusted::UNDEFINED;
     };
     // Youths who share a row share its score: one logit per row.
-    let logits: Vec<f64> = patterns.iter().map(|p| dot(&beta, &p.row)).collect();
+    let logits: Vec<f64> = patterns.iter().map(|p| p.dot(&beta)).collect();
     let scored = Scored {
         youths,
         of_youth: &of_youth,
@@ -160,6 +163,7 @@ impl Scored<'_> {
     }
 }
 
+#[cfg(test)]
 fn dot(a: &[f64; COVARIATES], b: &[f64; COVARIATES]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -167,9 +171,64 @@ fn dot(a: &[f64; COVARIATES], b: &[f64; COVARIATES]) -> f64 {
 /// Youths who share every observed covariate: one row of the propensity
 /// model, how many youths have it and how many of them were treated.
 struct Pattern {
-    row: [f64; COVARIATES],
+    /// The row's nonzero entries (index, value), in index order: a row has
+    /// at most seven (one per covariate family), so Newton's sums skip
+    /// the zeros without testing them.
+    nonzero: [(usize, f64); 7],
+    nonzeros: usize,
     youths: f64,
     treated: f64,
+}
+
+impl Pattern {
+    fn new(row: [f64; COVARIATES]) -> Pattern {
+        let mut nonzero = [(0, 0.0); 7];
+        let mut nonzeros = 0;
+        for (i, &x) in row.iter().enumerate().filter(|(_, x)| **x != 0.0) {
+            nonzero[nonzeros] = (i, x);
+            nonzeros += 1;
+        }
+        Pattern {
+            nonzero,
+            nonzeros,
+            youths: 0.0,
+            treated: 0.0,
+        }
+    }
+
+    fn nonzero(&self) -> &[(usize, f64)] {
+        &self.nonzero[..self.nonzeros]
+    }
+
+    /// `beta · row`, over the nonzero entries (the same sum: the zeros
+    /// add nothing).
+    fn dot(&self, beta: &[f64; COVARIATES]) -> f64 {
+        self.nonzero().iter().map(|&(i, x)| beta[i] * x).sum()
+    }
+}
+
+/// A hasher for packed covariate keys: one multiply (Fibonacci hashing).
+/// The keys come from the program, not from an adversary, and the map only
+/// groups them (the rows keep their order of first appearance), so std's
+/// keyed SipHash buys nothing here and cost more than the grouping saved at
+/// a few hundred youths.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = (self.0 ^ key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// The distinct covariate rows of `youths`, in order of first appearance,
@@ -181,16 +240,13 @@ struct Pattern {
 /// then cost one pass over the rows instead of one over the youths (the
 /// fit was a fifth of a replication's time at 600 referrals a month).
 fn patterns(youths: &[StudyYouth]) -> (Vec<Pattern>, Vec<u32>) {
-    let mut index = std::collections::HashMap::with_capacity(youths.len() / 4);
+    let mut index: HashMap<u64, usize, BuildHasherDefault<KeyHasher>> =
+        HashMap::with_capacity_and_hasher(youths.len() / 4, BuildHasherDefault::default());
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut of_youth = Vec::with_capacity(youths.len());
     for y in youths {
         let at = *index.entry(y.pattern_key()).or_insert_with(|| {
-            patterns.push(Pattern {
-                row: y.row(),
-                youths: 0.0,
-                treated: 0.0,
-            });
+            patterns.push(Pattern::new(y.row()));
             patterns.len() - 1
         });
         patterns[at].youths += 1.0;
@@ -214,17 +270,14 @@ fn fit_logistic(youths: &[StudyYouth], patterns: &[Pattern]) -> Option<[f64; COV
         let mut gradient = [0.0; COVARIATES];
         let mut hessian = [[0.0; COVARIATES]; COVARIATES];
         for pattern in patterns {
-            let x = &pattern.row;
-            let p = 1.0 / (1.0 + (-dot(&beta, x)).exp());
+            let p = 1.0 / (1.0 + (-pattern.dot(&beta)).exp());
             let residual = pattern.treated - pattern.youths * p;
             let w = pattern.youths * p * (1.0 - p);
-            for i in 0..COVARIATES {
-                if x[i] == 0.0 {
-                    continue;
-                }
-                gradient[i] += residual * x[i];
-                for j in 0..=i {
-                    hessian[i][j] += w * x[i] * x[j];
+            let nonzero = pattern.nonzero();
+            for (a, &(i, xi)) in nonzero.iter().enumerate() {
+                gradient[i] += residual * xi;
+                for &(j, xj) in &nonzero[..=a] {
+                    hessian[i][j] += w * xi * xj;
                 }
             }
         }
@@ -568,7 +621,7 @@ mod tests {
             .collect();
         let (rows, of_youth) = patterns(&youths);
         let beta = fit_logistic(&youths, &rows).unwrap();
-        let logits: Vec<f64> = rows.iter().map(|p| dot(&beta, &p.row)).collect();
+        let logits: Vec<f64> = rows.iter().map(|p| p.dot(&beta)).collect();
         let scored = Scored {
             youths: &youths,
             of_youth: &of_youth,
