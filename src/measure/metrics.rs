@@ -306,11 +306,12 @@ impl Tally {
             return;
         }
         let (untreated, realized) = (outcomes.rearrest[0], outcomes.rearrest[1]);
-        let months = averted_months(self.shape.horizon);
+        // Months 12 and the horizon (the second unused when they are one),
+        // as `averted_months` lists them: no allocation per youth.
         for (averted, month) in money
             .averted
             .iter_mut()
-            .zip(months.into_iter().map(f64::from))
+            .zip([12.0, self.shape.horizon as f64])
         {
             let by = |t: Option<f64>| i64::from(t.is_some_and(|t| t <= month));
             *averted += by(untreated) - by(realized);

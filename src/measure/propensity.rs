@@ -27,6 +27,9 @@
 //! the score's estimation, so coverage is a diagnosand to read, not a
 //! promise.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use crate::measure::estimators::Estimate;
 use crate::model::referral::Youth;
 use crate::model::time::{EFFECT_STEP_MONTHS, MAX_EFFECTS};
@@ -91,6 +94,17 @@ impl StudyYouth {
         x
     }
 
+    /// The observed covariates packed in one word: equal exactly when the
+    /// covariate rows are.
+    fn pattern_key(&self) -> u64 {
+        u64::from(self.age)
+            | u64::from(self.male) << 8
+            | u64::from(self.race) << 16
+            | u64::from(self.offense) << 24
+            | u64::from(self.prior_arrests) << 32
+            | u64::from(self.business_victim) << 40
+    }
+
     /// Whether the youth was rearrested by effect month `k`.
     fn rearrested_by(&self, k: usize) -> bool {
         f64::from(self.rearrest) <= ((k + 1) * EFFECT_STEP_MONTHS) as f64
@@ -118,25 +132,136 @@ pub(crate) fn adjusted(youths: &[StudyYouth], effects: usize) -> Adjusted {
     if treated == 0 || treated == youths.len() {
         return Adjusted::UNDEFINED;
     }
-    let Some(beta) = fit_logistic(youths) else {
+    let (patterns, of_youth) = patterns(youths);
+    let Some(beta) = fit_logistic(youths, &patterns) else {
         return Adjusted::UNDEFINED;
     };
-    let logits: Vec<f64> = youths.iter().map(|y| dot(&beta, &y.row())).collect();
+    // Youths who share a row share its score: one logit per row.
+    let logits: Vec<f64> = patterns.iter().map(|p| p.dot(&beta)).collect();
+    let scored = Scored {
+        youths,
+        of_youth: &of_youth,
+        logits: &logits,
+    };
     Adjusted {
-        matched: matched(youths, &logits, effects),
-        ipw: weighted(youths, &logits, effects),
+        matched: matched(&scored, effects),
+        ipw: weighted(&scored, effects),
     }
 }
 
+/// The study's youths, each youth's covariate row (an index into `logits`)
+/// and each row's logit of the score.
+struct Scored<'a> {
+    youths: &'a [StudyYouth],
+    of_youth: &'a [u32],
+    logits: &'a [f64],
+}
+
+impl Scored<'_> {
+    fn logit(&self, youth: usize) -> f64 {
+        self.logits[self.of_youth[youth] as usize]
+    }
+}
+
+#[cfg(test)]
 fn dot(a: &[f64; COVARIATES], b: &[f64; COVARIATES]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Youths who share every observed covariate: one row of the propensity
+/// model, how many youths have it and how many of them were treated.
+struct Pattern {
+    /// The row's nonzero entries (index, value), in index order: a row has
+    /// at most seven (one per covariate family), so Newton's sums skip
+    /// the zeros without testing them.
+    nonzero: [(usize, f64); 7],
+    nonzeros: usize,
+    youths: f64,
+    treated: f64,
+}
+
+impl Pattern {
+    fn new(row: [f64; COVARIATES]) -> Pattern {
+        let mut nonzero = [(0, 0.0); 7];
+        let mut nonzeros = 0;
+        for (i, &x) in row.iter().enumerate().filter(|(_, x)| **x != 0.0) {
+            nonzero[nonzeros] = (i, x);
+            nonzeros += 1;
+        }
+        Pattern {
+            nonzero,
+            nonzeros,
+            youths: 0.0,
+            treated: 0.0,
+        }
+    }
+
+    fn nonzero(&self) -> &[(usize, f64)] {
+        &self.nonzero[..self.nonzeros]
+    }
+
+    /// `beta · row`, over the nonzero entries (the same sum: the zeros
+    /// add nothing).
+    fn dot(&self, beta: &[f64; COVARIATES]) -> f64 {
+        self.nonzero().iter().map(|&(i, x)| beta[i] * x).sum()
+    }
+}
+
+/// A hasher for packed covariate keys: one multiply (Fibonacci hashing).
+/// The keys come from the program, not from an adversary, and the map only
+/// groups them (the rows keep their order of first appearance), so std's
+/// keyed SipHash buys nothing here and cost more than the grouping saved at
+/// a few hundred youths.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = (self.0 ^ key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// The distinct covariate rows of `youths`, in order of first appearance,
+/// and each youth's row (an index into them).
+///
+/// Why: every covariate is categorical or a small count, so a replication
+/// of thousands of youths has far fewer distinct rows, and the logistic
+/// likelihood of youths sharing a row is one binomial term. Newton's steps
+/// then cost one pass over the rows instead of one over the youths (the
+/// fit was a fifth of a replication's time at 600 referrals a month).
+fn patterns(youths: &[StudyYouth]) -> (Vec<Pattern>, Vec<u32>) {
+    let mut index: HashMap<u64, usize, BuildHasherDefault<KeyHasher>> =
+        HashMap::with_capacity_and_hasher(youths.len() / 4, BuildHasherDefault::default());
+    let mut patterns: Vec<Pattern> = Vec::new();
+    let mut of_youth = Vec::with_capacity(youths.len());
+    for y in youths {
+        let at = *index.entry(y.pattern_key()).or_insert_with(|| {
+            patterns.push(Pattern::new(y.row()));
+            patterns.len() - 1
+        });
+        patterns[at].youths += 1.0;
+        patterns[at].treated += f64::from(u8::from(y.treated));
+        of_youth.push(at as u32);
+    }
+    (patterns, of_youth)
+}
+
 /// Logistic regression of `treated` on the covariates by Newton's method
-/// (IRLS) with a ridge penalty; `None` if a step is not finite or the
-/// system is not positive definite. After 50 steps the last one stands
-/// (Newton converges in a handful on these few covariates).
-fn fit_logistic(youths: &[StudyYouth]) -> Option<[f64; COVARIATES]> {
+/// (IRLS) with a ridge penalty, over the distinct covariate rows; `None` if
+/// a step is not finite or the system is not positive definite. After 50
+/// steps the last one stands (Newton converges in a handful on these few
+/// covariates).
+fn fit_logistic(youths: &[StudyYouth], patterns: &[Pattern]) -> Option<[f64; COVARIATES]> {
     let mut beta = [0.0; COVARIATES];
     // Start at the treated share, which is where most of the fit is.
     let share = youths.iter().filter(|y| y.treated).count() as f64 / youths.len() as f64;
@@ -144,18 +269,15 @@ fn fit_logistic(youths: &[StudyYouth]) -> Option<[f64; COVARIATES]> {
     for _ in 0..50 {
         let mut gradient = [0.0; COVARIATES];
         let mut hessian = [[0.0; COVARIATES]; COVARIATES];
-        for y in youths {
-            let x = y.row();
-            let p = 1.0 / (1.0 + (-dot(&beta, &x)).exp());
-            let residual = f64::from(u8::from(y.treated)) - p;
-            let w = p * (1.0 - p);
-            for i in 0..COVARIATES {
-                if x[i] == 0.0 {
-                    continue;
-                }
-                gradient[i] += residual * x[i];
-                for j in 0..=i {
-                    hessian[i][j] += w * x[i] * x[j];
+        for pattern in patterns {
+            let p = 1.0 / (1.0 + (-pattern.dot(&beta)).exp());
+            let residual = pattern.treated - pattern.youths * p;
+            let w = pattern.youths * p * (1.0 - p);
+            let nonzero = pattern.nonzero();
+            for (a, &(i, xi)) in nonzero.iter().enumerate() {
+                gradient[i] += residual * xi;
+                for &(j, xj) in &nonzero[..=a] {
+                    hessian[i][j] += w * xi * xj;
                 }
             }
         }
@@ -214,117 +336,148 @@ fn solve_cholesky(
     Some(x)
 }
 
-/// The ratio of the treated's cumulative rearrest to the weighted
-/// comparison's, with a delta-method interval on the log scale treating the
-/// weights as fixed. `treated`: the treated youths counted (each weight 1);
-/// `comparison`: (youth, weight) pairs.
-fn weighted_ratio(
-    treated: &[&StudyYouth],
-    comparison: &[(&StudyYouth, f64)],
-    k: usize,
-) -> Estimate {
-    let n1 = treated.len() as f64;
-    let total: f64 = comparison.iter().map(|(_, w)| w).sum();
-    if n1 == 0.0 || total <= 0.0 {
-        return Estimate::UNDEFINED;
-    }
-    let p1 = treated.iter().filter(|y| y.rearrested_by(k)).count() as f64 / n1;
-    let p0 = comparison
-        .iter()
-        .filter(|(y, _)| y.rearrested_by(k))
-        .map(|(_, w)| w)
-        .sum::<f64>()
-        / total;
-    if p0 <= 0.0 {
-        return Estimate::UNDEFINED;
-    }
-    let ratio = p1 / p0;
-    let var_p0 = comparison
-        .iter()
-        .map(|(y, w)| {
-            let y = f64::from(u8::from(y.rearrested_by(k)));
-            (w * (y - p0)).powi(2)
-        })
-        .sum::<f64>()
-        / (total * total);
-    // No treated event: a ratio of 0 without an interval.
-    let se = if p1 > 0.0 {
-        ((1.0 - p1) / (p1 * n1) + var_p0 / (p0 * p0)).sqrt()
-    } else {
-        f64::NAN
-    };
-    Estimate::with_log_se(ratio, se)
+/// The first effect month (of the first `effects`) by which the youth was
+/// rearrested, or `effects` if none.
+fn first_effect_month(youth: &StudyYouth, effects: usize) -> usize {
+    (0..effects)
+        .find(|&k| youth.rearrested_by(k))
+        .unwrap_or(effects)
 }
 
-/// The estimates at the first `effects` effect months (undefined after).
+/// The ratio of the treated's cumulative rearrest to the weighted
+/// comparison's at each of the first `effects` effect months, with a
+/// delta-method interval on the log scale treating the weights as fixed.
+/// `treated`: the treated youths counted (each weight 1); `comparison`:
+/// (youth, weight) pairs.
+///
+/// One pass over the youths: each adds its weight (and squared weight) to
+/// the month of its first rearrest, and the months' cumulative sums give
+/// every ratio (a pass per month was a tenth of a replication's time).
 fn by_effect_month(
     treated: &[&StudyYouth],
     comparison: &[(&StudyYouth, f64)],
     effects: usize,
 ) -> [Estimate; K] {
-    std::array::from_fn(|k| {
-        if k < effects {
-            weighted_ratio(treated, comparison, k)
-        } else {
-            Estimate::UNDEFINED
+    let mut estimates = [Estimate::UNDEFINED; K];
+    let n1 = treated.len() as f64;
+    let total: f64 = comparison.iter().map(|(_, w)| w).sum();
+    if n1 == 0.0 || total <= 0.0 {
+        return estimates;
+    }
+    let total_squares: f64 = comparison.iter().map(|(_, w)| w * w).sum();
+    let mut treated_events = [0u64; K + 1];
+    for y in treated {
+        treated_events[first_effect_month(y, effects)] += 1;
+    }
+    let (mut weights, mut squares) = ([0.0; K + 1], [0.0; K + 1]);
+    for (y, w) in comparison {
+        let k = first_effect_month(y, effects);
+        weights[k] += w;
+        squares[k] += w * w;
+    }
+    let (mut events1, mut events0, mut squares1) = (0u64, 0.0, 0.0);
+    for (k, estimate) in estimates.iter_mut().enumerate().take(effects) {
+        events1 += treated_events[k];
+        events0 += weights[k];
+        squares1 += squares[k];
+        let p1 = events1 as f64 / n1;
+        let p0 = events0 / total;
+        if p0 <= 0.0 {
+            continue;
         }
-    })
+        // The weighted variance of the comparison's indicator: the
+        // rearrested contribute w²(1 - p0)², the others w²p0².
+        let squares0 = (total_squares - squares1).max(0.0);
+        let var_p0 =
+            (squares1 * (1.0 - p0).powi(2) + squares0 * p0 * p0) / (total * total);
+        // No treated event: a ratio of 0 without an interval.
+        let se = if p1 > 0.0 {
+            ((1.0 - p1) / (p1 * n1) + var_p0 / (p0 * p0)).sqrt()
+        } else {
+            f64::NAN
+        };
+        *estimate = Estimate::with_log_se(p1 / p0, se);
+    }
+    estimates
 }
 
 /// ATT weighting: the comparison weighted by the odds of the score.
-fn weighted(youths: &[StudyYouth], logits: &[f64], effects: usize) -> [Estimate; K] {
-    let treated: Vec<&StudyYouth> = youths.iter().filter(|y| y.treated).collect();
-    let comparison: Vec<(&StudyYouth, f64)> = youths
+fn weighted(scored: &Scored, effects: usize) -> [Estimate; K] {
+    let odds: Vec<f64> = scored.logits.iter().map(|l| l.exp()).collect();
+    let treated: Vec<&StudyYouth> = scored.youths.iter().filter(|y| y.treated).collect();
+    let comparison: Vec<(&StudyYouth, f64)> = scored
+        .youths
         .iter()
-        .zip(logits)
+        .zip(scored.of_youth)
         .filter(|(y, _)| !y.treated)
-        .map(|(y, &logit)| (y, logit.exp()))
+        .map(|(y, &row)| (y, odds[row as usize]))
         .collect();
     by_effect_month(&treated, &comparison, effects)
 }
 
 /// 1:1 nearest-neighbour matching with replacement on the score's logit,
 /// within the caliper.
-fn matched(youths: &[StudyYouth], logits: &[f64], effects: usize) -> [Estimate; K] {
-    let n = logits.len() as f64;
-    let mean = logits.iter().sum::<f64>() / n;
-    let sd = (logits.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+///
+/// Comparison youths with the same logit (the same covariates) are one
+/// candidate: a mediated youth's weight is split evenly among them. So the
+/// search runs over the distinct logits, and each comparison youth's
+/// weight is its logit's matches over the youths sharing it.
+fn matched(scored: &Scored, effects: usize) -> [Estimate; K] {
+    let youths = scored.youths;
+    let n = youths.len() as f64;
+    let mean = (0..youths.len()).map(|i| scored.logit(i)).sum::<f64>() / n;
+    let sd = ((0..youths.len())
+        .map(|i| (scored.logit(i) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0).max(1.0))
+    .sqrt();
     let caliper = CALIPER_SD * sd;
-    // The comparison youths by their logit.
-    let mut controls: Vec<(f64, usize)> = youths
-        .iter()
-        .zip(logits)
-        .enumerate()
-        .filter(|(_, (y, _))| !y.treated)
-        .map(|(i, (_, &l))| (l, i))
-        .collect();
-    controls.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    // A mediated youth's weight goes to its nearest comparison youth, split
-    // evenly among ties (youths with the same covariates share a score).
-    let mut weights = vec![0.0; youths.len()];
+    // The comparison youths' distinct logits, ascending, and how many
+    // comparison youths have each.
+    let rows = scored.logits.len();
+    let mut controls_of_row = vec![0u32; rows];
+    for (y, &row) in youths.iter().zip(scored.of_youth) {
+        controls_of_row[row as usize] += u32::from(!y.treated);
+    }
+    let mut by_logit: Vec<usize> = (0..rows).filter(|&r| controls_of_row[r] > 0).collect();
+    by_logit.sort_by(|&a, &b| scored.logits[a].total_cmp(&scored.logits[b]));
+    let (mut values, mut controls) = (Vec::<f64>::new(), Vec::<u32>::new());
+    let mut value_of_row = vec![usize::MAX; rows];
+    for row in by_logit {
+        let logit = scored.logits[row];
+        if values.last() == Some(&logit) {
+            *controls.last_mut().expect("a value has its count") += controls_of_row[row];
+        } else {
+            values.push(logit);
+            controls.push(controls_of_row[row]);
+        }
+        value_of_row[row] = values.len() - 1;
+    }
+    // Each mediated youth's nearest comparison logit (the lower on a tie of
+    // distances), if inside the caliper.
+    let mut matches = vec![0u32; values.len()];
     let mut treated = Vec::new();
-    for (y, &l) in youths.iter().zip(logits).filter(|(y, _)| y.treated) {
-        let at = controls.partition_point(|c| c.0 < l);
-        let nearest = [at.checked_sub(1), (at < controls.len()).then_some(at)]
+    for (i, y) in youths.iter().enumerate().filter(|(_, y)| y.treated) {
+        let l = scored.logit(i);
+        let at = values.partition_point(|&v| v < l);
+        let nearest = [at.checked_sub(1), (at < values.len()).then_some(at)]
             .into_iter()
             .flatten()
-            .map(|i| controls[i].0)
-            .min_by(|a, b| (a - l).abs().total_cmp(&(b - l).abs()));
-        let Some(lc) = nearest.filter(|lc| (lc - l).abs() <= caliper) else {
+            .min_by(|&a, &b| (values[a] - l).abs().total_cmp(&(values[b] - l).abs()));
+        let Some(v) = nearest.filter(|&v| (values[v] - l).abs() <= caliper) else {
             continue;
         };
-        let ties = controls.partition_point(|c| c.0 < lc)..controls.partition_point(|c| c.0 <= lc);
-        let share = 1.0 / ties.len() as f64;
-        for &(_, i) in &controls[ties] {
-            weights[i] += share;
-        }
+        matches[v] += 1;
         treated.push(y);
     }
     let comparison: Vec<(&StudyYouth, f64)> = youths
         .iter()
-        .zip(&weights)
-        .filter(|(_, w)| **w > 0.0)
-        .map(|(y, &w)| (y, w))
+        .zip(scored.of_youth)
+        .filter(|(y, _)| !y.treated)
+        .filter_map(|(y, &row)| {
+            let v = value_of_row[row as usize];
+            (matches[v] > 0).then(|| (y, f64::from(matches[v]) / f64::from(controls[v])))
+        })
         .collect();
     by_effect_month(&treated, &comparison, effects)
 }
@@ -346,6 +499,181 @@ mod tests {
         }
     }
 
+    /// The fit one youth at a time, as it was before rows were grouped.
+    fn fit_by_youth(youths: &[StudyYouth]) -> [f64; COVARIATES] {
+        let mut beta = [0.0; COVARIATES];
+        let share = youths.iter().filter(|y| y.treated).count() as f64 / youths.len() as f64;
+        beta[0] = (share / (1.0 - share)).ln();
+        for _ in 0..50 {
+            let mut gradient = [0.0; COVARIATES];
+            let mut hessian = [[0.0; COVARIATES]; COVARIATES];
+            for y in youths {
+                let x = y.row();
+                let p = 1.0 / (1.0 + (-dot(&beta, &x)).exp());
+                for i in 0..COVARIATES {
+                    gradient[i] += (f64::from(u8::from(y.treated)) - p) * x[i];
+                    for j in 0..=i {
+                        hessian[i][j] += p * (1.0 - p) * x[i] * x[j];
+                    }
+                }
+            }
+            for i in 1..COVARIATES {
+                gradient[i] -= RIDGE * beta[i];
+                hessian[i][i] += RIDGE;
+            }
+            let step = solve_cholesky(&hessian, &gradient).unwrap();
+            for (b, s) in beta.iter_mut().zip(step) {
+                *b += s;
+            }
+        }
+        beta
+    }
+
+    #[test]
+    fn grouping_youths_by_covariates_leaves_the_fit_unchanged() {
+        // Youths over every covariate, treatment depending on several of
+        // them (a deterministic pseudo-random pattern).
+        let mut youths = Vec::new();
+        for i in 0u32..8000 {
+            let h = i.wrapping_mul(2_654_435_761);
+            youths.push(StudyYouth {
+                age: 10 + (h % 8) as u8,
+                male: (h >> 3) % 3 != 0,
+                race: ((h >> 5) % 5) as u8,
+                offense: ((h >> 8) % 6) as u8,
+                prior_arrests: ((h >> 11) % 3) as u8,
+                business_victim: (h >> 13) % 4 == 0,
+                treated: (h >> 15) % 7 < 2 + (h % 8) / 3,
+                rearrest: f32::INFINITY,
+            });
+        }
+        let rows = patterns(&youths).0;
+        assert!(rows.len() < youths.len() / 2);
+        let grouped = fit_logistic(&youths, &rows).unwrap();
+        let by_youth = fit_by_youth(&youths);
+        for (g, y) in grouped.iter().zip(by_youth) {
+            // The same likelihood summed in another order: equal up to
+            // rounding (Newton converges to 1e-8 steps; rounding is 1e-12).
+            assert!((g - y).abs() < 1e-7, "{grouped:?} vs {by_youth:?}");
+        }
+    }
+
+    #[test]
+    fn cumulative_sums_give_the_ratio_month_by_month() {
+        // Against the direct formula at each month: p1 / p0 and the
+        // delta-method standard error from the weighted indicator variance.
+        let youths: Vec<StudyYouth> = (0u32..500)
+            .map(|i| {
+                let h = i.wrapping_mul(2_654_435_761) >> 7;
+                let t = (h % 40) as f64 + 0.5;
+                youth(15, true, i % 3 == 0, (t <= 30.0).then_some(t))
+            })
+            .collect();
+        let treated: Vec<&StudyYouth> = youths.iter().filter(|y| y.treated).collect();
+        let comparison: Vec<(&StudyYouth, f64)> = youths
+            .iter()
+            .filter(|y| !y.treated)
+            .enumerate()
+            .map(|(i, y)| (y, 0.5 + (i % 5) as f64))
+            .collect();
+        let estimates = by_effect_month(&treated, &comparison, 5);
+        for (k, estimate) in estimates.iter().enumerate().take(5) {
+            let n1 = treated.len() as f64;
+            let p1 = treated.iter().filter(|y| y.rearrested_by(k)).count() as f64 / n1;
+            let total: f64 = comparison.iter().map(|(_, w)| w).sum();
+            let p0: f64 = comparison
+                .iter()
+                .filter(|(y, _)| y.rearrested_by(k))
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / total;
+            let var_p0: f64 = comparison
+                .iter()
+                .map(|(y, w)| (w * (f64::from(u8::from(y.rearrested_by(k))) - p0)).powi(2))
+                .sum::<f64>()
+                / (total * total);
+            let se = ((1.0 - p1) / (p1 * n1) + var_p0 / (p0 * p0)).sqrt();
+            let expected = Estimate::with_log_se(p1 / p0, se);
+            // Sums in another order: equal up to rounding.
+            assert!((estimate.ratio - expected.ratio).abs() < 1e-12, "month {k}");
+            assert!((estimate.lower - expected.lower).abs() < 1e-12, "month {k}");
+            assert!((estimate.upper - expected.upper).abs() < 1e-12, "month {k}");
+        }
+        assert!(estimates[5].ratio.is_nan());
+    }
+
+    #[test]
+    fn matching_on_distinct_logits_matches_youth_by_youth() {
+        // The matching as it was, one comparison youth at a time (ties
+        // split among youths with the same logit), against the one over
+        // distinct logits: the same weights, so the same estimates.
+        let youths: Vec<StudyYouth> = (0u32..3000)
+            .map(|i| {
+                let h = i.wrapping_mul(2_654_435_761);
+                let t = ((h >> 20) % 40) as f64 + 0.5;
+                let mut y = youth(10 + (h % 8) as u8, (h >> 3) % 3 != 0, false, None);
+                y.race = ((h >> 5) % 5) as u8;
+                y.offense = ((h >> 8) % 3) as u8;
+                y.treated = (h >> 15) % 7 < 1 + (h % 8) / 3;
+                y.rearrest = if t <= 30.0 { t as f32 } else { f32::INFINITY };
+                y
+            })
+            .collect();
+        let (rows, of_youth) = patterns(&youths);
+        let beta = fit_logistic(&youths, &rows).unwrap();
+        let logits: Vec<f64> = rows.iter().map(|p| p.dot(&beta)).collect();
+        let scored = Scored {
+            youths: &youths,
+            of_youth: &of_youth,
+            logits: &logits,
+        };
+        let by_youth: Vec<f64> = (0..youths.len()).map(|i| scored.logit(i)).collect();
+        let n = by_youth.len() as f64;
+        let mean = by_youth.iter().sum::<f64>() / n;
+        let sd = (by_youth.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let mut controls: Vec<(f64, usize)> = (0..youths.len())
+            .filter(|&i| !youths[i].treated)
+            .map(|i| (by_youth[i], i))
+            .collect();
+        controls.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut weights = vec![0.0; youths.len()];
+        let mut treated = Vec::new();
+        for i in (0..youths.len()).filter(|&i| youths[i].treated) {
+            let l = by_youth[i];
+            let at = controls.partition_point(|c| c.0 < l);
+            let nearest = [at.checked_sub(1), (at < controls.len()).then_some(at)]
+                .into_iter()
+                .flatten()
+                .map(|j| controls[j].0)
+                .min_by(|a, b| (a - l).abs().total_cmp(&(b - l).abs()));
+            let Some(lc) = nearest.filter(|lc| (lc - l).abs() <= CALIPER_SD * sd) else {
+                continue;
+            };
+            let ties =
+                controls.partition_point(|c| c.0 < lc)..controls.partition_point(|c| c.0 <= lc);
+            let share = 1.0 / ties.len() as f64;
+            for &(_, j) in &controls[ties] {
+                weights[j] += share;
+            }
+            treated.push(&youths[i]);
+        }
+        let comparison: Vec<(&StudyYouth, f64)> = youths
+            .iter()
+            .zip(&weights)
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(y, &w)| (y, w))
+            .collect();
+        let expected = by_effect_month(&treated, &comparison, 5);
+        let got = matched(&scored, 5);
+        for k in 0..5 {
+            assert!(expected[k].ratio.is_finite(), "month {k}");
+            // Weights summed share by share or as one quotient: equal up
+            // to rounding.
+            assert!((got[k].ratio - expected[k].ratio).abs() < 1e-9, "month {k}");
+            assert!((got[k].upper - expected[k].upper).abs() < 1e-9, "month {k}");
+        }
+    }
+
     #[test]
     fn the_logistic_fit_recovers_known_odds() {
         // Boys treated with odds 3 (75%), girls with odds 1/3 (25%).
@@ -354,7 +682,7 @@ mod tests {
             youths.push(youth(15, true, i % 4 != 0, None));
             youths.push(youth(15, false, i % 4 == 0, None));
         }
-        let beta = fit_logistic(&youths).unwrap();
+        let beta = fit_logistic(&youths, &patterns(&youths).0).unwrap();
         assert!((beta[0] - (1.0f64 / 3.0).ln()).abs() < 1e-2, "{beta:?}");
         assert!((beta[2] - 9f64.ln()).abs() < 1e-2, "{beta:?}");
     }
