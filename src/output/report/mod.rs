@@ -135,9 +135,9 @@ fn read(dir: &Path) -> Result<Data> {
         value: dir.display().to_string(),
         requirement,
     };
-    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).map_err(|e| {
+    let mut reader = crate::output::parquet::table_reader(dir, "summary").map_err(|e| {
         bad(format!(
-            "holds no readable summary.csv ({e}); give a folder written by vomsim run or sweep"
+            "holds no readable summary.csv or summary.parquet ({e}); give a folder written by vomsim run or sweep"
         ))
     })?;
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
