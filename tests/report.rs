@@ -84,6 +84,30 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
     // Who is diverted: the disparity ratios by group.
     assert!(html.contains("Who is diverted") && html.contains("race=black"));
     assert!(html.contains("Mediated share over everyone"));
+    // Rearrest by group and disposition: a table with the mediated and
+    // victim-declined youths' 12- and 30-month rearrest of each group, as
+    // summary.csv has them.
+    assert!(html.contains("Rearrest by group and disposition"));
+    let summary = fs::read_to_string(tmp.path().join("run").join("summary.csv")).unwrap();
+    let mean = |group: &str, month: &str| -> f64 {
+        let start = format!("0,rearrest,{group},{month},");
+        summary
+            .lines()
+            .find(|l| l.starts_with(&start))
+            .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+            .unwrap_or_else(|| panic!("no row {start}"))
+    };
+    let table = &html[html.find("id=\"rearrest-by-disposition\"").unwrap()..];
+    let row = &table[table.find("<td>race=black</td>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    for group in ["race=black;mediated", "race=black;victim_declined"] {
+        let cell = format!(
+            "<td>{:.1}% / {:.1}%</td>",
+            mean(group, "12") * 100.0,
+            mean(group, "30") * 100.0
+        );
+        assert!(row.contains(&cell), "{group}: {cell} not in {row}");
+    }
     // The naive, VORS and stratified lines lie on one another: said so.
     assert!(html.contains("overlap:"), "overlapping lines are named");
 

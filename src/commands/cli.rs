@@ -134,7 +134,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub agents_reps: Option<u64>,
     /// Leave out replications.csv (every value of every replication, about
-    /// 50 KB per replication); summary.csv and diagnosis.csv are still written.
+    /// 70 KB per replication); summary.csv and diagnosis.csv are still written.
     #[arg(long)]
     pub no_replications: bool,
     /// Table format: csv (default) or parquet (zstd-compressed, the same

@@ -701,8 +701,17 @@ fn equity_section(p: &Point) -> Option<String> {
     if charts.is_empty() {
         return None;
     }
-    let mut table = String::from(
-        "<table class=\"numbers\"><tr><th>group</th><th>share of referrals</th><th>offered</th><th>victim agreed</th><th>mediated</th><th>disparity (95% interval)</th><th>rearrest 12 / 30 months</th></tr>",
+    // The end of follow-up: the last month of the referred's rearrest curve.
+    let horizon = p
+        .rows
+        .keys()
+        .filter(|(m, g, _)| m == metric::REARREST && g == group::REFERRED)
+        .filter_map(|(_, _, month)| month.parse::<u32>().ok())
+        .max()
+        .unwrap_or(30)
+        .to_string();
+    let mut table = format!(
+        "<table class=\"numbers\"><tr><th>group</th><th>share of referrals</th><th>offered</th><th>victim agreed</th><th>mediated</th><th>disparity (95% interval)</th><th>rearrest 12 / {horizon} months</th></tr>",
     );
     for g in group::SUBGROUPS {
         let (Some(share), Some(d)) = (
@@ -727,13 +736,63 @@ fn equity_section(p: &Point) -> Option<String> {
             d.q025,
             d.q975,
             cell(metric::REARREST, "12"),
-            cell(metric::REARREST, "30"),
+            cell(metric::REARREST, &horizon),
         );
     }
     table.push_str("</table>");
+    table.push_str(&rearrest_by_disposition(p, &horizon));
     Some(format!(
         "<section><h2>Who is diverted</h2><p>Diversion programs are judged on equity: which youths are offered mediation, whose victims agree, who is mediated and who is rearrested. The disparity ratio is a group's mediated share over everyone's (1 = parity; below 1, the group is mediated less often), with the range holding 95% of simulated program years. In this model differences come from the scenario's consent and referral parameters (offense, victim type, latent risk), not from any rule that names a group.</p>{charts}{table}</section>"
     ))
+}
+
+/// The equity subgroups' rearrest by disposition (`SUBGROUP;DISPOSITION`
+/// rows): a table, one row per subgroup, one column per disposition the run
+/// has, each cell the 12-month and end-of-follow-up rearrest.
+fn rearrest_by_disposition(p: &Point, horizon: &str) -> String {
+    let named = |g: &str, d: &str| format!("{g}{}{d}", group::BY_DISPOSITION);
+    let present: Vec<&str> = group::DISPOSITIONS
+        .into_iter()
+        .filter(|d| {
+            group::SUBGROUPS
+                .iter()
+                .any(|g| p.mean(metric::REARREST, &named(g, d), "12").is_some())
+        })
+        .collect();
+    if present.is_empty() {
+        return String::new();
+    }
+    let label = |d: &str| match d {
+        group::MEDIATED => "mediated",
+        group::VICTIM_DECLINED => "victim declined",
+        group::OFFENDER_DECLINED => "youth declined",
+        group::RETURNED_WAIT => "returned (waited too long)",
+        _ => "control arm",
+    };
+    let mut table = format!(
+        "<h3>Rearrest by group and disposition</h3><p>Each group's youths by what happened to their case: the share rearrested by 12 and by {horizon} months of follow-up (means over simulated program years; – where no youth of the group had that disposition). Mediated youths against those whose victim declined is the VORS comparison within each group.</p><table class=\"numbers\" id=\"rearrest-by-disposition\"><tr><th>group</th>"
+    );
+    for d in &present {
+        let _ = write!(table, "<th>{} 12 / {horizon}</th>", label(d));
+    }
+    table.push_str("</tr>");
+    for g in group::SUBGROUPS {
+        if p.mean(metric::SHARE_MEDIATED, g, "").is_none() {
+            continue;
+        }
+        let _ = write!(table, "<tr><td>{}</td>", escape(g));
+        for d in &present {
+            let name = named(g, d);
+            let cell = |month: &str| {
+                p.mean(metric::REARREST, &name, month)
+                    .map_or_else(|| "–".to_string(), |v| number(Unit::Share, v))
+            };
+            let _ = write!(table, "<td>{} / {}</td>", cell("12"), cell(horizon));
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</table>");
+    table
 }
 
 /// The key numbers with their 95% intervals, as an HTML table.
