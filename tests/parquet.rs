@@ -221,6 +221,19 @@ fn a_parquet_sweep_and_its_merge() {
         );
     }
     vomsim().arg("report").arg(&merged).assert().success();
+    // Resumed in the other format, the folder holds that format's tables
+    // only (its manifest lists them), so --force still recognizes it.
+    sweep(&pq, "csv", &["--resume"]);
+    for table in SWEEP_TABLES {
+        assert!(!pq.join(format!("{table}.parquet")).exists(), "{table}");
+        assert!(
+            fs::read(pq.join(format!("{table}.csv"))).unwrap()
+                == fs::read(csv.join(format!("{table}.csv"))).unwrap(),
+            "{table}"
+        );
+    }
+    sweep(&pq, "parquet", &["--force"]);
+    assert!(pq.join("summary.parquet").is_file() && !pq.join("summary.csv").exists());
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::output::ownership;
 use crate::output::{
     csv::{DIAGNOSIS_HEADER, RowPrefix},
     folder,
-    parquet::{Kind, kind_of_values},
+    parquet::{Format, Kind, kind_of_values},
 };
 
 /// Makes `dir` ready for a sweep with this fingerprint: new, resumed, or
@@ -161,6 +161,16 @@ pub(super) fn assemble(
         "diagnosis",
         format!("{columns},{DIAGNOSIS_HEADER}"),
     )?);
+    // A sweep resumed in the other format leaves no table of the first
+    // behind (the manifest lists only this format's).
+    for table in ["summary", "replications", "diagnosis"] {
+        for other in [Format::Csv, Format::Parquet] {
+            let path = dir.join(other.file(table));
+            if other != format && path.is_file() {
+                fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+            }
+        }
+    }
 
     if sweep.design == Design::Sobol && complete {
         let indices = sensitivity(sweep, dir, options.seed)?;
