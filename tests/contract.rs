@@ -42,7 +42,9 @@ fn the_tally_emits_exactly_the_catalogued_names() {
                 key.metric
             );
             assert!(
-                group::ALL.contains(&key.group) || group::SUBGROUPS.contains(&key.group),
+                group::ALL.contains(&key.group)
+                    || group::SUBGROUPS.contains(&key.group)
+                    || group::subgroup_dispositions().contains(&key.group),
                 "uncatalogued group {}",
                 key.group
             );
@@ -61,6 +63,7 @@ fn the_tally_emits_exactly_the_catalogued_names() {
     let unused: Vec<_> = group::ALL
         .iter()
         .chain(group::SUBGROUPS.iter())
+        .chain(group::subgroup_dispositions().iter())
         .filter(|g| !groups.contains(*g))
         .collect();
     assert!(
@@ -82,4 +85,13 @@ fn every_name_is_in_the_contract() {
         missing.is_empty(),
         "docs/DESIGN.md does not name {missing:?}"
     );
+    // A subgroup by disposition is named by the documented rule from two
+    // documented names.
+    assert!(design.contains("`SUBGROUP;DISPOSITION`"));
+    for name in group::subgroup_dispositions() {
+        let (subgroup, disposition) = name.split_once(group::BY_DISPOSITION).unwrap();
+        assert!(group::SUBGROUPS.contains(&subgroup), "{name}");
+        assert!(group::DISPOSITIONS.contains(&disposition), "{name}");
+        assert!(design.contains(&format!("`{disposition}`")), "{name}");
+    }
 }

@@ -84,6 +84,30 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
     // Who is diverted: the disparity ratios by group.
     assert!(html.contains("Who is diverted") && html.contains("race=black"));
     assert!(html.contains("Mediated share over everyone"));
+    // Rearrest by group and disposition: a table with the mediated and
+    // victim-declined youths' 12- and 30-month rearrest of each group, as
+    // summary.csv has them.
+    assert!(html.contains("Rearrest by group and disposition"));
+    let summary = fs::read_to_string(tmp.path().join("run").join("summary.csv")).unwrap();
+    let mean = |group: &str, month: &str| -> f64 {
+        let start = format!("0,rearrest,{group},{month},");
+        summary
+            .lines()
+            .find(|l| l.starts_with(&start))
+            .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+            .unwrap_or_else(|| panic!("no row {start}"))
+    };
+    let table = &html[html.find("id=\"rearrest-by-disposition\"").unwrap()..];
+    let row = &table[table.find("<td>race=black</td>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    for group in ["race=black;mediated", "race=black;victim_declined"] {
+        let cell = format!(
+            "<td>{:.1}% / {:.1}%</td>",
+            mean(group, "12") * 100.0,
+            mean(group, "30") * 100.0
+        );
+        assert!(row.contains(&cell), "{group}: {cell} not in {row}");
+    }
     // The naive, VORS and stratified lines lie on one another: said so.
     assert!(html.contains("overlap:"), "overlapping lines are named");
 
@@ -103,6 +127,113 @@ fn run_and_sweep_reports_are_self_contained_with_charts() {
         html.contains("by mediators.initial_active")
             && html.contains("by consent.victim_probability")
     );
+    // One line per value of the second parameter, each with its band: the
+    // chart against the pool size has a line per victim-consent value (3),
+    // the chart against victim consent one per pool size (5).
+    for (title, legend) in [
+        (
+            "Share mediated by initial_active",
+            &[
+                "victim_probability = 0.4",
+                "victim_probability = 0.55",
+                "victim_probability = 0.7",
+            ][..],
+        ),
+        (
+            "Share mediated by victim_probability",
+            &[
+                "initial_active = 8",
+                "initial_active = 12",
+                "initial_active = 16",
+                "initial_active = 24",
+                "initial_active = 37",
+            ][..],
+        ),
+    ] {
+        let chart = svg_titled(&html, title);
+        assert_eq!(chart.matches("<polyline").count(), legend.len(), "{title}");
+        assert_eq!(
+            chart.matches("fill-opacity=\"0.15\"").count(),
+            legend.len(),
+            "{title}: bands"
+        );
+        for name in legend {
+            assert!(
+                chart.contains(&format!(">{name}</text>")),
+                "{title}: {name}"
+            );
+        }
+        // Shares keep their 0-100% axis (rule 1).
+        assert!(
+            chart.contains(">100%</text>") && chart.contains(">0%</text>"),
+            "{title}"
+        );
+    }
+    // The point shown in detail is named.
+    assert!(
+        html.contains("<h2>Point 0 in detail: mediators.initial_active = 8, consent.victim_probability = 0.4</h2>"),
+        "the detailed point is named"
+    );
+}
+
+/// The chart whose title is `title`: from its `<svg` to its `</svg>`.
+fn svg_titled<'a>(html: &'a str, title: &str) -> &'a str {
+    let label = format!("aria-label=\"{title}\"");
+    let at = html
+        .find(&label)
+        .unwrap_or_else(|| panic!("no chart {title}"));
+    let start = html[..at].rfind("<svg").unwrap();
+    let end = at + html[at..].find("</svg>").unwrap();
+    &html[start..end]
+}
+
+/// The shipped Sobol sweep, with fewer base samples (24 instead of 256:
+/// 168 points instead of 1,792) and replications, so that it runs in
+/// seconds: its page draws the first-order and total index of every
+/// parameter for every output, with the values of sensitivity.csv, and
+/// stays under 1 MB (the full sweep's page was measured too: see the
+/// CHANGELOG).
+#[test]
+fn sobol_page_draws_the_indices_and_stays_small() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = fs::read_to_string(repo("scenarios/sweeps/selection_sensitivity.toml")).unwrap();
+    assert!(shipped.contains("\nbase_samples = 256"));
+    let file = tmp.path().join("selection_sensitivity.toml");
+    fs::write(
+        &file,
+        shipped.replace("\nbase_samples = 256", "\nbase_samples = 24"),
+    )
+    .unwrap();
+    let dir = tmp.path().join("sobol");
+    let html = report(&["sweep", file.to_str().unwrap(), "--reps", "4"], &dir);
+    assert_self_contained(&html);
+    assert!(html.len() < 1_000_000, "page of {} bytes", html.len());
+    let sensitivity = fs::read_to_string(dir.join("sensitivity.csv")).unwrap();
+    let mut rows = 0;
+    for line in sensitivity.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let output = cells[..3].join(" ");
+        let chart = svg_titled(&html, &format!("Sobol indices: {output}"));
+        let parameter = cells[3];
+        for (kind, value) in [("first-order", cells[4]), ("total", cells[7])] {
+            let value: f64 = value.parse().unwrap();
+            assert!(
+                chart.contains(&format!("class=\"{kind}\" data-parameter=\"{parameter}\"")),
+                "{output}: no {kind} bar of {parameter}"
+            );
+            assert!(
+                chart.contains(&format!("<title>{parameter} {kind}: {value:.2}</title>")),
+                "{output}: {parameter} {kind} is not {value:.2}"
+            );
+        }
+        rows += 1;
+    }
+    // Three outputs by five parameters.
+    assert_eq!(rows, 15);
+    // Saltelli's random points are grouped into bins, one line each chart.
+    let chart = svg_titled(&html, "Share mediated by victim_risk_log_odds");
+    assert_eq!(chart.matches("<polyline").count(), 1);
+    assert!(html.contains("grouped into 10 bins"));
 }
 
 #[test]

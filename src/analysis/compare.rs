@@ -25,6 +25,7 @@ use std::io::{self, Write};
 use crate::measure::names::{group, metric};
 use crate::output::csv::{REPLICATIONS_HEADER, SUMMARY_HEADER, number_field, optional_field};
 use crate::output::manifest::Manifest;
+use crate::output::parquet;
 use std::path::Path;
 
 use crate::engine::RunResult;
@@ -147,11 +148,12 @@ fn expect_header(
 }
 
 fn read_summary(dir: &Path) -> Result<RunSummary> {
-    let path = dir.join("summary.csv");
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| {
+    let mut reader = parquet::table_reader(dir, "summary").map_err(|e| {
         bad(
             dir,
-            &format!("holds no readable summary.csv ({e}); give two folders written by vomsim run"),
+            &format!(
+                "holds no readable summary.csv or summary.parquet ({e}); give two folders written by vomsim run"
+            ),
         )
     })?;
     let headers = reader
@@ -227,8 +229,8 @@ fn compared(key: &Key) -> bool {
 /// Per-replication values of the compared keys: key -> value by replication.
 fn read_replications(dir: &Path, keys: &HashMap<Key, usize>, reps: usize) -> Result<Vec<Vec<f64>>> {
     let mut values = vec![vec![f64::NAN; reps]; keys.len()];
-    let mut reader = csv::Reader::from_path(dir.join("replications.csv"))
-        .map_err(|e| bad(dir, &format!("holds no readable replications.csv ({e})")))?;
+    let mut reader = parquet::table_reader(dir, "replications")
+        .map_err(|e| bad(dir, &format!("holds no readable replications table ({e})")))?;
     let headers = reader
         .headers()
         .map_err(|e| bad(dir, &e.to_string()))?
@@ -288,7 +290,7 @@ pub fn unpaired_reason(dir_a: &Path, dir_b: &Path) -> Option<String> {
     }
     [dir_a, dir_b]
         .into_iter()
-        .find(|d| !d.join("replications.csv").is_file())
+        .find(|d| !parquet::has_table(d, "replications"))
         .map(|d| {
             format!(
                 "{} has no replications.csv (it was run with --no-replications; run it again without it to pair)",
@@ -304,8 +306,8 @@ pub fn compare(dir_a: &Path, dir_b: &Path) -> Result<Vec<CompareRow>> {
     let paired = a.seed.is_some()
         && a.seed == b.seed
         && a.reps == b.reps
-        && dir_a.join("replications.csv").is_file()
-        && dir_b.join("replications.csv").is_file();
+        && parquet::has_table(dir_a, "replications")
+        && parquet::has_table(dir_b, "replications");
     let values = if paired {
         let index: HashMap<Key, usize> = keys
             .iter()

@@ -3,11 +3,29 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::calibration::{Choice, FitParameter, parse_choice, parse_fit};
 use crate::analysis::sizing::WaitTo;
 use crate::analysis::sweep::Shard;
+
+/// `--format`: the tables' file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Comma-separated text.
+    Csv,
+    /// Apache Parquet, zstd-compressed: the same columns and types.
+    Parquet,
+}
+
+impl From<FormatArg> for crate::output::parquet::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Csv => crate::output::parquet::Format::Csv,
+            FormatArg::Parquet => crate::output::parquet::Format::Parquet,
+        }
+    }
+}
 
 /// A Monte Carlo, agent-based simulator of youth diversion through
 /// victim-offender mediation.
@@ -65,7 +83,7 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Run every point of a sweep file (a scenario with a sweep table).
     #[command(
-        after_help = "Examples:\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --reps 100 --no-replications\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --shard 2/4 --out output/pool/shard-2"
+        after_help = "Examples:\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --reps 100 --no-replications\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --shard 2/4 --out output/pool/shard-2\n  vomsim sweep scenarios/sweeps/mediator_pool.toml --format parquet --out output/pool-parquet"
     )]
     Sweep(SweepArgs),
     /// Merge the shard folders of one sweep into one result.
@@ -123,7 +141,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub agents_reps: Option<u64>,
     /// Leave out replications.csv (every value of every replication, about
-    /// 50 KB per replication); summary.csv and diagnosis.csv are still written.
+    /// 70 KB per replication); summary.csv and diagnosis.csv are still written.
     #[arg(long)]
     pub no_replications: bool,
     /// Parameter draws (calibrate's posterior.csv): each replication runs
@@ -131,6 +149,10 @@ pub struct RunArgs {
     /// interval includes the parameters' uncertainty.
     #[arg(long, value_name = "POSTERIOR.csv")]
     pub parameters: Option<PathBuf>,
+    /// Table format: csv (default) or parquet (zstd-compressed, the same
+    /// columns and types; for large runs).
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -405,6 +427,10 @@ pub struct SweepArgs {
     /// sweep table): summary.csv, diagnosis.csv and the rest are written.
     #[arg(long)]
     pub no_replications: bool,
+    /// Table format: csv (default) or parquet (zstd-compressed, the same
+    /// columns and types; for large runs).
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
     /// No progress bar and no summary.
     #[arg(long, short)]
     pub quiet: bool,
@@ -421,6 +447,9 @@ pub struct MergeArgs {
     /// Replace the output folder if it exists (vomsim's own output only).
     #[arg(long)]
     pub force: bool,
+    /// Table format of the merged folder: csv (default) or parquet.
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use crate::measure::names::{group, metric};
 use crate::measure::stats::summarize;
 use crate::output::manifest::{ParametersFile, RunManifest};
 use crate::output::ownership;
+use crate::output::parquet::Format;
 use crate::output::{
     csv::{self, RowPrefix},
     folder::OutputDir,
@@ -87,6 +88,7 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     let writing = engine::writing_line(options.progress);
     let files = Files {
         replications: !args.no_replications,
+        format: args.format.into(),
         progress: &writing,
         parameters_file,
     };
@@ -113,6 +115,8 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
 struct Files<'a> {
     /// `replications.csv` (off with `--no-replications`).
     replications: bool,
+    /// CSV or Parquet (`--format`).
+    format: Format,
     progress: &'a indicatif::ProgressBar,
     /// `--parameters`, for the manifest.
     parameters_file: Option<ParametersFile>,
@@ -224,53 +228,55 @@ fn write_run(
     choice: &Files,
 ) -> Result<()> {
     let writing = |name: &str| choice.progress.set_message(name.to_string());
-    writing("summary.csv");
-    output.write_file("summary.csv", |w| {
+    let format = choice.format;
+    writing(&format.file("summary"));
+    let mut files = vec![output.write_table(format, "summary", Vec::new(), |mut w| {
         csv::write_summary(
-            w,
+            &mut w,
             pool,
             &RowPrefix::run(),
             true,
             &result.catalog,
             &result.values,
         )
-    })?;
-    let mut files = vec!["summary.csv"];
+    })?];
     if choice.replications {
-        writing("replications.csv");
-        output.write_file("replications.csv", |w| {
-            csv::write_replications(
-                w,
-                pool,
-                &RowPrefix::run(),
-                true,
-                &result.catalog,
-                &result.values,
-            )
-        })?;
-        files.push("replications.csv");
+        writing(&format.file("replications"));
+        files.push(
+            output.write_table(format, "replications", Vec::new(), |mut w| {
+                csv::write_replications(
+                    &mut w,
+                    pool,
+                    &RowPrefix::run(),
+                    true,
+                    &result.catalog,
+                    &result.values,
+                )
+            })?,
+        );
     }
-    writing("diagnosis.csv");
+    writing(&format.file("diagnosis"));
     let diagnosis = diagnosis::diagnose(&result.catalog, &result.values);
-    output.write_file("diagnosis.csv", |w| {
-        csv::write_diagnosis(w, Some(&RowPrefix::run()), true, &diagnosis)
-    })?;
-    files.push("diagnosis.csv");
+    files.push(
+        output.write_table(format, "diagnosis", Vec::new(), |mut w| {
+            csv::write_diagnosis(&mut w, Some(&RowPrefix::run()), true, &diagnosis)
+        })?,
+    );
     if options.agents_reps > 0 {
-        writing("agents.csv");
+        writing(&format.file("agents"));
         // The youths are simulated again while they are written, a chunk
         // of replications at a time; a stop requested meanwhile ends the
         // run as a stop, not as a write error.
         let mut stopped = None;
-        output.write_file("agents.csv", |w| {
-            csv::write_agents_header(w)?;
+        let name = output.write_table(format, "agents", Vec::new(), |mut w| {
+            csv::write_agents_header(&mut w)?;
             let written = engine::agents_in_order(
                 pool,
                 scenario,
                 options.seed,
                 options.agents_reps,
                 &options.cancel,
-                |rep, records| csv::write_agents(w, rep, records, scenario.shape().horizon),
+                |rep, records| csv::write_agents(&mut w, rep, records, scenario.shape().horizon),
             );
             written.unwrap_or_else(|stop| {
                 stopped = Some(stop);
@@ -280,13 +286,13 @@ fn write_run(
         if let Some(stop) = stopped {
             return Err(stop);
         }
-        files.push("agents.csv");
+        files.push(name);
     }
-    files.push("manifest.json");
+    files.push("manifest.json".to_string());
     writing("manifest.json");
     output.write_file("manifest.json", |w| {
         RunManifest {
-            files: Some(files.iter().map(|f| f.to_string()).collect()),
+            files: Some(files.clone()),
             parameters: serde_json::to_value(&scenario.raw).map_err(std::io::Error::other)?,
             parameters_file: choice.parameters_file.clone(),
             reps: options.reps,

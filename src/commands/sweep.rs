@@ -18,6 +18,7 @@ pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
     if args.no_replications {
         sweep.replications_file = false;
     }
+    sweep.format = args.format.into();
     // The run records a shard as (K, N).
     let shard = args.shard.map(|s| (s.k, s.n));
     let options = sweep::run::SweepOptions {
@@ -72,7 +73,13 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         .map(|d| ("shard folder", d.as_path()))
         .collect();
     ownership::check_not_input(&args.out, &shards)?;
-    let points = sweep::run::merge(&args.dirs, &args.out, args.force, limits::threads(None))?;
+    let points = sweep::run::merge(
+        &args.dirs,
+        &args.out,
+        args.force,
+        limits::threads(None),
+        args.format.into(),
+    )?;
     let mut out = Report::default();
     out.line(format_args!(
         "merged {} points from {} folders -> {}",

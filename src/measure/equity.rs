@@ -7,6 +7,11 @@
 //! waiting (`share_returned`), its mediated share over everyone's
 //! (`disparity_mediated`, 1 = parity), and its cumulative rearrest (`rearrest`) at
 //! follow-up months 12 and the horizon (30 by default) in the realized world.
+//! That rearrest is also reported by disposition, in groups named
+//! `SUBGROUP;DISPOSITION` (`race=black;mediated`, `sex=female;victim_declined`;
+//! [`group::subgroup_dispositions`]): the subgroup's youths with that
+//! disposition, so a program can see whether mediation's effect on rearrest
+//! reaches every group.
 //!
 //! Kept apart from `metrics.rs`, which holds an `EquityTally`, adds each
 //! youth to it and calls `emit` once.
@@ -37,6 +42,21 @@ pub(crate) struct EquityTally {
     returned: [u64; 21],
     /// First rearrests by month 12 and by the end of follow-up.
     rearrested: [[u64; 21]; 2],
+    /// Referred youths by disposition (in [`group::DISPOSITIONS`] order).
+    by_disposition: [[u64; 21]; 5],
+    /// Their first rearrests by month 12 and by the end of follow-up.
+    rearrested_by_disposition: [[[u64; 21]; 5]; 2],
+}
+
+/// A disposition's place in [`group::DISPOSITIONS`].
+fn disposition_index(d: Disposition) -> usize {
+    match d {
+        Disposition::Mediated => 0,
+        Disposition::VictimDeclined => 1,
+        Disposition::OffenderDeclined => 2,
+        Disposition::ReturnedWait => 3,
+        Disposition::Control => 4,
+    }
 }
 
 fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
@@ -57,7 +77,9 @@ impl EquityTally {
         let d = case.disposition;
         let mediated = d == Disposition::Mediated;
         let realized = case.outcomes.rearrest[usize::from(mediated)];
+        let k = disposition_index(d);
         for g in groups {
+            self.by_disposition[k][g] += 1;
             self.referred[g] += 1;
             self.offered[g] += u64::from(d != Disposition::Control);
             self.victim_consented[g] += u64::from(mediated || d == Disposition::ReturnedWait);
@@ -66,7 +88,9 @@ impl EquityTally {
             // Months 12 and the horizon (the second unused when they are
             // one): no allocation per youth.
             for (i, month) in [12.0, horizon as f64].into_iter().enumerate() {
-                self.rearrested[i][g] += u64::from(realized.is_some_and(|t| t <= month));
+                let rearrested = u64::from(realized.is_some_and(|t| t <= month));
+                self.rearrested[i][g] += rearrested;
+                self.rearrested_by_disposition[i][k][g] += rearrested;
             }
         }
     }
@@ -112,6 +136,25 @@ pub(crate) fn emit(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
             );
         }
     }
+    // Rearrest by subgroup and disposition, after every subgroup's rows;
+    // the control arm only when the scenario has one.
+    let dispositions = if tally.shape.randomized { 5 } else { 4 };
+    let names = group::subgroup_dispositions();
+    for g in 0..GROUPS.len() {
+        for k in 0..dispositions {
+            let name = names[g * group::DISPOSITIONS.len() + k];
+            for (i, month) in months(tally.shape.horizon).iter().enumerate() {
+                out(
+                    MetricKey {
+                        metric: metric::REARREST,
+                        group: name,
+                        month: Some(*month),
+                    },
+                    ratio(e.rearrested_by_disposition[i][k][g], e.by_disposition[k][g]),
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -132,5 +175,23 @@ mod tests {
             assert_eq!(GROUPS[OFFENSE + i], format!("offense={}", offense.name()));
         }
         assert_eq!(OFFENSE + Offense::ALL.len(), GROUPS.len());
+    }
+
+    /// The dispositions' order is the one their names are made in.
+    #[test]
+    fn dispositions_follow_their_names() {
+        for d in [
+            Disposition::Mediated,
+            Disposition::VictimDeclined,
+            Disposition::OffenderDeclined,
+            Disposition::ReturnedWait,
+            Disposition::Control,
+        ] {
+            assert_eq!(group::DISPOSITIONS[disposition_index(d)], d.group().name());
+        }
+        let names = group::subgroup_dispositions();
+        assert_eq!(names.len(), GROUPS.len() * group::DISPOSITIONS.len());
+        assert_eq!(names[1], "race=hispanic;victim_declined");
+        assert_eq!(names[names.len() - 1], "offense=violent;rct_control");
     }
 }

@@ -214,4 +214,34 @@ pub mod group {
         REARRESTS_AVERTED,
         AGENCY_CASES_AVOIDED,
     ];
+    /// The dispositions by which each equity subgroup's rearrest is also
+    /// reported (`rct_control` only when the scenario randomizes).
+    pub const DISPOSITIONS: [&str; 5] = [
+        MEDIATED,
+        VICTIM_DECLINED,
+        OFFENDER_DECLINED,
+        RETURNED_WAIT,
+        RCT_CONTROL,
+    ];
+    /// The separator of a subgroup and a disposition in one group name:
+    /// `race=black;mediated`.
+    pub const BY_DISPOSITION: char = ';';
+
+    /// Every `SUBGROUP;DISPOSITION` name ([`SUBGROUPS`] by
+    /// [`DISPOSITIONS`], subgroup-major): the equity subgroups' rearrest by
+    /// disposition.
+    pub fn subgroup_dispositions() -> &'static [&'static str] {
+        static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+            SUBGROUPS
+                .iter()
+                .flat_map(|s| {
+                    DISPOSITIONS.iter().map(move |d| {
+                        // Made once per process: group names are `&'static str`.
+                        &*Box::leak(format!("{s}{BY_DISPOSITION}{d}").into_boxed_str())
+                    })
+                })
+                .collect()
+        });
+        &NAMES
+    }
 }

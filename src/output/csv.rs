@@ -30,6 +30,9 @@ pub const SIZE_HEADER: &str = "value,active_mediators_mean,wait_days_q,returned_
 /// still recognized by `--force`.
 pub const SIZE_HEADER_GRID: &str =
     "value,active_mediators_mean,wait_days_q,returned_share,meets_target";
+/// Header of `sensitivity.csv`, written by a Sobol sweep
+/// (`analysis::sweep::sobol`) and read by the report.
+pub const SENSITIVITY_HEADER: &str = "metric,group,month,parameter,first_order,first_lower,first_upper,total,total_lower,total_upper";
 /// Header of `power.csv`, written by `vomsim power`.
 pub const POWER_HEADER: &str = "value,power,lower,upper,reps,undefined";
 /// Header of `calibration.csv`, written by `vomsim calibrate`.

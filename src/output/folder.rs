@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::output::ownership;
+use crate::output::parquet::{Format, Kind};
 
 /// Writes one file atomically: into a temporary file beside it, flushed to
 /// disk, then renamed over the final name, so the final name never holds
@@ -20,6 +21,36 @@ pub fn write_atomically(
     contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
 ) -> Result<()> {
     write_atomically_with(path, true, contents)
+}
+
+/// Writes table `table` in `format` into folder `dir`, atomically (see
+/// [`OutputDir::write_table`]), and returns its file name.
+pub fn write_table_atomically(
+    dir: &Path,
+    format: Format,
+    table: &str,
+    extra: Vec<(String, Kind)>,
+    contents: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> Result<String> {
+    let name = format.file(table);
+    write_atomically(&dir.join(&name), |w| {
+        table_contents(w, format, extra, contents)
+    })?;
+    Ok(name)
+}
+
+/// The bytes of a table in `format`: the CSV text as it is, or through a
+/// Parquet sink.
+fn table_contents(
+    w: &mut BufWriter<fs::File>,
+    format: Format,
+    extra: Vec<(String, Kind)>,
+    contents: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> io::Result<()> {
+    match format {
+        Format::Csv => contents(w),
+        Format::Parquet => crate::output::parquet::write_table(w, extra, |sink| contents(sink)),
+    }
 }
 
 /// [`write_atomically`], choosing whether to flush to disk before the
@@ -156,6 +187,23 @@ impl OutputDir {
         let file = writer.into_inner().map_err(|e| failed(e.into_error()))?;
         file.sync_all().map_err(failed)?;
         Ok(())
+    }
+
+    /// Writes table `table` (`summary`, `replications`, ...) in `format`
+    /// into the staging folder and returns its file name. `contents`
+    /// writes the CSV text; with Parquet it goes through a
+    /// [`ParquetSink`](crate::output::parquet::ParquetSink), `extra` typing
+    /// the columns not named in [`column_kind`](crate::output::parquet::column_kind).
+    pub fn write_table(
+        &self,
+        format: Format,
+        table: &str,
+        extra: Vec<(String, Kind)>,
+        contents: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<String> {
+        let name = format.file(table);
+        self.write_file(&name, |w| table_contents(w, format, extra, contents))?;
+        Ok(name)
     }
 
     /// Moves the finished folder into place. An old folder (allowed by

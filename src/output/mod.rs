@@ -13,5 +13,6 @@ pub mod csv;
 pub mod folder;
 pub mod manifest;
 pub(crate) mod ownership;
+pub mod parquet;
 pub mod planning_report;
 pub mod report;

@@ -56,6 +56,10 @@ pub(crate) const RUN_FILES: &[&str] = &[
     "replications.csv",
     "diagnosis.csv",
     "agents.csv",
+    "summary.parquet",
+    "replications.parquet",
+    "diagnosis.parquet",
+    "agents.parquet",
     "manifest.json",
 ];
 /// Every file `compare` writes into its folder.
@@ -70,6 +74,9 @@ pub(crate) const SWEEP_FILES: &[&str] = &[
     "replications.csv",
     "diagnosis.csv",
     "sensitivity.csv",
+    "summary.parquet",
+    "replications.parquet",
+    "diagnosis.parquet",
     "manifest.json",
 ];
 /// Every file `size` writes into its folder (before issue 19, `size.csv`

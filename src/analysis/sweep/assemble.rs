@@ -18,6 +18,7 @@ use crate::output::ownership;
 use crate::output::{
     csv::{DIAGNOSIS_HEADER, RowPrefix},
     folder,
+    parquet::{Format, Kind, kind_of_values},
 };
 
 /// Makes `dir` ready for a sweep with this fingerprint: new, resumed, or
@@ -98,23 +99,48 @@ pub(super) fn assemble(
         }
         Ok(())
     })?;
-    // File-to-file copies, which the kernel does without passing the bytes
-    // through this process.
+    // Parquet types a parameter column by its values at every point.
+    let format = sweep.format;
+    let extra: Vec<(String, Kind)> = sweep
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values: Vec<String> = points
+                .iter()
+                .map(|&p| {
+                    sweep
+                        .prefix(p)
+                        .values
+                        .split(',')
+                        .nth(i + 1)
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            (
+                name.clone(),
+                kind_of_values(values.iter().map(String::as_str)),
+            )
+        })
+        .collect();
+    // CSV: file-to-file copies, which the kernel does without passing the
+    // bytes through this process; Parquet: the fragments' text through a
+    // Parquet sink.
     // A fragment that cannot be opened is reported as itself, not as the
     // file being assembled.
-    let concatenate = |name: &str, kind: &str, header: String| {
+    let concatenate = |table: &str, header: String| {
         let mut unreadable = None;
-        let written = folder::write_atomically(&dir.join(name), |w| {
+        let written = folder::write_table_atomically(dir, format, table, extra.clone(), |w| {
             writeln!(w, "{header}")?;
             w.flush()?;
-            let file = w.get_mut();
             for &p in points {
-                let mut fragment_file = open_fragment(dir, p, kind).map_err(|e| {
+                let mut fragment_file = open_fragment(dir, p, table).map_err(|e| {
                     let io = std::io::Error::other(e.to_string());
                     unreadable = Some(e);
                     io
                 })?;
-                std::io::copy(&mut fragment_file, file)?;
+                std::io::copy(&mut fragment_file, w)?;
             }
             Ok(())
         });
@@ -127,18 +153,23 @@ pub(super) fn assemble(
         columns: columns.clone(),
         values: String::new(),
     };
-    concatenate("summary.csv", "summary", prefix.summary_header())?;
-    concatenate(
-        "diagnosis.csv",
+    let mut tables = vec![concatenate("summary", prefix.summary_header())?];
+    if sweep.replications_file {
+        tables.push(concatenate("replications", prefix.replications_header())?);
+    }
+    tables.push(concatenate(
         "diagnosis",
         format!("{columns},{DIAGNOSIS_HEADER}"),
-    )?;
-    if sweep.replications_file {
-        concatenate(
-            "replications.csv",
-            "replications",
-            prefix.replications_header(),
-        )?;
+    )?);
+    // A sweep resumed in the other format leaves no table of the first
+    // behind (the manifest lists only this format's).
+    for table in ["summary", "replications", "diagnosis"] {
+        for other in [Format::Csv, Format::Parquet] {
+            let path = dir.join(other.file(table));
+            if other != format && path.is_file() {
+                fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
+            }
+        }
     }
 
     if sweep.design == Design::Sobol && complete {
@@ -147,21 +178,20 @@ pub(super) fn assemble(
             sobol::write_sensitivity(w, &indices)
         })?;
     }
-    let mut files = vec!["sweep.toml", "sweep.json", "points.csv", "summary.csv"];
-    if sweep.replications_file {
-        files.push("replications.csv");
-    }
-    files.push("diagnosis.csv");
+    let mut files: Vec<String> = ["sweep.toml", "sweep.json", "points.csv"]
+        .map(String::from)
+        .to_vec();
+    files.extend(tables);
     if sweep.design == Design::Sobol && complete {
-        files.push("sensitivity.csv");
+        files.push("sensitivity.csv".to_string());
     }
-    files.push("manifest.json");
+    files.push("manifest.json".to_string());
     folder::write_atomically(&dir.join("manifest.json"), |w| {
         crate::output::manifest::SweepManifest {
             base_scenario: serde_json::to_value(&sweep.base_scenario.raw)
                 .map_err(std::io::Error::other)?,
             design: format!("{:?}", sweep.design).to_lowercase(),
-            files: Some(files.iter().map(|f| f.to_string()).collect()),
+            files: Some(files.clone()),
             overrides: sweep.overrides.clone(),
             parameters: sweep.parameters.clone(),
             points: points.len(),

@@ -20,6 +20,7 @@ use crate::cancel::Cancel;
 use crate::engine;
 use crate::error::{Error, Result};
 use crate::output::folder;
+use crate::output::parquet::Format;
 
 /// Merges shard folders of one sweep into `out`: every point exactly once,
 /// the same sweep, seed and replications, no two shards covering the same
@@ -27,7 +28,13 @@ use crate::output::folder;
 /// fragment matching the size and SHA-256 in its done marker and led by
 /// its point's columns; then the same assembly as a whole run, so the files are
 /// byte-identical to it. Everything is checked before `out` is created.
-pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Result<usize> {
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    force: bool,
+    threads: usize,
+    format: Format,
+) -> Result<usize> {
     let started = Instant::now();
     let bad = |requirement: String| Error::BadArgument {
         option: "merge".to_string(),
@@ -81,6 +88,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, force: bool, threads: usize) -> Resul
         ))
     })?;
     let mut sweep = Sweep::from_toml_str(&text, "sweep.toml", &first.overrides)?;
+    sweep.format = format;
     if sweep.sha256 != first.sweep_sha256 {
         return Err(bad(format!(
             "{}: sweep.toml does not match sweep.json",

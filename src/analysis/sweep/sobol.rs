@@ -117,8 +117,9 @@ pub fn indices(
         .collect()
 }
 
-/// Header of `sensitivity.csv`.
-pub const SENSITIVITY_HEADER: &str = "metric,group,month,parameter,first_order,first_lower,first_upper,total,total_lower,total_upper";
+/// Header of `sensitivity.csv` (kept with every header in `output::csv`,
+/// where the report reads it too).
+pub use crate::output::csv::SENSITIVITY_HEADER;
 
 /// Writes `sensitivity.csv` (`output` is `metric,group,month`); an undefined
 /// index (no variance) is left empty.

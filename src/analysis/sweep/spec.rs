@@ -4,6 +4,7 @@
 //! points drawn (see `sampling.rs`) and every point validated as a
 //! scenario; then each point's scenario, row prefix and description.
 
+use crate::output::parquet::Format;
 use toml::Value;
 
 use super::sampling;
@@ -68,6 +69,9 @@ pub struct Sweep {
     /// Whether to write `replications.csv` (a large sweep may skip it: over
     /// a thousand rows per replication).
     pub replications_file: bool,
+    /// The format of the final tables (`--format`): the points' fragments
+    /// are CSV either way.
+    pub format: Format,
     /// The validated base scenario (for its name and defaults).
     pub base_scenario: Scenario,
     /// The most values one replication of any point yields (the length of
@@ -444,6 +448,7 @@ impl Sweep {
             bootstrap,
             base_samples,
             replications_file,
+            format: Format::Csv,
             base_scenario,
             values_per_replication: 0,
         };

@@ -17,9 +17,7 @@ use std::path::{Path, PathBuf};
 
 use assumptions::Assumption;
 use rules::{Drawn, Unit};
-use svg::{
-    Axes, COLORS, Part, Series, Stack, bar_chart, dollars, escape, scatter, stacked_bar_chart,
-};
+use svg::{Axes, COLORS, Part, Series, Stack, bar_chart, dollars, escape, stacked_bar_chart};
 
 use crate::error::{Error, Result};
 use crate::measure::names::{group, metric};
@@ -103,6 +101,62 @@ struct Data {
     /// The parameters the scenario marks as assumptions, or why they
     /// cannot be listed.
     assumptions: std::result::Result<Vec<Assumption>, String>,
+    /// A Sobol sweep's indices (`sensitivity.csv`), or none.
+    sensitivity: Vec<Sensitivity>,
+}
+
+/// One row of `sensitivity.csv`: an output's (`metric,group,month`)
+/// indices for one parameter, each (estimate, lower, upper).
+#[derive(Debug, Clone)]
+struct Sensitivity {
+    output: String,
+    parameter: String,
+    first: (f64, f64, f64),
+    total: (f64, f64, f64),
+}
+
+/// The rows of a sweep's `sensitivity.csv` (none when it has none).
+fn read_sensitivity(dir: &Path) -> Result<Vec<Sensitivity>> {
+    let path = dir.join("sensitivity.csv");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let bad = |requirement: String| Error::BadArgument {
+        option: "report".to_string(),
+        value: dir.display().to_string(),
+        requirement,
+    };
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| bad(format!("holds an unreadable sensitivity.csv ({e})")))?;
+    let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+    if headers.iter().collect::<Vec<_>>().join(",") != crate::output::csv::SENSITIVITY_HEADER {
+        return Err(bad(format!(
+            "has a sensitivity.csv whose header is not vomsim's (`{}`); was it edited?",
+            crate::output::csv::SENSITIVITY_HEADER
+        )));
+    }
+    let mut rows = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let r = record.map_err(|e| bad(e.to_string()))?;
+        let number = |i: usize| -> Result<f64> {
+            match &r[i] {
+                "" => Ok(f64::NAN),
+                text => text.parse().map_err(|_| {
+                    bad(format!(
+                        "sensitivity.csv row {} holds {text:?} where a number belongs",
+                        line + 2
+                    ))
+                }),
+            }
+        };
+        rows.push(Sensitivity {
+            output: format!("{},{},{}", &r[0], &r[1], &r[2]),
+            parameter: r[3].to_string(),
+            first: (number(4)?, number(5)?, number(6)?),
+            total: (number(7)?, number(8)?, number(9)?),
+        });
+    }
+    Ok(rows)
 }
 
 /// The assumptions of the scenario file `file` (as the manifest names it),
@@ -135,9 +189,9 @@ fn read(dir: &Path) -> Result<Data> {
         value: dir.display().to_string(),
         requirement,
     };
-    let reader = csv::Reader::from_path(dir.join("summary.csv")).map_err(|e| {
+    let reader = crate::output::parquet::table_reader(dir, "summary").map_err(|e| {
         bad(format!(
-            "holds no readable summary.csv ({e}); give a folder written by vomsim run or sweep"
+            "holds no readable summary.csv or summary.parquet ({e}); give a folder written by vomsim run or sweep"
         ))
     })?;
     let (parameters, points) = read_points(reader, &bad)?;
@@ -275,6 +329,7 @@ fn read_manifest(
         points,
         reps,
         assumptions,
+        sensitivity: read_sensitivity(dir)?,
     })
 }
 
@@ -721,8 +776,17 @@ fn equity_section(p: &Point) -> Option<String> {
     if charts.is_empty() {
         return None;
     }
-    let mut table = String::from(
-        "<table class=\"numbers\"><tr><th>group</th><th>share of referrals</th><th>offered</th><th>victim agreed</th><th>mediated</th><th>disparity (95% interval)</th><th>rearrest 12 / 30 months</th></tr>",
+    // The end of follow-up: the last month of the referred's rearrest curve.
+    let horizon = p
+        .rows
+        .keys()
+        .filter(|(m, g, _)| m == metric::REARREST && g == group::REFERRED)
+        .filter_map(|(_, _, month)| month.parse::<u32>().ok())
+        .max()
+        .unwrap_or(30)
+        .to_string();
+    let mut table = format!(
+        "<table class=\"numbers\"><tr><th>group</th><th>share of referrals</th><th>offered</th><th>victim agreed</th><th>mediated</th><th>disparity (95% interval)</th><th>rearrest 12 / {horizon} months</th></tr>",
     );
     for g in group::SUBGROUPS {
         let (Some(share), Some(d)) = (
@@ -747,13 +811,63 @@ fn equity_section(p: &Point) -> Option<String> {
             d.q025,
             d.q975,
             cell(metric::REARREST, "12"),
-            cell(metric::REARREST, "30"),
+            cell(metric::REARREST, &horizon),
         );
     }
     table.push_str("</table>");
+    table.push_str(&rearrest_by_disposition(p, &horizon));
     Some(format!(
         "<section><h2>Who is diverted</h2><p>Diversion programs are judged on equity: which youths are offered mediation, whose victims agree, who is mediated and who is rearrested. The disparity ratio is a group's mediated share over everyone's (1 = parity; below 1, the group is mediated less often), with the range holding 95% of simulated program years. In this model differences come from the scenario's consent and referral parameters (offense, victim type, latent risk), not from any rule that names a group.</p>{charts}{table}</section>"
     ))
+}
+
+/// The equity subgroups' rearrest by disposition (`SUBGROUP;DISPOSITION`
+/// rows): a table, one row per subgroup, one column per disposition the run
+/// has, each cell the 12-month and end-of-follow-up rearrest.
+fn rearrest_by_disposition(p: &Point, horizon: &str) -> String {
+    let named = |g: &str, d: &str| format!("{g}{}{d}", group::BY_DISPOSITION);
+    let present: Vec<&str> = group::DISPOSITIONS
+        .into_iter()
+        .filter(|d| {
+            group::SUBGROUPS
+                .iter()
+                .any(|g| p.mean(metric::REARREST, &named(g, d), "12").is_some())
+        })
+        .collect();
+    if present.is_empty() {
+        return String::new();
+    }
+    let label = |d: &str| match d {
+        group::MEDIATED => "mediated",
+        group::VICTIM_DECLINED => "victim declined",
+        group::OFFENDER_DECLINED => "youth declined",
+        group::RETURNED_WAIT => "returned (waited too long)",
+        _ => "control arm",
+    };
+    let mut table = format!(
+        "<h3>Rearrest by group and disposition</h3><p>Each group's youths by what happened to their case: the share rearrested by 12 and by {horizon} months of follow-up (means over simulated program years; – where no youth of the group had that disposition). Mediated youths against those whose victim declined is the VORS comparison within each group.</p><table class=\"numbers\" id=\"rearrest-by-disposition\"><tr><th>group</th>"
+    );
+    for d in &present {
+        let _ = write!(table, "<th>{} 12 / {horizon}</th>", label(d));
+    }
+    table.push_str("</tr>");
+    for g in group::SUBGROUPS {
+        if p.mean(metric::SHARE_MEDIATED, g, "").is_none() {
+            continue;
+        }
+        let _ = write!(table, "<tr><td>{}</td>", escape(g));
+        for d in &present {
+            let name = named(g, d);
+            let cell = |month: &str| {
+                p.mean(metric::REARREST, &name, month)
+                    .map_or_else(|| "–".to_string(), |v| number(Unit::Share, v))
+            };
+            let _ = write!(table, "<td>{} / {}</td>", cell("12"), cell(horizon));
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</table>");
+    table
 }
 
 /// The key numbers with their 95% intervals, as an HTML table.
@@ -928,17 +1042,9 @@ fn sweep_sections(data: &Data) -> Vec<Section> {
             false,
         ),
     ];
-    let mut sections = Vec::new();
+    let mut sections = sobol_sections(data);
     for (i, parameter) in data.parameters.iter().enumerate() {
         for (metric, group, month, title, pct) in metrics {
-            let points: Vec<(f64, f64)> = data
-                .points
-                .iter()
-                .filter_map(|p| Some((*p.values.get(i)?, p.mean(metric, group, month)?)))
-                .collect();
-            if points.is_empty() {
-                continue;
-            }
             let unit = if pct {
                 Unit::Share
             } else if metric == metric::EFFECT_RATIO {
@@ -946,27 +1052,211 @@ fn sweep_sections(data: &Data) -> Vec<Section> {
             } else {
                 Unit::Dollars
             };
-            let chart = scatter(
-                &Axes {
-                    title: format!("{title} by {parameter}"),
-                    x_label: parameter.clone(),
-                    y_label: title.to_string(),
-                    percent: pct,
-                    y_from_zero: unit != Unit::Dollars,
-                    y_span: (unit != Unit::Dollars).then(|| unit.least_span()),
-                    reference_y: (unit == Unit::Ratio).then_some(1.0),
-                    ..Axes::default()
-                },
-                &[("sweep points".to_string(), COLORS[0], points)],
-            );
-            sections.push(Section::chart(
+            let Some((series, text)) = sweep_lines(data, i, (metric, group, month)) else {
+                continue;
+            };
+            let axes = Axes {
+                title: format!("{title} by {}", short(parameter)),
+                x_label: parameter.clone(),
+                y_label: title.to_string(),
+                money: unit == Unit::Dollars,
+                reference_y: (unit == Unit::Ratio).then_some(1.0),
+                ..Axes::default()
+            };
+            sections.push(Section::new(
                 &format!("{title} by {parameter}"),
-                "One dot per sweep point (its mean over replications); with several swept parameters, dots at one value differ in the others.",
-                chart,
+                text,
+                rules::lines(
+                    &axes,
+                    unit,
+                    false,
+                    series,
+                    &format!("{title} is zero at every point of the sweep."),
+                ),
             ));
         }
     }
     sections
+}
+
+/// A swept parameter's name without its table (`initial_active` for
+/// `mediators.initial_active`), for legends and titles.
+fn short(parameter: &str) -> &str {
+    parameter.rsplit('.').next().unwrap_or(parameter)
+}
+
+/// Sorted distinct values.
+fn distinct(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v
+}
+
+/// Bins of a parameter with more distinct values than a line can show
+/// (Latin hypercube, Saltelli): this many of equal width.
+const SWEEP_BINS: usize = 10;
+/// The most distinct values of a parameter drawn one x each.
+const MOST_X_VALUES: usize = 12;
+/// The most values of a second parameter drawn as one line each.
+const MOST_LINES: usize = 6;
+
+/// The lines of one output against parameter `i`: one line per value of a
+/// second swept parameter (the one with fewest values, at most
+/// [`MOST_LINES`]), or one line; each with its band; and the chart's text.
+/// A parameter with many values (random designs) is grouped into
+/// [`SWEEP_BINS`] bins. Where a line's x holds one point, the band is the
+/// range holding 95% of simulated program years there; where it holds
+/// several (bins, or other swept parameters), the line is their mean and
+/// the band the range of 95% of their means.
+fn sweep_lines(data: &Data, i: usize, key: (&str, &str, &str)) -> Option<(Vec<Series>, String)> {
+    let (metric, group, month) = key;
+    let values: Vec<(&Point, Stat)> = data
+        .points
+        .iter()
+        .filter_map(|p| Some((p, p.get(metric, group, month)?)))
+        .filter(|(p, _)| p.values.get(i).is_some_and(|v| v.is_finite()))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let xs = distinct(values.iter().map(|(p, _)| p.values[i]));
+    let (low, high) = (xs[0], xs[xs.len() - 1]);
+    let binned = xs.len() > MOST_X_VALUES;
+    let width = (high - low) / SWEEP_BINS as f64;
+    let x_of = |v: f64| {
+        if binned && width > 0.0 {
+            let bin = (((v - low) / width) as usize).min(SWEEP_BINS - 1);
+            low + width * (bin as f64 + 0.5)
+        } else {
+            v
+        }
+    };
+    let second = (0..data.parameters.len())
+        .filter(|&j| j != i)
+        .map(|j| {
+            (
+                j,
+                distinct(values.iter().filter_map(|(p, _)| p.values.get(j).copied())),
+            )
+        })
+        .filter(|(_, v)| (2..=MOST_LINES).contains(&v.len()))
+        .min_by_key(|(_, v)| v.len());
+    let line_values: Vec<Option<f64>> = match &second {
+        Some((_, v)) => v.iter().map(|v| Some(*v)).collect(),
+        None => vec![None],
+    };
+    let mut pooled = false;
+    let mut series = Vec::new();
+    for (k, line) in line_values.iter().enumerate() {
+        let members: Vec<&(&Point, Stat)> = values
+            .iter()
+            .filter(|(p, _)| match (line, &second) {
+                (Some(v), Some((j, _))) => p.values.get(*j) == Some(v),
+                _ => true,
+            })
+            .collect();
+        let mut points = Vec::new();
+        let mut band = Vec::new();
+        for x in distinct(members.iter().map(|(p, _)| x_of(p.values[i]))) {
+            let mut at: Vec<&Stat> = members
+                .iter()
+                .filter(|(p, _)| x_of(p.values[i]) == x)
+                .map(|(_, s)| s)
+                .collect();
+            if at.len() == 1 {
+                points.push((x, at[0].mean));
+                band.push((x, at[0].q025, at[0].q975));
+                continue;
+            }
+            pooled = true;
+            at.sort_by(|a, b| a.mean.total_cmp(&b.mean));
+            let means: Vec<f64> = at.iter().map(|s| s.mean).collect();
+            points.push((x, means.iter().sum::<f64>() / means.len() as f64));
+            band.push((
+                x,
+                crate::measure::stats::quantile_sorted(&means, 0.025),
+                crate::measure::stats::quantile_sorted(&means, 0.975),
+            ));
+        }
+        let name = match (line, &second) {
+            (Some(v), Some((j, _))) => format!("{} = {v}", short(&data.parameters[*j])),
+            _ => "all points".to_string(),
+        };
+        series.push(Series {
+            name,
+            color: COLORS[k % COLORS.len()],
+            points,
+            band,
+            dashed: false,
+        });
+    }
+    let mut text = match &second {
+        Some((j, v)) => format!(
+            "One line per value of {} ({} lines).",
+            data.parameters[*j],
+            v.len()
+        ),
+        None => "One line over the sweep's points.".to_string(),
+    };
+    if binned {
+        let _ = write!(
+            text,
+            " The {} values of {} are grouped into {SWEEP_BINS} bins of equal width, drawn at their centres.",
+            xs.len(),
+            data.parameters[i]
+        );
+    }
+    text.push_str(if pooled {
+        " Where several points fall at one x (a bin, or other swept parameters that vary), the line is their mean and the band holds 95% of their means: the spread the other parameters and chance add."
+    } else {
+        " The band holds 95% of simulated program years at each point."
+    });
+    Some((series, text))
+}
+
+/// Sobol indices (`sensitivity.csv`): one chart per output, the
+/// first-order and total index of every parameter as bars with their
+/// bootstrap intervals.
+fn sobol_sections(data: &Data) -> Vec<Section> {
+    let mut outputs: Vec<&str> = Vec::new();
+    for row in &data.sensitivity {
+        if !outputs.contains(&row.output.as_str()) {
+            outputs.push(&row.output);
+        }
+    }
+    outputs
+        .into_iter()
+        .map(|output| {
+            let rows: Vec<svg::IndexBars> = data
+                .sensitivity
+                .iter()
+                .filter(|r| r.output == output)
+                .map(|r| (r.parameter.clone(), r.first, r.total))
+                .collect();
+            let title = format!("What drives {}", output.replace(',', " "));
+            Section::chart(
+                &title,
+                format!(
+                    "Sobol indices of {output} (metric, group, month), from sensitivity.csv: the first-order index is the share of the output's variance across the sweep due to a parameter alone, the total index the share due to it with all its interactions; whiskers are 95% bootstrap intervals. A total index near 0 means the parameter does not matter over its range; the gap between total and first-order is what it does through interactions."
+                ),
+                svg::index_chart(&format!("Sobol indices: {}", output.replace(',', " ")), &rows),
+            )
+        })
+        .collect()
+}
+
+/// A swept value as a person reads it: whole numbers as they are, others
+/// to four significant digits (a random design's 0.28258176167717264 reads
+/// 0.2826).
+fn parameter_value(v: f64) -> String {
+    if v.fract() == 0.0 || !v.is_finite() {
+        format!("{v}")
+    } else {
+        let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+        let text = format!("{v:.digits$}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 /// A sweep point named by its parameter values.
@@ -974,7 +1264,7 @@ fn point_name(data: &Data, p: &Point) -> String {
     data.parameters
         .iter()
         .zip(&p.values)
-        .map(|(k, v)| format!("{k} = {v}"))
+        .map(|(k, v)| format!("{k} = {}", parameter_value(*v)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1092,10 +1382,16 @@ fn html(data: &Data) -> String {
     if is_sweep {
         let _ = write!(
             body,
-            "<p class=\"lead\">A sweep of {} points over {}{}. Each point is a version of the program; the charts below show how the key results move with the swept parameters, then the first point in detail.</p>",
+            "<p class=\"lead\">A sweep of {} points over {}{}. Each point is a version of the program; the charts below show {}how the key results move with the swept parameters, then one point, point 0 ({}), in detail.</p>",
             data.points.len(),
             escape(&data.parameters.join(", ")),
-            reps
+            reps,
+            if data.sensitivity.is_empty() {
+                ""
+            } else {
+                "which parameters drive the outputs (Sobol indices), then "
+            },
+            escape(&point_name(data, first))
         );
     } else {
         let _ = write!(body, "<p class=\"lead\">{}</p>", escape(&summary(first)));
@@ -1104,17 +1400,14 @@ fn html(data: &Data) -> String {
             "<p class=\"note\">Simulated with vomsim{reps}. Intervals are 95% ranges across simulated program years.</p>"
         );
     }
-    let mut sections = if is_sweep {
-        sweep_sections(data)
-    } else {
-        Vec::new()
-    };
+    if is_sweep {
+        body.push_str(&render_sections(sweep_sections(data)));
+    }
     let assumed = data.assumptions.as_deref().unwrap_or(&[]);
     if is_sweep {
         let _ = write!(
             body,
-            "<h2>The first point in detail</h2><p class=\"note\">Point {}: {}.</p>",
-            0,
+            "<h2>Point 0 in detail: {}</h2><p class=\"note\">Everything below is point 0 of the sweep alone, as a run's report shows it; the charts above cover every point.</p>",
             escape(&point_name(data, first))
         );
     }
@@ -1123,8 +1416,7 @@ fn html(data: &Data) -> String {
         "<section><h2>Key numbers</h2><p>Means across simulated program years, with the range that holds 95% of them.</p>{}</section>",
         key_numbers(first)
     );
-    sections.extend(run_sections(first, assumed));
-    body.push_str(&render_sections(sections));
+    body.push_str(&render_sections(run_sections(first, assumed)));
     if let Some(equity) = equity_section(first) {
         body.push_str(&equity);
     }

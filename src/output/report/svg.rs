@@ -552,6 +552,123 @@ pub fn stacked_bar_chart(axes: &Axes, stacks: &[Stack]) -> Option<String> {
     Some(frame.finish())
 }
 
+/// One parameter's Sobol indices: its name, then first-order and total
+/// (estimate, 2.5% and 97.5% bootstrap bounds).
+pub type IndexBars = (String, (f64, f64, f64), (f64, f64, f64));
+
+/// Sobol indices as horizontal bars, two per parameter (first-order and
+/// total), each with its bootstrap interval as a whisker. The axis spans at
+/// least 0 to 1 (indices are shares of the output's variance; noise can
+/// take an estimate or a bound a little past either end). `None` when
+/// there is no parameter.
+pub fn index_chart(title: &str, rows: &[IndexBars]) -> Option<String> {
+    if rows.is_empty() {
+        return None;
+    }
+    const LABEL: f64 = 250.0;
+    const ROW: f64 = 40.0;
+    let top = TOP + 22.0;
+    let height = top + ROW * rows.len() as f64 + BOTTOM;
+    let right = WIDTH - RIGHT_BARE;
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let values = rows
+        .iter()
+        .flat_map(|(_, a, b)| [a.0, a.1, a.2, b.0, b.1, b.2]);
+    let low = values.clone().filter_map(finite).fold(0.0, f64::min);
+    let high = values.filter_map(finite).fold(1.0, f64::max);
+    let x = |v: f64| LABEL + (v - low) / (high - low) * (right - LABEL);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label="{t}" font-family="Helvetica, Arial, sans-serif" font-size="12"><rect x="0" y="0" width="{WIDTH}" height="{height}" fill="white"/><text x="{LEFT}" y="20" font-size="14" font-weight="bold">{t}</text>"#,
+        t = escape(title)
+    );
+    let bottom = height - BOTTOM;
+    for tick in ticks(low, high) {
+        let px = x(tick);
+        let _ = write!(
+            svg,
+            r##"<line x1="{px:.1}" y1="{top}" x2="{px:.1}" y2="{bottom}" stroke="#e5e5e5"/><text x="{px:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text>"##,
+            bottom + 16.0,
+            label(tick, false, 0.1)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<line x1="{LABEL}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#333"/><line x1="{LABEL}" y1="{top}" x2="{LABEL}" y2="{bottom}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#222">share of the output's variance</text>"##,
+        (LABEL + right) / 2.0,
+        height - 10.0
+    );
+    for (k, (name, color)) in [("first-order", COLORS[0]), ("total", COLORS[1])]
+        .into_iter()
+        .enumerate()
+    {
+        let lx = LABEL + 130.0 * k as f64;
+        let _ = write!(
+            svg,
+            r##"<rect x="{lx}" y="{:.1}" width="14" height="10" fill="{color}"/><text x="{:.1}" y="{:.1}" fill="#222" font-size="11">{name} index</text>"##,
+            TOP - 2.0,
+            lx + 18.0,
+            TOP + 7.0
+        );
+    }
+    for (r, (parameter, first, total)) in rows.iter().enumerate() {
+        let y0 = top + ROW * r as f64;
+        let _ = write!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#222">{}</text>"##,
+            LABEL - 8.0,
+            y0 + ROW / 2.0 + 4.0,
+            escape(parameter)
+        );
+        for (k, (kind, color, (value, lower, upper))) in [
+            ("first-order", COLORS[0], first),
+            ("total", COLORS[1], total),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let y = y0 + 6.0 + 14.0 * k as f64;
+            let (a, b) = if value.is_finite() {
+                (x(value.min(0.0)), x(value.max(0.0)))
+            } else {
+                (x(0.0), x(0.0))
+            };
+            let _ = write!(
+                svg,
+                r#"<rect class="{kind}" data-parameter="{}" x="{a:.1}" y="{y:.1}" width="{:.1}" height="12" fill="{color}" fill-opacity="0.85"><title>{} {kind}: {}</title></rect>"#,
+                escape(parameter),
+                (b - a).max(0.5),
+                escape(parameter),
+                if value.is_finite() {
+                    format!("{value:.2}")
+                } else {
+                    "undefined".to_string()
+                }
+            );
+            if lower.is_finite() && upper.is_finite() {
+                let (pl, ph, cy) = (x(*lower), x(*upper), y + 6.0);
+                let _ = write!(
+                    svg,
+                    r##"<line x1="{pl:.1}" y1="{cy:.1}" x2="{ph:.1}" y2="{cy:.1}" stroke="#222" stroke-width="1.5"/><line x1="{pl:.1}" y1="{:.1}" x2="{pl:.1}" y2="{:.1}" stroke="#222"/><line x1="{ph:.1}" y1="{:.1}" x2="{ph:.1}" y2="{:.1}" stroke="#222"/>"##,
+                    cy - 4.0,
+                    cy + 4.0,
+                    cy - 4.0,
+                    cy + 4.0
+                );
+            }
+            if value.is_finite() {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{:.1}" y="{:.1}" fill="#111" font-size="10">{value:.2}</text>"##,
+                    x(upper.max(*value).min(high)) + 4.0,
+                    y + 10.0
+                );
+            }
+        }
+    }
+    svg.push_str("</svg>");
+    Some(svg)
+}
+
 /// Points (x, y) of one or more groups; `None` when empty.
 pub fn scatter(axes: &Axes, groups: &[PointGroup]) -> Option<String> {
     let xs = groups.iter().flat_map(|g| g.2.iter().map(|p| p.0));

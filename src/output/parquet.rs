@@ -1,0 +1,548 @@
+//! `--format parquet`: the tables of a run or a sweep (`summary`,
+//! `replications`, `diagnosis`, `agents`) as Parquet files, zstd-compressed,
+//! with the CSV's columns and types, and read back into CSV text for
+//! `report` and `compare`.
+//!
+//! The CSV writers of [`super::csv`] stay the one place that decides each
+//! row: a [`ParquetSink`] takes their bytes (it is an `io::Write`), splits
+//! them into lines and fields, and writes the fields as typed columns. So a
+//! Parquet file holds exactly the CSV's values: integers as INT64, numbers
+//! as DOUBLE (a CSV number is Rust's shortest round-trip text of the
+//! `f64`, so it parses back to the same bits), text as UTF8 strings, and an
+//! empty CSV cell as a null. The type of a column comes from its name
+//! ([`column_kind`]); a sweep's parameter columns, which have no fixed name,
+//! take the type their values have (see [`kind_of_values`]).
+//!
+//! The bytes are deterministic: rows are grouped by count
+//! ([`ROW_GROUP_ROWS`]), never by time or thread, and the file records
+//! `created_by = vomsim` and no timestamp.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use ::parquet::basic::{Compression, LogicalType, Repetition, Type as Physical, ZstdLevel};
+use ::parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use ::parquet::file::properties::WriterProperties;
+use ::parquet::file::reader::{FileReader, SerializedFileReader};
+use ::parquet::file::writer::SerializedFileWriter;
+use ::parquet::record::Field;
+use ::parquet::schema::types::Type;
+
+/// The output formats of `run` and `sweep` (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Comma-separated text, the default.
+    #[default]
+    Csv,
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+}
+
+impl Format {
+    /// The file name of table `table` (`summary`, `replications`, ...) in
+    /// this format.
+    pub fn file(self, table: &str) -> String {
+        match self {
+            Format::Csv => format!("{table}.csv"),
+            Format::Parquet => format!("{table}.parquet"),
+        }
+    }
+}
+
+/// Rows per row group: a fixed count, so the bytes do not depend on how
+/// the CSV writer chunked its output or on the threads.
+pub const ROW_GROUP_ROWS: usize = 1 << 18;
+
+/// The type of a column, as a reader of the CSV would take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Whole numbers: INT64.
+    Integer,
+    /// Numbers: DOUBLE.
+    Number,
+    /// Text: UTF8 strings.
+    Text,
+}
+
+/// The type of a column of vomsim's tables by its name; `None` for a
+/// sweep's parameter columns.
+pub fn column_kind(name: &str) -> Option<Kind> {
+    Some(match name {
+        "point" | "rep" | "month" | "reps" | "id" | "intake_month" | "age" | "prior_arrests"
+        | "offender_consent" | "victim_consent" | "agreement" | "apology" | "payment_completed"
+        | "service_completed" | "event" | "event0" | "event1" | "reconviction_event" => {
+            Kind::Integer
+        }
+        "metric" | "group" | "estimator" | "sex" | "race" | "offense" | "victim_type"
+        | "mediation_mode" => Kind::Text,
+        "mean"
+        | "sd"
+        | "q025"
+        | "q500"
+        | "q975"
+        | "value"
+        | "estimand"
+        | "bias"
+        | "rmse"
+        | "coverage"
+        | "power"
+        | "median"
+        | "log_bias"
+        | "log_rmse"
+        | "undefined"
+        | "referral_day"
+        | "risk"
+        | "motivation"
+        | "wait_days"
+        | "disposition_day"
+        | "amount_dollars"
+        | "paid_dollars"
+        | "service_hours"
+        | "service_hours_done"
+        | "time_months"
+        | "t0_months"
+        | "t1_months"
+        | "reconviction_time_months" => Kind::Number,
+        _ => return None,
+    })
+}
+
+/// The type that every one of `values` (CSV cells) fits: whole numbers,
+/// numbers, or else text.
+pub fn kind_of_values<'a>(values: impl IntoIterator<Item = &'a str>) -> Kind {
+    let filled: Vec<&str> = values.into_iter().filter(|v| !v.is_empty()).collect();
+    if filled.iter().all(|v| v.parse::<i64>().is_ok()) {
+        Kind::Integer
+    } else if filled.iter().all(|v| v.parse::<f64>().is_ok()) {
+        Kind::Number
+    } else {
+        Kind::Text
+    }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+fn parquet_error(e: ::parquet::errors::ParquetError) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// One column's values of the current row group.
+enum Values {
+    Integer(Vec<i64>),
+    Number(Vec<f64>),
+    Text(Vec<ByteArray>),
+}
+
+struct Column {
+    name: String,
+    values: Values,
+    /// Definition levels: 1 for a value, 0 for a null (an empty cell).
+    levels: Vec<i16>,
+}
+
+/// An `io::Write` that takes a CSV table (header first) and writes it as a
+/// Parquet file to `W`. Call [`ParquetSink::finish`] at the end.
+pub struct ParquetSink<W: Write + Send> {
+    out: Option<W>,
+    writer: Option<SerializedFileWriter<W>>,
+    /// Types of columns [`column_kind`] does not know (a sweep's parameters).
+    extra: Vec<(String, Kind)>,
+    columns: Vec<Column>,
+    pending: Vec<u8>,
+    rows: usize,
+    line: usize,
+}
+
+impl<W: Write + Send> ParquetSink<W> {
+    /// A sink writing to `out`; `extra` types the columns whose names
+    /// [`column_kind`] does not know.
+    pub fn new(out: W, extra: Vec<(String, Kind)>) -> Self {
+        ParquetSink {
+            out: Some(out),
+            writer: None,
+            extra,
+            columns: Vec::new(),
+            pending: Vec::new(),
+            rows: 0,
+            line: 0,
+        }
+    }
+
+    fn header(&mut self, line: &str) -> io::Result<()> {
+        let mut fields = Vec::new();
+        for name in line.split(',') {
+            let kind = column_kind(name)
+                .or_else(|| self.extra.iter().find(|(n, _)| n == name).map(|(_, k)| *k))
+                .ok_or_else(|| invalid(format!("no Parquet type for column {name:?}")))?;
+            let (physical, logical) = match kind {
+                Kind::Integer => (Physical::INT64, None),
+                Kind::Number => (Physical::DOUBLE, None),
+                Kind::Text => (Physical::BYTE_ARRAY, Some(LogicalType::String)),
+            };
+            let field = Type::primitive_type_builder(name, physical)
+                .with_repetition(Repetition::OPTIONAL)
+                .with_logical_type(logical)
+                .build()
+                .map_err(parquet_error)?;
+            fields.push(Arc::new(field));
+            self.columns.push(Column {
+                name: name.to_string(),
+                values: match kind {
+                    Kind::Integer => Values::Integer(Vec::new()),
+                    Kind::Number => Values::Number(Vec::new()),
+                    Kind::Text => Values::Text(Vec::new()),
+                },
+                levels: Vec::new(),
+            });
+        }
+        let schema = Type::group_type_builder("schema")
+            .with_fields(fields)
+            .build()
+            .map_err(parquet_error)?;
+        let level = ZstdLevel::try_new(3).map_err(parquet_error)?;
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_created_by("vomsim".to_string())
+            .build();
+        let out = self
+            .out
+            .take()
+            .ok_or_else(|| invalid("the table has two headers".to_string()))?;
+        self.writer = Some(
+            SerializedFileWriter::new(out, Arc::new(schema), Arc::new(properties))
+                .map_err(parquet_error)?,
+        );
+        Ok(())
+    }
+
+    fn row(&mut self, line: &str) -> io::Result<()> {
+        let mut cells = line.split(',');
+        for column in &mut self.columns {
+            let cell = cells.next().ok_or_else(|| {
+                invalid(format!(
+                    "line {} has fewer fields than the header",
+                    self.line
+                ))
+            })?;
+            if cell.is_empty() {
+                column.levels.push(0);
+                continue;
+            }
+            let bad = || {
+                invalid(format!(
+                    "line {}: {cell:?} in column {} is not of its type",
+                    self.line, column.name
+                ))
+            };
+            match &mut column.values {
+                Values::Integer(v) => v.push(cell.parse().map_err(|_| bad())?),
+                Values::Number(v) => v.push(cell.parse().map_err(|_| bad())?),
+                Values::Text(v) => v.push(ByteArray::from(cell)),
+            }
+            column.levels.push(1);
+        }
+        if cells.next().is_some() {
+            return Err(invalid(format!(
+                "line {} has more fields than the header",
+                self.line
+            )));
+        }
+        self.rows += 1;
+        if self.rows == ROW_GROUP_ROWS {
+            self.flush_group()?;
+        }
+        Ok(())
+    }
+
+    fn flush_group(&mut self) -> io::Result<()> {
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| invalid("the table has no header".to_string()))?;
+        let mut group = writer.next_row_group().map_err(parquet_error)?;
+        for column in &mut self.columns {
+            let mut out = group
+                .next_column()
+                .map_err(parquet_error)?
+                .ok_or_else(|| invalid("the schema lost a column".to_string()))?;
+            let levels = Some(column.levels.as_slice());
+            match &mut column.values {
+                Values::Integer(v) => {
+                    out.typed::<Int64Type>()
+                        .write_batch(v, levels, None)
+                        .map_err(parquet_error)?;
+                    v.clear();
+                }
+                Values::Number(v) => {
+                    out.typed::<DoubleType>()
+                        .write_batch(v, levels, None)
+                        .map_err(parquet_error)?;
+                    v.clear();
+                }
+                Values::Text(v) => {
+                    out.typed::<ByteArrayType>()
+                        .write_batch(v, levels, None)
+                        .map_err(parquet_error)?;
+                    v.clear();
+                }
+            }
+            column.levels.clear();
+            out.close().map_err(parquet_error)?;
+        }
+        group.close().map_err(parquet_error)?;
+        self.rows = 0;
+        Ok(())
+    }
+
+    fn take_line(&mut self, line: &[u8]) -> io::Result<()> {
+        self.line += 1;
+        let line = std::str::from_utf8(line)
+            .map_err(|_| invalid(format!("line {} is not UTF-8", self.line)))?;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.contains('"') {
+            return Err(invalid(format!(
+                "line {} holds a quoted field, which vomsim never writes",
+                self.line
+            )));
+        }
+        if self.writer.is_none() {
+            self.header(line)
+        } else {
+            self.row(line)
+        }
+    }
+
+    /// Writes the last rows and the file's footer.
+    pub fn finish(mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            let last = std::mem::take(&mut self.pending);
+            self.take_line(&last)?;
+        }
+        if self.writer.is_none() {
+            return Err(invalid("the table has no header".to_string()));
+        }
+        if self.rows > 0 {
+            self.flush_group()?;
+        }
+        let writer = self.writer.take().expect("checked above");
+        writer.close().map_err(parquet_error)?;
+        Ok(())
+    }
+}
+
+impl<W: Write + Send> Write for ParquetSink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(last) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let rest = self.pending.split_off(last + 1);
+            let complete = std::mem::replace(&mut self.pending, rest);
+            for line in complete[..complete.len() - 1].split(|&b| b == b'\n') {
+                self.take_line(line)?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes a table as Parquet to `out`: `table` writes the CSV text (header
+/// first) into the sink it is given.
+pub fn write_table<W: Write + Send>(
+    out: W,
+    extra: Vec<(String, Kind)>,
+    table: impl FnOnce(&mut ParquetSink<W>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut sink = ParquetSink::new(out, extra);
+    table(&mut sink)?;
+    sink.finish()
+}
+
+/// The CSV text of a Parquet table vomsim wrote, streamed: the same bytes
+/// as the CSV of the same run (numbers in Rust's shortest round-trip form,
+/// nulls as empty cells). Used by `report` and `compare` on
+/// `--format parquet` folders.
+pub struct CsvFromParquet {
+    names: Vec<String>,
+    rows: ::parquet::record::reader::RowIter<'static>,
+    text: Vec<u8>,
+    at: usize,
+}
+
+impl CsvFromParquet {
+    /// Opens a Parquet table; the header is the first line read.
+    pub fn open(path: &Path) -> std::result::Result<CsvFromParquet, String> {
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let reader = SerializedFileReader::new(file).map_err(|e| e.to_string())?;
+        let names: Vec<String> = reader
+            .metadata()
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let mut text = names.join(",").into_bytes();
+        text.push(b'\n');
+        Ok(CsvFromParquet {
+            names,
+            rows: reader.into_iter(),
+            text,
+            at: 0,
+        })
+    }
+
+    /// Appends the next row's line; false at the end.
+    fn next_line(&mut self) -> std::result::Result<bool, String> {
+        use std::fmt::Write as _;
+        let Some(row) = self.rows.next() else {
+            return Ok(false);
+        };
+        let row = row.map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        for (i, (_, field)) in row.get_column_iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            let _ = match field {
+                Field::Null => Ok(()),
+                Field::Long(v) => write!(line, "{v}"),
+                Field::Int(v) => write!(line, "{v}"),
+                Field::Double(v) => write!(line, "{v}"),
+                Field::Str(s) => write!(line, "{s}"),
+                other => {
+                    return Err(format!(
+                        "column {} holds {other}, a type vomsim does not write",
+                        self.names.get(i).map_or("?", String::as_str)
+                    ));
+                }
+            };
+        }
+        line.push('\n');
+        self.text.extend_from_slice(line.as_bytes());
+        Ok(true)
+    }
+}
+
+impl io::Read for CsvFromParquet {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.text.len() {
+            self.text.clear();
+            self.at = 0;
+            while self.text.len() < 1 << 16 && self.next_line().map_err(invalid)? {}
+        }
+        let n = buf.len().min(self.text.len() - self.at);
+        buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The whole CSV text of a Parquet table (see [`CsvFromParquet`]).
+pub fn read_as_csv(path: &Path) -> std::result::Result<String, String> {
+    let mut text = String::new();
+    io::Read::read_to_string(&mut CsvFromParquet::open(path)?, &mut text)
+        .map_err(|e| e.to_string())?;
+    Ok(text)
+}
+
+/// Whether folder `dir` holds table `table` (`summary`, `replications`,
+/// ...) as CSV or as Parquet.
+pub fn has_table(dir: &Path, table: &str) -> bool {
+    [Format::Csv, Format::Parquet]
+        .iter()
+        .any(|f| dir.join(f.file(table)).is_file())
+}
+
+/// A CSV reader of table `table` in folder `dir`: its `.csv`, or else its
+/// `.parquet` read back as the same CSV text. The error names the file
+/// looked for.
+pub fn table_reader(
+    dir: &Path,
+    table: &str,
+) -> std::result::Result<::csv::Reader<Box<dyn io::Read>>, String> {
+    let csv_path = dir.join(Format::Csv.file(table));
+    let parquet_path = dir.join(Format::Parquet.file(table));
+    let source: Box<dyn io::Read> = if !csv_path.exists() && parquet_path.is_file() {
+        Box::new(CsvFromParquet::open(&parquet_path).map_err(|e| {
+            format!(
+                "{}: cannot read it as Parquet: {e}",
+                Format::Parquet.file(table)
+            )
+        })?)
+    } else {
+        let file = std::fs::File::open(&csv_path)
+            .map_err(|e| format!("{}: {e}", Format::Csv.file(table)))?;
+        Box::new(io::BufReader::new(file))
+    };
+    Ok(::csv::Reader::from_reader(source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "point,metric,group,month,mean,sd,q025,q500,q975,reps\n\
+0,share,mediated,,0.6,0.1414213562373095,0.5,0.6,0.7,2\n\
+0,rearrest,mediated,12,0.2,,0.1,0.2,0.3,1\n";
+
+    fn parquet_of(text: &str, chunk: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        write_table(&mut bytes, Vec::new(), |sink| {
+            for piece in text.as_bytes().chunks(chunk) {
+                sink.write_all(piece)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_table_reads_back_as_the_same_csv() {
+        let bytes = parquet_of(TABLE, 7);
+        assert_eq!(&bytes[..4], b"PAR1");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.parquet");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_as_csv(&path).unwrap(), TABLE);
+    }
+
+    #[test]
+    fn bytes_do_not_depend_on_how_the_text_was_chunked() {
+        assert_eq!(parquet_of(TABLE, 1), parquet_of(TABLE, 4096));
+    }
+
+    #[test]
+    fn a_cell_of_the_wrong_type_is_an_error() {
+        let mut bytes = Vec::new();
+        let err = write_table(&mut bytes, Vec::new(), |sink| {
+            sink.write_all(b"point,month\n0,twelve\n")
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("\"twelve\" in column month"),
+            "{err}"
+        );
+        let err = write_table(&mut bytes, Vec::new(), |sink| {
+            sink.write_all(b"point,x\n0,1\n")
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("no Parquet type for column \"x\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn values_give_the_kind_of_a_parameter_column() {
+        assert_eq!(kind_of_values(["1", "20"]), Kind::Integer);
+        assert_eq!(kind_of_values(["1", "0.5"]), Kind::Number);
+        assert_eq!(kind_of_values(["1", "court_ordered"]), Kind::Text);
+    }
+}
