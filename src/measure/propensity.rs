@@ -388,8 +388,7 @@ fn by_effect_month(
         // The weighted variance of the comparison's indicator: the
         // rearrested contribute w²(1 - p0)², the others w²p0².
         let squares0 = (total_squares - squares1).max(0.0);
-        let var_p0 =
-            (squares1 * (1.0 - p0).powi(2) + squares0 * p0 * p0) / (total * total);
+        let var_p0 = (squares1 * (1.0 - p0).powi(2) + squares0 * p0 * p0) / (total * total);
         // No treated event: a ratio of 0 without an interval.
         let se = if p1 > 0.0 {
             ((1.0 - p1) / (p1 * n1) + var_p0 / (p0 * p0)).sqrt()

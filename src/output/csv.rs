@@ -153,14 +153,7 @@ pub fn write_replications(
     // time spent writing).
     let keys: Vec<String> = catalog
         .iter()
-        .map(|key| {
-            format!(
-                "{},{},{},",
-                key.metric,
-                key.group,
-                month_field(key.month)
-            )
-        })
+        .map(|key| format!("{},{},{},", key.metric, key.group, month_field(key.month)))
         .collect();
     const CHUNK: usize = 256;
     for (first, block) in values.chunks(CHUNK).enumerate() {
