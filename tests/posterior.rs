@@ -449,6 +449,39 @@ fn a_ratio_target_is_fitted() {
     assert!((got - truth).abs() <= 0.08, "fitted {got}, truth {truth}");
 }
 
+/// A target with no value anywhere (a ratio over a group of share 0) is
+/// refused with its row, and nothing is written: it used to run to the
+/// evaluation cap and write a "fitted" file at the start values.
+#[test]
+fn a_target_undefined_everywhere_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let targets = tmp.path().join("zero.csv");
+    fs::write(
+        &targets,
+        "metric,group,month,target,tolerance,source\n\
+         share,mediated/returned_wait,,1,0.1,x\n",
+    )
+    .unwrap();
+    // No case waits long enough to be returned in `vors_la` at these
+    // settings: the denominator is 0 in every replication.
+    let out = tmp.path().join("fit");
+    vomsim()
+        .arg("calibrate")
+        .arg(repo("scenarios/vors_la.toml"))
+        .arg("--targets")
+        .arg(&targets)
+        .args(["--fit", &format!("{HAZARD}=0.2..1.0")])
+        .args(["--reps", "5", "--verify-reps", "5", "--quiet"])
+        .arg("--out")
+        .arg(out.join("x.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "row 2: names a figure (share,mediated/returned_wait,) that had no value",
+        ));
+    assert!(!out.exists(), "nothing is written");
+}
+
 /// An unknown metric, group or month in a targets file: exit 2, the row
 /// and the nearest valid name, before any output exists.
 #[test]
@@ -512,6 +545,12 @@ fn bad_posterior_and_parameters_input_is_refused() {
         ),
         (vec!["--posterior", "10001"], "from 1 to 10000"),
         (vec!["--posterior", "many"], "is not a whole number"),
+        (
+            // Two targets: the regression adjustment has 3 coefficients
+            // and needs 15 draws; 10 would collapse the posterior.
+            vec!["--posterior", "10"],
+            "--posterior = 10: is too few accepted draws for 2 targets",
+        ),
         (
             vec!["--posterior", "50", "--max-evaluations", "500"],
             "--max-evaluations = 500: caps every simulation of calibrate",
@@ -615,7 +654,7 @@ fn a_posterior_csv_not_written_by_vomsim_is_never_replaced() {
             .arg(&scenario)
             .arg("--targets")
             .arg(&targets)
-            .args(["--fit", &format!("{HAZARD}=0.3..0.9"), "--posterior", "2"])
+            .args(["--fit", &format!("{HAZARD}=0.3..0.9"), "--posterior", "20"])
             .arg("--out")
             .arg(folder.join("fitted.toml"));
         if force {

@@ -25,7 +25,7 @@ pub(super) fn calibrate(args: &CalibrateArgs, cancel: &Cancel) -> Result<()> {
     let scenario = Scenario::from_toml_str(&text, &origin, &args.set)?;
     let targets = calibration::read_targets(&args.targets)?;
     let parameters = args.fit.clone();
-    let budget = evaluation_budget(args)?;
+    let budget = evaluation_budget(args, targets.len())?;
     // The texts to calibrate: the scenario, or one per alternative of
     // --choose (the key set to it).
     let texts: Vec<String> = match &args.choose {
@@ -162,7 +162,7 @@ struct Outputs<'a> {
 /// the posterior's accepted draws). The posterior's simulations (10 x N)
 /// are set aside first; the search gets the rest, at least one. Checked
 /// before any work.
-fn evaluation_budget(args: &CalibrateArgs) -> Result<(usize, Option<usize>)> {
+fn evaluation_budget(args: &CalibrateArgs, targets: usize) -> Result<(usize, Option<usize>)> {
     const SEARCH_DEFAULT: u64 = 400;
     let Some(n) = args.posterior else {
         return Ok((
@@ -175,10 +175,12 @@ fn evaluation_budget(args: &CalibrateArgs) -> Result<(usize, Option<usize>)> {
         return Err(Error::BadArgument {
             option: "--posterior".to_string(),
             value: n.to_string(),
-            requirement: "cannot be combined with --choose: sample the posterior of the chosen                           alternative in a second calibrate, with its key set by --set"
+            requirement: "cannot be combined with --choose: sample the posterior of the chosen \
+                 alternative in a second calibrate, with its key set by --set"
                 .to_string(),
         });
     }
+    calibration::check_draws_for_targets(draws, targets)?;
     let simulations = (draws * calibration::PRIOR_DRAWS_PER_ACCEPTED) as u64;
     let cap = args.max_evaluations.unwrap_or(SEARCH_DEFAULT + simulations);
     if cap <= simulations {
@@ -186,7 +188,10 @@ fn evaluation_budget(args: &CalibrateArgs) -> Result<(usize, Option<usize>)> {
             option: "--max-evaluations".to_string(),
             value: cap.to_string(),
             requirement: format!(
-                "caps every simulation of calibrate, and --posterior {n} simulates {} x {n} =                  {simulations} prior draws before the search gets any; raise it above                  {simulations} (e.g. {}, leaving the search its default {SEARCH_DEFAULT}) or                  lower --posterior",
+                "caps every simulation of calibrate, and --posterior {n} simulates {} x {n} = \
+                 {simulations} prior draws before the search gets any; raise it above \
+                 {simulations} (e.g. {}, leaving the search its default {SEARCH_DEFAULT}) or \
+                 lower --posterior",
                 calibration::PRIOR_DRAWS_PER_ACCEPTED,
                 simulations + SEARCH_DEFAULT
             ),

@@ -163,11 +163,18 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
 /// the replication's own stream (so the same for any thread count, and
 /// for a replication whatever the number of replications).
 pub fn parameter_draw(seed: u64, rep: u64, weights: &[f64]) -> usize {
-    let total: f64 = weights.iter().sum();
+    // Weights whose sum overflows (each finite, e.g. 1e308) are scaled by
+    // the largest first; others are used as written.
+    let mut scale = 1.0;
+    let mut total: f64 = weights.iter().sum();
+    if !total.is_finite() {
+        scale = 1.0 / weights.iter().fold(0.0, |a: f64, &w| a.max(w));
+        total = weights.iter().map(|w| w * scale).sum();
+    }
     let u = crate::model::draws::parameter_draw_uniform(replication_key(seed, rep)) * total;
     let mut cumulative = 0.0;
     for (i, w) in weights.iter().enumerate() {
-        cumulative += w;
+        cumulative += w * scale;
         if u < cumulative {
             return i;
         }
@@ -300,6 +307,21 @@ mod tests {
 
     /// The widest line the bar can draw: every field at its widest (a
     /// billion of a billion, a 16-character `what`, 99 hours).
+    #[test]
+    fn weights_whose_sum_overflows_draw_as_their_ratios_do() {
+        // An adversarial review found uniform weights of 1e308 sampled
+        // differently from uniform weights of 1 (the sum was infinite).
+        let huge = [1e308; 7];
+        let ones = [1.0; 7];
+        let mut seen = [false; 7];
+        for rep in 0..200 {
+            let i = parameter_draw(9, rep, &ones);
+            assert_eq!(parameter_draw(9, rep, &huge), i, "rep {rep}");
+            seen[i] = true;
+        }
+        assert!(seen.iter().all(|&s| s), "every draw is chosen: {seen:?}");
+    }
+
     #[test]
     fn the_progress_bar_fits_80_columns() {
         for what in ["replications", "evaluations", "reps at 1000000"] {

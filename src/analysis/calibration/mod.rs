@@ -40,8 +40,8 @@ use parameters::to_values;
 pub use parameters::{FitParameter, parse_fit};
 pub use posterior::{
     MAX_POSTERIOR_DRAWS, PRIOR_DRAWS_PER_ACCEPTED, ParameterDraws, ParameterPosterior, Posterior,
-    PosteriorDraw, PosteriorOptions, check_draws, posterior, posterior_header, read_parameters,
-    weighted_quantile, write_posterior,
+    PosteriorDraw, PosteriorOptions, check_draws, check_draws_for_targets, posterior,
+    posterior_header, read_parameters, weighted_quantile, write_posterior,
 };
 pub use rewrite::{WRITTEN_DIGITS, calibrated_scenario, check_calibrated, today, written_value};
 use targets::locate;
@@ -302,6 +302,25 @@ pub fn calibrate(
         .zip(parameters.iter().zip(&whole_numbers))
         .map(|(v, (p, &whole))| written_value(p, v, whole))
         .collect();
+    // A target that had no value at any point the search tried (a ratio
+    // whose denominator is zero everywhere, a group nobody enters) cannot
+    // be fitted: say so rather than write a "fitted" file at the start.
+    if let Some(t) = targets
+        .iter()
+        .zip(&evaluator.closest)
+        .find_map(|(t, closest)| closest.is_nan().then_some(t))
+    {
+        return Err(Error::BadArgument {
+            option: "--targets".to_string(),
+            value: format!("{} row {}", t.file, t.row),
+            requirement: format!(
+                "names a figure ({},{},{}) that had no value at any point the search tried \
+                 (a ratio whose denominator is zero, or a group no youth enters, in this \
+                 scenario): it cannot be fitted; drop the row or change the scenario",
+                t.metric, t.group, t.month
+            ),
+        });
+    }
     let verify_seed = options.seed ^ 0x005e_ed0f_ca1b_0001;
     let means = evaluator.means(&fitted, verify_seed, options.verify_reps, options.progress)?;
     let target_results = targets

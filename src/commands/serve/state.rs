@@ -11,8 +11,10 @@
 //! answered 409, the waiting one is answered 409 and the newer one takes
 //! its place. Requests of other pages never cancel each other's runs.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::analysis::compare::{self, CompareRow};
 use crate::cancel::Cancel;
@@ -33,6 +35,14 @@ pub const MAX_REPS: u64 = 10_000;
 /// `referrals.per_month` or `simulation.intake_months` beyond it is refused
 /// with the numbers, before any work.
 pub const MAX_YOUTHS_PER_RUN: f64 = 5_000_000.0;
+
+/// The longest a change may simulate, in seconds; then it is stopped and
+/// answered 503. Why: youths are not the whole of the work (recurrent
+/// rearrests at extreme hazards cost many events per youth), and a run
+/// keeps going when its page is closed, so without a deadline one request
+/// within the youth limit held the slot for minutes (an adversarial review
+/// measured about 140 CPU-seconds) while every other page got 429.
+pub const MAX_RUN_SECONDS: u64 = 30;
 
 /// Most changes (`set` parameters) one request may carry.
 pub const MAX_SETS: usize = 64;
@@ -256,9 +266,38 @@ impl State {
         }
         let (running, cancel) = self.claim(client)?;
         let started = Instant::now();
+        // The deadline: a watchdog stops the run after MAX_RUN_SECONDS
+        // unless it ends first.
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let (finished, watch) = mpsc::channel::<()>();
+        let watchdog = {
+            let (cancel, timed_out) = (cancel.clone(), Arc::clone(&timed_out));
+            std::thread::spawn(move || {
+                let deadline = Duration::from_secs(MAX_RUN_SECONDS);
+                if let Err(RecvTimeoutError::Timeout) = watch.recv_timeout(deadline) {
+                    timed_out.store(true, Ordering::SeqCst);
+                    cancel.cancel();
+                }
+            })
+        };
         let options = run_options(self.seed, self.reps, self.threads, cancel);
-        let result = match engine::run(&scenario, &options) {
+        let outcome = engine::run(&scenario, &options);
+        drop(finished);
+        let _ = watchdog.join();
+        let result = match outcome {
             Ok(result) => result,
+            Err(Error::Interrupted { .. }) if timed_out.load(Ordering::SeqCst) => {
+                return Err(Refusal::new(
+                    503,
+                    format!(
+                        "stopped: this change took more than {MAX_RUN_SECONDS} s to simulate \
+                         ({} replications), the page's limit per change; make it lighter \
+                         (fewer referrals, a shorter follow-up, no recurrent counting) or run \
+                         it with vomsim run",
+                        self.reps
+                    ),
+                ));
+            }
             Err(Error::Interrupted { .. }) => return Err(superseded()),
             Err(e) => return Err(Refusal::input(&e)),
         };
