@@ -39,9 +39,10 @@ use objective::Evaluator;
 use parameters::to_values;
 pub use parameters::{FitParameter, parse_fit};
 pub use posterior::{
-    MAX_POSTERIOR_DRAWS, PRIOR_DRAWS_PER_ACCEPTED, ParameterDraws, ParameterPosterior, Posterior,
-    PosteriorDraw, PosteriorOptions, check_draws, check_draws_for_targets, posterior,
-    posterior_header, read_parameters, weighted_quantile, write_posterior,
+    MAX_POSTERIOR_DRAWS, MIN_DRAWS_PER_COEFFICIENT, PRIOR_DRAWS_PER_ACCEPTED, ParameterDraws,
+    ParameterPosterior, Posterior, PosteriorDraw, PosteriorOptions, check_draws,
+    check_draws_for_targets, posterior, posterior_header, read_parameters, weighted_quantile,
+    write_posterior,
 };
 pub use rewrite::{WRITTEN_DIGITS, calibrated_scenario, check_calibrated, today, written_value};
 use targets::locate;
