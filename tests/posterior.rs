@@ -477,7 +477,7 @@ fn a_target_undefined_everywhere_is_refused() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "row 2: names a figure (share,mediated/returned_wait,) that had no value",
+            "row 2: names a figure (share,mediated/returned_wait,) that had no value at any of",
         ));
     assert!(!out.exists(), "nothing is written");
 }

@@ -303,22 +303,27 @@ pub fn calibrate(
         .zip(parameters.iter().zip(&whole_numbers))
         .map(|(v, (p, &whole))| written_value(p, v, whole))
         .collect();
-    // A target that had no value at any point the search tried (a ratio
-    // whose denominator is zero everywhere, a group nobody enters) cannot
-    // be fitted: say so rather than write a "fitted" file at the start.
-    if let Some(t) = targets
-        .iter()
-        .zip(&evaluator.closest)
-        .find_map(|(t, closest)| closest.is_nan().then_some(t))
+    // A target that had no value at any of many points the search tried
+    // (a ratio whose denominator is zero everywhere, a group nobody
+    // enters) cannot be fitted: say so rather than write a "fitted" file
+    // at the start. Below `UNDEFINED_AFTER` evaluations a tiny run may
+    // simply not have met the figure yet (a capped search reports
+    // `stopped`, as for any target).
+    const UNDEFINED_AFTER: usize = 20;
+    if evaluator.evaluations >= UNDEFINED_AFTER
+        && let Some(t) = targets
+            .iter()
+            .zip(&evaluator.closest)
+            .find_map(|(t, closest)| closest.is_nan().then_some(t))
     {
         return Err(Error::BadArgument {
             option: "--targets".to_string(),
             value: format!("{} row {}", t.file, t.row),
             requirement: format!(
-                "names a figure ({},{},{}) that had no value at any point the search tried \
-                 (a ratio whose denominator is zero, or a group no youth enters, in this \
+                "names a figure ({},{},{}) that had no value at any of the {} points the \
+                 search tried (a ratio whose denominator is zero, or a group no youth enters, in this \
                  scenario): it cannot be fitted; drop the row or change the scenario",
-                t.metric, t.group, t.month
+                t.metric, t.group, t.month, evaluator.evaluations
             ),
         });
     }
