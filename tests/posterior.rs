@@ -502,6 +502,11 @@ fn unknown_target_names_get_the_nearest_valid_one() {
             "did you mean `victim_declined`?",
         ),
         (
+            "rearrest,mediated/,12",
+            "row 3: group = \"mediated/\" is not a ratio: write NUMERATOR/DENOMINATOR",
+        ),
+        ("rearrest,a/b/c,12", "is not a ratio"),
+        (
             "rearrest,mediated,31",
             "unknown month `31` for `rearrest,mediated` in t.csv row 3; did you mean `30`?",
         ),

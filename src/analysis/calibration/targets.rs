@@ -151,6 +151,18 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
                 line + 2
             )));
         }
+        // A ratio's metric and group fields name two rows: `A/B` with both
+        // sides written (a field without a slash applies to both sides).
+        for (column, field) in [("metric", &target.metric), ("group", &target.group)] {
+            let sides: Vec<&str> = field.split('/').collect();
+            if sides.len() > 2 || (sides.len() == 2 && sides.iter().any(|s| s.trim().is_empty())) {
+                return Err(bad(format!(
+                    "row {}: {column} = {field:?} is not a ratio: write NUMERATOR/DENOMINATOR, \
+                     both named (e.g. mediated/victim_declined), or one name for both sides",
+                    line + 2
+                )));
+            }
+        }
         // A malformed month is refused here; names need the scenario.
         target.terms()?;
         targets.push(target);

@@ -164,6 +164,16 @@ fn route(state: &State, method: &Method, url: &str) -> Answer {
         return error(405, "only GET is answered").with_header(header("Allow", "GET, HEAD"));
     }
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    // HEAD would run a simulation for a body nobody reads.
+    if matches!(method, Method::Head)
+        && (path.starts_with("/api/") || path.starts_with("/download/"))
+    {
+        return error(
+            405,
+            "HEAD is answered for the page and its files only; use GET here",
+        )
+        .with_header(header("Allow", "GET"));
+    }
     match path {
         // The policy forbids loading anything from elsewhere: the page
         // works offline and cannot leak what is typed into it.

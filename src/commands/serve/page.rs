@@ -209,11 +209,16 @@ pub fn scenario_toml(state: &State, computed: &Computed) -> String {
         .cloned()
         .collect();
     let mut text = format!(
-        "# Written by vomsim serve: {}, resolved (every key at the value the page ran)\n# with these changes, as `vomsim run` takes them:\n",
+        "# Written by vomsim serve: {}, resolved (every key at the value the page ran)\n",
         state.origin
     );
-    for set in &all {
-        let _ = writeln!(text, "# --set {set}");
+    if all.is_empty() {
+        text.push_str("# with no changes: the scenario as it was read\n");
+    } else {
+        text.push_str("# with these changes, as `vomsim run` takes them:\n");
+        for set in &all {
+            let _ = writeln!(text, "# --set {set}");
+        }
     }
     let _ = writeln!(
         text,
