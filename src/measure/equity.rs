@@ -78,6 +78,10 @@ impl EquityTally {
         let mediated = d == Disposition::Mediated;
         let realized = case.outcomes.rearrest[usize::from(mediated)];
         let k = disposition_index(d);
+        // Rearrested by month 12 and by the horizon (the second unused when
+        // they are one): decided once, added to each of the four groups.
+        let rearrested =
+            [12.0, horizon as f64].map(|month| u64::from(realized.is_some_and(|t| t <= month)));
         for g in groups {
             self.by_disposition[k][g] += 1;
             self.referred[g] += 1;
@@ -85,12 +89,9 @@ impl EquityTally {
             self.victim_consented[g] += u64::from(mediated || d == Disposition::ReturnedWait);
             self.mediated[g] += u64::from(mediated);
             self.returned[g] += u64::from(d == Disposition::ReturnedWait);
-            // Months 12 and the horizon (the second unused when they are
-            // one): no allocation per youth.
-            for (i, month) in [12.0, horizon as f64].into_iter().enumerate() {
-                let rearrested = u64::from(realized.is_some_and(|t| t <= month));
-                self.rearrested[i][g] += rearrested;
-                self.rearrested_by_disposition[i][k][g] += rearrested;
+            for (i, &hit) in rearrested.iter().enumerate() {
+                self.rearrested[i][g] += hit;
+                self.rearrested_by_disposition[i][k][g] += hit;
             }
         }
     }

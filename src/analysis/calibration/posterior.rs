@@ -462,7 +462,14 @@ pub fn read_parameters(path: &Path) -> Result<ParameterDraws> {
         .map_err(|e| bad(format!("cannot read it: {e}")))?;
     let sha256 = crate::scenario::hash_text(&String::from_utf8_lossy(&bytes));
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+    // Names trimmed once, for every check below (`draw, weight` is read
+    // as `draw,weight`).
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     let weight_column = headers.iter().position(|h| h == "weight").ok_or_else(|| {
         bad(
             "has no `weight` column (expected posterior.csv's columns: draw, one column per \
@@ -471,7 +478,7 @@ pub fn read_parameters(path: &Path) -> Result<ParameterDraws> {
         )
     })?;
     let key_columns: Vec<usize> = (0..headers.len())
-        .filter(|&c| c != weight_column && !matches!(&headers[c], "draw" | "distance"))
+        .filter(|&c| c != weight_column && !matches!(headers[c].as_str(), "draw" | "distance"))
         .collect();
     if key_columns.is_empty() {
         return Err(bad(
@@ -480,10 +487,7 @@ pub fn read_parameters(path: &Path) -> Result<ParameterDraws> {
                 .to_string(),
         ));
     }
-    let keys: Vec<String> = key_columns
-        .iter()
-        .map(|&c| headers[c].trim().to_string())
-        .collect();
+    let keys: Vec<String> = key_columns.iter().map(|&c| headers[c].clone()).collect();
     for (i, key) in keys.iter().enumerate() {
         if keys[..i].contains(key) {
             return Err(bad(format!("has the column `{key}` twice")));
