@@ -8,6 +8,8 @@
 //! of the replications' values, so `diagnosis.csv` follows from
 //! `replications.csv`.
 
+use std::collections::HashMap;
+
 use crate::measure::estimators::Estimator;
 use crate::measure::metrics::MetricKey;
 use crate::model::time::{MAX_FOLLOW_UP_MONTHS, effect_months};
@@ -49,11 +51,19 @@ pub struct DiagnosisRow {
 /// replications where both estimate and estimand are defined; coverage and
 /// power those of them where the interval is defined too.
 pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>]) -> Vec<DiagnosisRow> {
-    let find = |metric: &str, group: &str, month: u32| {
-        catalog
-            .iter()
-            .position(|k| k.metric == metric && k.group == group && k.month == Some(month))
-    };
+    // The catalog's effect-ratio columns by (metric, group, month): one pass
+    // instead of a search of the whole catalog per lookup (the searches
+    // were most of the time diagnosing took).
+    let mut columns: HashMap<(&str, &str, u32), usize> = HashMap::new();
+    for (i, k) in catalog.iter().enumerate() {
+        if let Some(month) = k.month
+            && k.metric.starts_with("effect_ratio")
+        {
+            columns.entry((k.metric, k.group, month)).or_insert(i);
+        }
+    }
+    let find =
+        |metric: &str, group: &str, month: u32| columns.get(&(metric, group, month)).copied();
     let mut rows = Vec::new();
     // The catalog holds the estimators the scenario's design reports.
     for design in Estimator::ALL {
@@ -103,7 +113,6 @@ pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>]) -> Vec<DiagnosisRow>
             }
             let share = |k: usize| (with_interval > 0).then(|| k as f64 / with_interval as f64);
             let n_f = n as f64;
-            estimates.sort_by(f64::total_cmp);
             let log_mean = |sum: f64| {
                 if log_n > 0 {
                     sum / log_n as f64
@@ -121,7 +130,7 @@ pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>]) -> Vec<DiagnosisRow>
                 coverage: share(covered),
                 power: share(significant),
                 reps: n,
-                median: crate::measure::stats::quantile_sorted(&estimates, 0.5),
+                median: crate::measure::stats::quantile_selected(&mut estimates, 0.5),
                 log_bias: log_mean(log_sum),
                 log_rmse: log_mean(log_squared).sqrt(),
                 undefined: 1.0 - n_f / with_truth as f64,

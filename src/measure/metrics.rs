@@ -1095,7 +1095,10 @@ pub fn catalog(months: usize, shape: Shape) -> Vec<MetricKey> {
 
 /// A replication's values, aligned with [`catalog`].
 pub(crate) fn values(tally: &Tally) -> Vec<f64> {
-    let mut values = Vec::new();
+    // Room for every shipped scenario's values (about 1,500 with the equity
+    // and disposition rows), so the vector is not regrown a dozen times per
+    // replication; callers that keep it shrink it to size.
+    let mut values = Vec::with_capacity(4096);
     emit(tally, &mut |_, v| values.push(v));
     values
 }

@@ -24,25 +24,48 @@ pub struct Summary {
 
 /// Summarizes the finite values; `None` if there are none.
 pub fn summarize(values: impl IntoIterator<Item = f64>) -> Option<Summary> {
-    let mut sorted: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
-    if sorted.is_empty() {
+    let mut finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
         return None;
     }
-    let n = sorted.len();
-    let mean = sorted.iter().sum::<f64>() / n as f64;
+    let n = finite.len();
+    let mean = finite.iter().sum::<f64>() / n as f64;
     let sd = (n > 1).then(|| {
-        let ss: f64 = sorted.iter().map(|v| (v - mean).powi(2)).sum();
+        let ss: f64 = finite.iter().map(|v| (v - mean).powi(2)).sum();
         (ss / (n - 1) as f64).sqrt()
     });
-    sorted.sort_by(f64::total_cmp);
     Some(Summary {
         mean,
         sd,
-        q025: quantile_sorted(&sorted, 0.025),
-        q500: quantile_sorted(&sorted, 0.5),
-        q975: quantile_sorted(&sorted, 0.975),
+        q025: quantile_selected(&mut finite, 0.025),
+        q500: quantile_selected(&mut finite, 0.5),
+        q975: quantile_selected(&mut finite, 0.975),
         reps: n,
     })
+}
+
+/// [`quantile_sorted`] without sorting: the two order statistics it
+/// interpolates between are selected (`select_nth_unstable`, linear time)
+/// and are the same numbers the sorted slice holds there, so the quantile
+/// is bit for bit the sorted one's. Why: sorting every metric's values was
+/// most of the time spent summarizing 10,000 replications. `values` is
+/// left reordered.
+pub fn quantile_selected(values: &mut [f64], p: f64) -> f64 {
+    let position = (values.len() - 1) as f64 * p;
+    let low = position.floor() as usize;
+    let high = position.ceil() as usize;
+    let (_, &mut at_low, above) = values.select_nth_unstable_by(low, f64::total_cmp);
+    let at_high = if high > low {
+        // The next order statistic: the least of those above `low`.
+        above
+            .iter()
+            .copied()
+            .min_by(f64::total_cmp)
+            .unwrap_or(at_low)
+    } else {
+        at_low
+    };
+    at_low + (position - low as f64) * (at_high - at_low)
 }
 
 /// Type-7 quantile of sorted values: linear interpolation between order
@@ -112,6 +135,35 @@ pub fn kaplan_meier<const N: usize>(events: &[u64; N], youths: u64) -> [Survival
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Selection gives the sorted slice's quantile exactly, at every
+    /// probability the outputs use and some others, on sizes with and
+    /// without interpolation, ties and signed zeros included.
+    #[test]
+    fn selected_quantiles_equal_sorted_ones() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64 * 20.0).round() / 4.0 - 2.0
+        };
+        for n in [1, 2, 3, 7, 40, 201, 1000] {
+            let mut values: Vec<f64> = (0..n).map(|_| next()).collect();
+            values.push(-0.0);
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            for p in [0.0, 0.025, 0.1, 0.5, 0.9, 0.975, 1.0] {
+                let mut scratch = values.clone();
+                let selected = quantile_selected(&mut scratch, p);
+                assert_eq!(
+                    selected.to_bits(),
+                    quantile_sorted(&sorted, p).to_bits(),
+                    "n={n} p={p}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn summary_matches_r() {
