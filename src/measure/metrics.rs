@@ -247,7 +247,13 @@ impl Tally {
 
 #[inline]
 fn month_index(t: f64) -> usize {
-    (t.ceil() as usize).clamp(1, MONTHS) - 1
+    // `t.ceil() as usize` without the call to libm's `ceil` (the default
+    // x86-64 target has no rounding instruction): the conversion truncates
+    // (and sends NaN and negatives to 0, huge values to the maximum), and a
+    // fraction left over rounds up. A test holds the two equal.
+    let whole = t as usize;
+    let ceil = whole.saturating_add(usize::from((whole as f64) < t));
+    ceil.clamp(1, MONTHS) - 1
 }
 
 impl Tally {
@@ -264,6 +270,32 @@ impl Tally {
     /// Counts one youth in group `g` with first events `rearrest` and
     /// `reconviction` (months since disposition).
     fn count(&mut self, g: Group, rearrest: Option<f64>, reconviction: Option<f64>) {
+        let at_risk = self.months_at_risk(rearrest);
+        self.count_at_risk(g, rearrest, reconviction, &at_risk);
+    }
+
+    /// A youth's months at risk of a first rearrest in each hazard interval
+    /// of follow-up: computed once per youth and added to each of its
+    /// groups by [`Tally::count_at_risk`].
+    fn months_at_risk(&self, rearrest: Option<f64>) -> [f64; INTERVALS] {
+        let at_risk = rearrest.unwrap_or(self.shape.horizon as f64);
+        let intervals = self.shape.horizon / HAZARD_INTERVAL_MONTHS;
+        let mut months = [0.0; INTERVALS];
+        for (k, months) in months[..intervals].iter_mut().enumerate() {
+            let start = (k * HAZARD_INTERVAL_MONTHS) as f64;
+            *months = (at_risk - start).clamp(0.0, HAZARD_INTERVAL_MONTHS as f64);
+        }
+        months
+    }
+
+    /// [`Tally::count`] with the months at risk already computed.
+    fn count_at_risk(
+        &mut self,
+        g: Group,
+        rearrest: Option<f64>,
+        reconviction: Option<f64>,
+        at_risk: &[f64; INTERVALS],
+    ) {
         let g = g as usize;
         self.youths[g] += 1;
         if let Some(t) = rearrest {
@@ -272,11 +304,9 @@ impl Tally {
         if let Some(t) = reconviction {
             self.reconviction[g][month_index(t)] += 1;
         }
-        let at_risk = rearrest.unwrap_or(self.shape.horizon as f64);
         let intervals = self.shape.horizon / HAZARD_INTERVAL_MONTHS;
-        for (k, months) in self.person_months[g][..intervals].iter_mut().enumerate() {
-            let start = (k * HAZARD_INTERVAL_MONTHS) as f64;
-            *months += (at_risk - start).clamp(0.0, HAZARD_INTERVAL_MONTHS as f64);
+        for (months, add) in self.person_months[g][..intervals].iter_mut().zip(at_risk) {
+            *months += add;
         }
     }
 
@@ -371,8 +401,9 @@ impl Tally {
                 self.count_observed(Group::NotMediated, rearrest, followed);
             }
         }
-        self.count(Group::Referred, rearrest, reconviction);
-        self.count(disposition.group(), rearrest, reconviction);
+        let at_risk = self.months_at_risk(rearrest);
+        self.count_at_risk(Group::Referred, rearrest, reconviction, &at_risk);
+        self.count_at_risk(disposition.group(), rearrest, reconviction, &at_risk);
         if mediated {
             self.count(
                 Group::MediatedUntreated,
@@ -381,7 +412,7 @@ impl Tally {
             );
             self.restitution[0].add(restitution);
         } else {
-            self.count(Group::NotMediated, rearrest, reconviction);
+            self.count_at_risk(Group::NotMediated, rearrest, reconviction, &at_risk);
             if disposition == Disposition::VictimDeclined {
                 self.restitution[1].add(restitution);
             }
@@ -1152,6 +1183,42 @@ mod tests {
         let v = values(&Tally::new(2, Shape::default(), Costs::default()));
         assert_eq!(v[0], 0.0);
         assert!(v[1].is_nan(), "share of nobody is undefined");
+    }
+
+    #[test]
+    fn month_index_is_the_ceiling_clamped() {
+        let reference = |t: f64| (t.ceil() as usize).clamp(1, MONTHS) - 1;
+        let special = [
+            0.0,
+            -0.0,
+            -0.5,
+            -3.0,
+            1e-300,
+            0.999_999_999_999_999_9,
+            1.0,
+            1.000_000_000_000_000_2,
+            29.5,
+            119.0,
+            119.5,
+            120.0,
+            121.0,
+            1e18,
+            1e19,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let mut state = 7u64;
+        let spread = (0..100_000).map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 130.0
+        });
+        for t in special.into_iter().chain(spread) {
+            assert_eq!(month_index(t), reference(t), "t={t}");
+        }
     }
 
     #[test]
