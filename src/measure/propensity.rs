@@ -383,7 +383,7 @@ fn solve_cholesky(
 /// adjusted designs' time.
 fn first_effect_month(youth: &StudyYouth, effects: usize) -> usize {
     let t = f64::from(youth.rearrest);
-    if !(t <= (effects * EFFECT_STEP_MONTHS) as f64) {
+    if t.is_nan() || t > (effects * EFFECT_STEP_MONTHS) as f64 {
         return effects;
     }
     let mut k = ((t / EFFECT_STEP_MONTHS as f64).ceil() as usize).clamp(1, effects) - 1;
