@@ -984,7 +984,10 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         .collect();
     let curves: Vec<_> = realized
         .iter()
-        .map(|&g| kaplan_meier(&tally.rearrest[g as usize], tally.youths[g as usize]))
+        .map(|&g| {
+            let events = &tally.rearrest[g as usize][..tally.shape.horizon];
+            kaplan_meier(events, tally.youths[g as usize])
+        })
         .collect();
     for (metric, field) in [
         (metric::KM_SURVIVAL, 0),
@@ -992,7 +995,7 @@ fn emit_survival(tally: &Tally, groups: &[Group], out: &mut impl FnMut(MetricKey
         (metric::KM_UPPER, 2),
     ] {
         for (&g, curve) in realized.iter().zip(&curves) {
-            for (m, point) in curve[..tally.shape.horizon].iter().enumerate() {
+            for (m, point) in curve.iter().enumerate() {
                 let month = Some(m as u32 + 1);
                 let value = [point.survival, point.lower, point.upper][field];
                 out(

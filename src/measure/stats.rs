@@ -108,44 +108,48 @@ pub struct SurvivalPoint {
 /// month: vomsim follows every youth 30 months). Within a month without
 /// censoring, the product over event times telescopes to the monthly
 /// product, so this equals the product-limit estimate at each month's end,
-/// and the Greenwood sum likewise.
-pub fn kaplan_meier<const N: usize>(events: &[u64; N], youths: u64) -> [SurvivalPoint; N] {
+/// and the Greenwood sum likewise. One point per month of `events`: a
+/// caller passes the months it reports (each point depends only on the
+/// months before it), not the 120 months a tally holds.
+pub fn kaplan_meier(events: &[u64], youths: u64) -> Vec<SurvivalPoint> {
     let z = Z95;
     let mut at_risk = youths as f64;
     let (mut survival, mut greenwood) = (1.0, 0.0);
-    std::array::from_fn(|m| {
-        let d = events[m] as f64;
-        if at_risk > 0.0 {
-            survival *= 1.0 - d / at_risk;
-            greenwood += if at_risk > d {
-                d / (at_risk * (at_risk - d))
+    (0..events.len())
+        .map(|m| {
+            let d = events[m] as f64;
+            if at_risk > 0.0 {
+                survival *= 1.0 - d / at_risk;
+                greenwood += if at_risk > d {
+                    d / (at_risk * (at_risk - d))
+                } else {
+                    f64::INFINITY
+                };
+            }
+            at_risk -= d;
+            if youths == 0 {
+                return SurvivalPoint {
+                    survival: f64::NAN,
+                    lower: f64::NAN,
+                    upper: f64::NAN,
+                };
+            }
+            let (lower, upper) = if survival > 0.0 && greenwood.is_finite() {
+                let se = greenwood.sqrt();
+                (
+                    survival * (-z * se).exp(),
+                    (survival * (z * se).exp()).min(1.0),
+                )
             } else {
-                f64::INFINITY
+                (f64::NAN, f64::NAN)
             };
-        }
-        at_risk -= d;
-        if youths == 0 {
-            return SurvivalPoint {
-                survival: f64::NAN,
-                lower: f64::NAN,
-                upper: f64::NAN,
-            };
-        }
-        let (lower, upper) = if survival > 0.0 && greenwood.is_finite() {
-            let se = greenwood.sqrt();
-            (
-                survival * (-z * se).exp(),
-                (survival * (z * se).exp()).min(1.0),
-            )
-        } else {
-            (f64::NAN, f64::NAN)
-        };
-        SurvivalPoint {
-            survival,
-            lower,
-            upper,
-        }
-    })
+            SurvivalPoint {
+                survival,
+                lower,
+                upper,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
