@@ -30,7 +30,6 @@ mod events;
 use events::{EventHeap, EventKind};
 
 use crate::model::draws::{YouthDraws, attrition_uniform, normal_quantile, slot};
-use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 use crate::model::staff::StaffLoad;
 
@@ -79,12 +78,14 @@ impl DurationDistribution {
 
 impl MediatorParams {
     /// A consented case as the queue sees it, read from the youth's draws;
-    /// `hours_scale` is its mediation mode's factor on the mediators' hours.
+    /// `rearrest_months` is the youth's first rearrest while waiting
+    /// (`RecidivismParams::first_rearrest_waiting`), `hours_scale` its
+    /// mediation mode's factor on the mediators' hours.
     pub fn queue_case(
         &self,
         youth: &Youth,
         draws: &YouthDraws,
-        recidivism: &RecidivismParams,
+        rearrest_months: Option<f64>,
         hours_scale: f64,
     ) -> QueueCase {
         let u = &draws.u;
@@ -100,8 +101,7 @@ impl MediatorParams {
             referral_day: youth.referral_day,
             needs_two: u[slot::COMEDIATION] < self.comediation_share,
             duration_days: self.duration.days(u[slot::CASE_DURATION], normal_quantile),
-            rearrest_day: recidivism
-                .untreated_first_rearrest(youth, draws)
+            rearrest_day: rearrest_months
                 .map(|months| youth.referral_day + months * DAYS_PER_MONTH),
             hours_per_mediator: (self.preparation_hours + premeetings + session) * hours_scale,
         }
