@@ -226,11 +226,22 @@ struct Mediator {
     /// Stops taking cases; departs when its last case ends.
     leaving: bool,
     departed: bool,
+    /// Its activation was handled (at once for the initial pool).
+    activated: bool,
 }
 
 impl Mediator {
     fn available(&self, day: f64, max_cases: u32) -> bool {
         !self.departed && !self.leaving && self.active_from <= day && self.cases < max_cases
+    }
+
+    /// Its entry in `Queue::loads`.
+    fn load(&self) -> u32 {
+        if self.activated && !self.departed && !self.leaving {
+            self.cases
+        } else {
+            u32::MAX
+        }
     }
 }
 
@@ -248,6 +259,11 @@ struct Queue<'a> {
     replication_key: u64,
     months: usize,
     mediators: Vec<Mediator>,
+    /// Each mediator's cases if it was activated and has not left (nor is
+    /// leaving), else `u32::MAX`: with nobody in training, exactly the
+    /// mediators `pick` may choose from, in a dense array it scans fast.
+    /// Kept in step with every change of a mediator (`sync`).
+    loads: Vec<u32>,
     events: EventHeap,
     waiting: VecDeque<u32>,
     waiting_count: u64,
@@ -262,6 +278,56 @@ struct Queue<'a> {
     available_slots: f64,
     active_count: f64,
     training_count: f64,
+}
+
+/// The mediator of least load below `max` (ties: lowest id) other than
+/// `except`, as `pick`'s scan finds it: an idle one ends the search.
+fn least_loaded(loads: &[u32], except: u32, max: u32) -> Option<u32> {
+    // An idle mediator is as little loaded as any can be: the first one is
+    // the answer (a busy pool of one-case volunteers has no other).
+    let idle = match loads.get(except as usize) {
+        Some(_) => first_idle(&loads[..except as usize])
+            .or_else(|| first_idle(&loads[except as usize + 1..]).map(|i| i + except as usize + 1)),
+        None => first_idle(loads),
+    };
+    if let Some(id) = idle {
+        return Some(id as u32);
+    }
+    if max <= 1 {
+        return None;
+    }
+    let mut best: Option<(u32, u32)> = None;
+    for (id, &load) in loads.iter().enumerate() {
+        let id = id as u32;
+        if load >= max || id == except {
+            continue;
+        }
+        if best.is_none_or(|(least, _)| load < least) {
+            best = Some((load, id));
+            if load == 0 {
+                break;
+            }
+        }
+    }
+    best.map(|(_, id)| id)
+}
+
+/// The index of the first zero in `loads`, eight entries at a time (the
+/// test of a block of eight compiles to a few vector instructions).
+fn first_idle(loads: &[u32]) -> Option<usize> {
+    let mut blocks = loads.chunks_exact(8);
+    let mut start = 0;
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &load| any | (load == 0)) {
+            return block.iter().position(|&load| load == 0).map(|i| start + i);
+        }
+        start += 8;
+    }
+    blocks
+        .remainder()
+        .iter()
+        .position(|&load| load == 0)
+        .map(|i| start + i)
 }
 
 /// The program month (0-based) a day falls in, if reported.
@@ -280,14 +346,18 @@ impl Queue<'_> {
             self.caseload.trained[m] += 1;
         }
         let id = self.mediators.len() as u32;
+        let activated = active_from <= self.clock;
         self.mediators.push(Mediator {
             active_from,
             cases: 0,
             sessions: 0,
             leaving: false,
             departed: false,
+            activated,
         });
-        if active_from > self.clock {
+        self.loads.push(u32::MAX);
+        self.sync(id);
+        if !activated {
             self.training_count += 1.0;
             self.push(active_from, EventKind::Activation(id));
         } else {
@@ -301,6 +371,8 @@ impl Queue<'_> {
         if self.mediators[id as usize].departed {
             return;
         }
+        self.mediators[id as usize].activated = true;
+        self.sync(id);
         self.training_count -= 1.0;
         self.active_count += 1.0;
         self.available_slots += f64::from(self.params.max_cases_per_mediator);
@@ -340,17 +412,37 @@ impl Queue<'_> {
         self.clock = day;
     }
 
+    /// Brings mediator `id`'s entry in `loads` up to date.
+    fn sync(&mut self, id: u32) {
+        self.loads[id as usize] = self.mediators[id as usize].load();
+    }
+
     /// The `need` least-loaded available mediators, if there are that many
     /// (ties: lowest id). The scan runs in id order and stops at the first
     /// idle mediator, since none can be less loaded.
     fn pick(&self, need: usize) -> Option<[u32; 2]> {
-        // No free slot among the active mediators, and nobody in training
-        // who could have become active at this very instant: the scan
-        // would find no one. (A busy pool answers most assignments so; the
-        // scan was the queue's largest cost at 600 referrals a month.)
-        if self.training_count == 0.0 && self.available_slots - self.busy_slots < 0.5 {
-            return None;
+        if self.training_count == 0.0 {
+            // Fewer free slots than mediators needed among the active
+            // mediators, and nobody in training who could have become
+            // active at this very instant: the scan would find no one. (A
+            // busy pool answers most assignments so; the scan was the
+            // queue's largest cost at 600 referrals a month.)
+            if self.available_slots - self.busy_slots < need as f64 - 0.5 {
+                #[cfg(test)]
+                assert_eq!(self.scan(need), None);
+                return None;
+            }
+            let chosen = self.pick_by_load(need);
+            #[cfg(test)]
+            assert_eq!(chosen, self.scan(need), "the loads pick as the scan");
+            return chosen;
         }
+        self.scan(need)
+    }
+
+    /// `pick` by a scan of the mediators themselves (needed while anyone
+    /// is in training: one may have become active at this very instant).
+    fn scan(&self, need: usize) -> Option<[u32; 2]> {
         let max = self.params.max_cases_per_mediator;
         let mut chosen = [u32::MAX; 2];
         for k in 0..need {
@@ -372,6 +464,20 @@ impl Queue<'_> {
         Some(chosen)
     }
 
+    /// `pick` when nobody is in training: every mediator that has not left
+    /// is active, so the available are those whose load is below the
+    /// maximum, and the least loaded of lowest id is found in `loads`.
+    fn pick_by_load(&self, need: usize) -> Option<[u32; 2]> {
+        let max = self.params.max_cases_per_mediator;
+        let first = least_loaded(&self.loads, u32::MAX, max)?;
+        let second = if need == 2 {
+            least_loaded(&self.loads, first, max)?
+        } else {
+            u32::MAX
+        };
+        Some([first, second])
+    }
+
     /// Assigns waiting cases, head first, while mediators are free.
     fn assign(&mut self) {
         while let Some(&head) = self.waiting.front() {
@@ -388,6 +494,7 @@ impl Queue<'_> {
             self.waiting_count -= 1;
             for &id in chosen.iter().filter(|&&id| id != u32::MAX) {
                 self.mediators[id as usize].cases += 1;
+                self.sync(id);
                 self.busy_slots += 1.0;
             }
             self.status[head as usize] = Status::Assigned {
@@ -423,6 +530,7 @@ impl Queue<'_> {
                     self.active_count -= 1.0;
                 }
             }
+            self.sync(id);
             assigned += 1;
         }
         if let Some(month) = month_of(self.clock, self.months) {
@@ -500,6 +608,8 @@ impl Queue<'_> {
             if m.departed || m.leaving {
                 continue;
             }
+            // (Sets the entry before any change: every change below makes
+            // the mediator leave, whose entry is `u32::MAX`.)
             let rate = if m.sessions < self.params.commitment_sessions {
                 self.params.attrition_during_commitment
             } else {
@@ -507,6 +617,7 @@ impl Queue<'_> {
             };
             let u = attrition_uniform(self.replication_key, id as u64, month);
             if u < rate {
+                self.loads[id] = u32::MAX;
                 m.leaving = true;
                 m.departed = m.cases == 0;
                 if m.active_from > self.clock {
@@ -545,6 +656,7 @@ pub(crate) fn run_queue(
         replication_key,
         months,
         mediators: Vec::new(),
+        loads: Vec::new(),
         events: EventHeap::with_capacity(cases.len() * 2 + months),
         waiting: VecDeque::new(),
         waiting_count: 0,
@@ -610,6 +722,15 @@ pub(crate) fn run_queue(
                 ],
                 queue.counts_from_scratch(),
                 "incremental pool counters drifted at day {}",
+                queue.clock
+            );
+            assert!(
+                queue
+                    .mediators
+                    .iter()
+                    .zip(&queue.loads)
+                    .all(|(m, &load)| m.load() == load),
+                "mediator loads drifted at day {}",
                 queue.clock
             );
         }
@@ -768,6 +889,25 @@ mod tests {
         for m in 0..8 {
             assert!(caseload.busy_slot_days[m] <= caseload.available_slot_days[m] + 1e-9);
         }
+    }
+
+    #[test]
+    fn least_loaded_is_the_lowest_id_of_least_load() {
+        let max = 3;
+        let loads: Vec<u32> = (0..40u32)
+            .map(|i| [2, u32::MAX, 1, 3][(i % 4) as usize])
+            .collect();
+        assert_eq!(least_loaded(&loads, u32::MAX, max), Some(2));
+        assert_eq!(least_loaded(&loads, 2, max), Some(6));
+        let mut idle = loads.clone();
+        idle[17] = 0;
+        idle[33] = 0;
+        assert_eq!(least_loaded(&idle, u32::MAX, max), Some(17));
+        assert_eq!(least_loaded(&idle, 17, max), Some(33));
+        assert_eq!(least_loaded(&idle, 33, 1), Some(17));
+        assert_eq!(least_loaded(&loads, u32::MAX, 1), None);
+        assert_eq!(least_loaded(&[0], 0, 1), None);
+        assert_eq!(least_loaded(&[], u32::MAX, 1), None);
     }
 
     #[test]
