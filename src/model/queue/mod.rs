@@ -260,7 +260,8 @@ struct Queue<'a> {
     months: usize,
     mediators: Vec<Mediator>,
     /// Each mediator's cases if it was activated and has not left (nor is
-    /// leaving), else `u32::MAX`: with nobody in training, exactly the
+    /// leaving), else `u32::MAX`: unless someone in training could have
+    /// become active at this very instant, exactly the
     /// mediators `pick` may choose from, in a dense array it scans fast.
     /// Kept in step with every change of a mediator (`sync`).
     loads: Vec<u32>,
@@ -421,12 +422,15 @@ impl Queue<'_> {
     /// (ties: lowest id). The scan runs in id order and stops at the first
     /// idle mediator, since none can be less loaded.
     fn pick(&self, need: usize) -> Option<[u32; 2]> {
-        if self.training_count == 0.0 {
+        // Nobody in training who could have become active at this very
+        // instant: none at all, or every pending event (so every pending
+        // activation, on the day its mediator becomes active) is later.
+        if self.training_count == 0.0 || self.events.next_day().is_some_and(|day| day > self.clock)
+        {
             // Fewer free slots than mediators needed among the active
-            // mediators, and nobody in training who could have become
-            // active at this very instant: the scan would find no one. (A
-            // busy pool answers most assignments so; the scan was the
-            // queue's largest cost at 600 referrals a month.)
+            // mediators: the scan would find no one. (A busy pool answers
+            // most assignments so; the scan was the queue's largest cost
+            // at 600 referrals a month.)
             if self.available_slots - self.busy_slots < need as f64 - 0.5 {
                 #[cfg(test)]
                 assert_eq!(self.scan(need), None);
@@ -464,9 +468,10 @@ impl Queue<'_> {
         Some(chosen)
     }
 
-    /// `pick` when nobody is in training: every mediator that has not left
-    /// is active, so the available are those whose load is below the
-    /// maximum, and the least loaded of lowest id is found in `loads`.
+    /// `pick` when nobody in training could have become active: every
+    /// mediator that has not left and may be chosen was activated, so the
+    /// available are those whose load is below the maximum, and the least
+    /// loaded of lowest id is found in `loads`.
     fn pick_by_load(&self, need: usize) -> Option<[u32; 2]> {
         let max = self.params.max_cases_per_mediator;
         let first = least_loaded(&self.loads, u32::MAX, max)?;
@@ -587,14 +592,22 @@ impl Queue<'_> {
         if self.status[case_index as usize] != Status::Waiting {
             return;
         }
-        let mut limit = case.arrival_day + self.params.max_wait_days;
+        let waited = case.arrival_day + self.params.max_wait_days;
+        let mut limit = waited;
         if self.params.rearrest_returns_case
             && let Some(day) = case.rearrest_day
         {
             limit = limit.min(day);
         }
         if limit.is_finite() {
-            self.push(limit, EventKind::Deadline(case_index));
+            // Cases arrive in order, so their waiting limits come in order
+            // (a rearrest's day does not).
+            if limit == waited {
+                self.events
+                    .push_in_order(limit, EventKind::Deadline(case_index));
+            } else {
+                self.push(limit, EventKind::Deadline(case_index));
+            }
         }
     }
 
