@@ -58,7 +58,8 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<Youth>, Vec<Yout
         // written where they lie (pushed one by one, each was built on the
         // stack and copied in).
         let start = all_draws.len();
-        all_draws.extend((0..count).map(|index| YouthDraws::new(replication_key, month, index)));
+        let month_key = draws::youth_month_key(replication_key, month);
+        all_draws.extend((0..count).map(|index| YouthDraws::of_month(month_key, index)));
         for (index, youth_draws) in (0..count).zip(&all_draws[start..]) {
             let youth = scenario.referral.youth(month, index, youth_draws);
             keys.push((youth.referral_day, youths.len() as u32));
