@@ -54,12 +54,13 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<Youth>, Vec<Yout
     for month in 0..scenario.intake_months() {
         let count = scenario.referral.count(month, &mut arrivals);
         keys.clear();
-        // Extended from an iterator of known length, the blocks are
-        // written where they lie (pushed one by one, each was built on the
-        // stack and copied in).
+        // The blocks are laid out blank and filled where they lie.
         let start = all_draws.len();
         let month_key = draws::youth_month_key(replication_key, month);
-        all_draws.extend((0..count).map(|index| YouthDraws::of_month(month_key, index)));
+        all_draws.resize(start + count as usize, YouthDraws::BLANK);
+        for (index, youth_draws) in (0..count).zip(&mut all_draws[start..]) {
+            youth_draws.fill_month(month_key, index);
+        }
         for (index, youth_draws) in (0..count).zip(&all_draws[start..]) {
             let youth = scenario.referral.youth(month, index, youth_draws);
             keys.push((youth.referral_day, youths.len() as u32));

@@ -88,7 +88,7 @@ pub(crate) mod keyed {
 pub(crate) mod stream {
     /// Referral arrivals of one replication ([`super::arrivals_rng`]).
     pub const ARRIVALS: u64 = 1;
-    /// One youth's block of uniforms ([`super::YouthDraws::of_month`]).
+    /// One youth's block of uniforms ([`super::YouthDraws::fill_month`]).
     pub const YOUTH: u64 = 2;
     /// Mediator attrition, by mediator and month ([`super::attrition_uniform`]).
     pub const ATTRITION: u64 = 3;
@@ -107,10 +107,16 @@ pub(crate) mod stream {
 
 /// One youth's uniforms, each in the open interval (0, 1), and the stream
 /// they came from, for the few draws whose number varies (convictions).
-#[derive(Debug, Clone)]
+///
+/// Plain words (the stream as its generator's state), so that a
+/// replication's blocks can be laid out blank at once and filled where
+/// they lie ([`YouthDraws::fill_month`]): built one by one, each was copied
+/// twice on its way into the vector.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct YouthDraws {
     pub u: [f64; slot::COUNT],
-    pub rng: StreamRng,
+    /// The youth's stream after the block ([`YouthDraws::stream`]).
+    state: [u64; 4],
     /// The youth's stream key, for its keyed uniforms.
     key: u64,
 }
@@ -122,12 +128,19 @@ impl YouthDraws {
         YouthDraws::of_stream(replication_key, stream::YOUTH, month, index)
     }
 
-    /// The draws of referred youth `index` of the month whose
-    /// [`youth_month_key`] is `month_key`: `YouthDraws::new`, with the
-    /// part of the stream key its month's youths share mixed once.
+    /// A block not drawn yet, to be filled in place.
+    pub const BLANK: YouthDraws = YouthDraws {
+        u: [0.0; slot::COUNT],
+        state: [0; 4],
+        key: 0,
+    };
+
+    /// Makes this block the draws of referred youth `index` of the month
+    /// whose [`youth_month_key`] is `month_key`: `YouthDraws::new`, with
+    /// the part of the stream key its month's youths share mixed once.
     #[inline]
-    pub fn of_month(month_key: u64, index: u32) -> YouthDraws {
-        YouthDraws::of_key(mix_in(month_key, u64::from(index)))
+    pub fn fill_month(&mut self, month_key: u64, index: u32) {
+        self.fill(mix_in(month_key, u64::from(index)));
     }
 
     /// The draws of comparison-pool youth `index` of intake month `month`:
@@ -137,31 +150,46 @@ impl YouthDraws {
     }
 
     fn of_stream(replication_key: u64, kind: u64, month: u32, index: u32) -> YouthDraws {
-        YouthDraws::of_key(mix(&[
+        let mut draws = YouthDraws::BLANK;
+        draws.fill(mix(&[
             replication_key,
             kind,
             u64::from(month),
             u64::from(index),
-        ]))
+        ]));
+        draws
     }
 
-    /// The block of stream `key`. Built in the value returned (the draws
-    /// written where they lie, not in a local array copied out) from a
-    /// local generator (drawing from the block's own would store and
-    /// reload its state at every draw).
+    /// Makes this block that of stream `key`, drawn from a local generator
+    /// (drawing from one in memory would store and reload its state at
+    /// every draw).
     #[inline]
-    fn of_key(key: u64) -> YouthDraws {
-        let mut draws = YouthDraws {
-            u: [0.0; slot::COUNT],
-            rng: seeded(key),
-            key,
-        };
-        let mut rng = draws.rng.clone();
-        for x in &mut draws.u {
+    fn fill(&mut self, key: u64) {
+        let mut rng = seeded(key);
+        for x in &mut self.u {
             *x = open01(&mut rng);
         }
-        draws.rng = rng;
-        draws
+        self.continue_from(&rng);
+        self.key = key;
+    }
+
+    /// The youth's stream where the block (or the last draw from it that
+    /// was kept, [`YouthDraws::continue_from`]) left it.
+    pub fn stream(&self) -> StreamRng {
+        let mut seed = [0u8; 32];
+        for (bytes, word) in seed.chunks_exact_mut(8).zip(self.state) {
+            bytes.copy_from_slice(&word.to_le_bytes());
+        }
+        // A state reached by drawing is never all zeros, which `from_seed`
+        // would replace.
+        StreamRng::from_seed(seed)
+    }
+
+    /// Records where the youth's stream is now, for later draws from it.
+    pub fn continue_from(&mut self, rng: &StreamRng) {
+        for (word, bytes) in self.state.iter_mut().zip(rng.state().chunks_exact(8)) {
+            *word = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+        }
     }
 
     /// The youth's keyed uniform number `which` (a [`keyed`] constant), in
@@ -492,10 +520,11 @@ mod tests {
         let key = replication_key(20261121, 4);
         for (month, index) in [(0, 0), (3, 7), (11, 599), (200, 123_456)] {
             let long = YouthDraws::new(key, month, index);
-            let short = YouthDraws::of_month(youth_month_key(key, month), index);
+            let mut short = YouthDraws::new(1, 2, 3);
+            short.fill_month(youth_month_key(key, month), index);
             assert_eq!(long.u, short.u);
             assert_eq!(long.key, short.key);
-            let mut a = short.rng.clone();
+            let mut a = short.stream();
             let mut b = StreamRng::seed_from_u64(long.key);
             for _ in 0..slot::COUNT {
                 b.next_u64();

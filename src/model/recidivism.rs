@@ -373,6 +373,7 @@ impl RecidivismParams {
         // after `MAX_EVENTS` (a youth rearrested that often within the follow-up is
         // saturated; this bounds the work for extreme hazards).
         let mut target = -draws.u[slot::REARREST].ln() * inverse_scale;
+        let mut rng = draws.stream();
         let mut events = 0;
         while (target <= horizon[0] || target <= horizon[1]) && events < MAX_EVENTS {
             events += 1;
@@ -391,12 +392,12 @@ impl RecidivismParams {
             }
             // One uniform for both worlds: the program changes the chance
             // that the same rearrest is adjudicated, not the draw.
-            let u = open01(&mut draws.rng);
+            let u = open01(&mut rng);
             let convicted = [
                 u < self.conviction_probability[0],
                 u < self.conviction_probability[1],
             ];
-            let lag = -self.conviction_lag_months_mean * open01(&mut draws.rng).ln();
+            let lag = -self.conviction_lag_months_mean * open01(&mut rng).ln();
             for (world, time) in times.into_iter().enumerate() {
                 let Some(t) = time else {
                     continue;
@@ -418,8 +419,9 @@ impl RecidivismParams {
                     out.reconviction[world] = Some(first);
                 }
             }
-            target += -open01(&mut draws.rng).ln() * inverse_scale;
+            target += -open01(&mut rng).ln() * inverse_scale;
         }
+        draws.continue_from(&rng);
         out
     }
 }
