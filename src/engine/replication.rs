@@ -79,6 +79,8 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<Youth>, Vec<Yout
 /// within each; an insertion sort finishes those few.
 #[derive(Default)]
 struct MonthSort {
+    /// Each arrival's bucket, then where each bucket starts.
+    buckets: Vec<u32>,
     starts: Vec<u32>,
     sorted: Vec<(f64, u32)>,
 }
@@ -92,21 +94,25 @@ impl MonthSort {
             return;
         }
         let scale = n as f64 / DAYS_PER_MONTH;
-        let bucket = |day: f64| (((day - first_day) * scale) as usize).min(n - 1);
+        self.buckets.clear();
+        self.buckets.extend(
+            keys.iter()
+                .map(|&(day, _)| (((day - first_day) * scale) as usize).min(n - 1) as u32),
+        );
         self.starts.clear();
         self.starts.resize(n + 1, 0);
-        for &(day, _) in keys {
-            self.starts[bucket(day) + 1] += 1;
+        for &b in &self.buckets {
+            self.starts[b as usize + 1] += 1;
         }
         for b in 1..=n {
             self.starts[b] += self.starts[b - 1];
         }
         self.sorted.clear();
         self.sorted.resize(n, (0.0, 0));
-        for &(day, case) in keys {
-            let b = bucket(day);
-            self.sorted[self.starts[b] as usize] = (day, case);
-            self.starts[b] += 1;
+        for (&key, &b) in keys.iter().zip(&self.buckets) {
+            let start = &mut self.starts[b as usize];
+            self.sorted[*start as usize] = key;
+            *start += 1;
         }
         let before = |a: (f64, u32), b: (f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
         for i in 1..n {

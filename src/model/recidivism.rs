@@ -373,7 +373,8 @@ impl RecidivismParams {
         // after `MAX_EVENTS` (a youth rearrested that often within the follow-up is
         // saturated; this bounds the work for extreme hazards).
         let mut target = -draws.u[slot::REARREST].ln() * inverse_scale;
-        let mut rng = draws.stream();
+        // The youth's stream, taken up only if an event needs its draws.
+        let mut stream = None;
         let mut events = 0;
         while (target <= horizon[0] || target <= horizon[1]) && events < MAX_EVENTS {
             events += 1;
@@ -392,12 +393,13 @@ impl RecidivismParams {
             }
             // One uniform for both worlds: the program changes the chance
             // that the same rearrest is adjudicated, not the draw.
-            let u = open01(&mut rng);
+            let rng = stream.get_or_insert_with(|| draws.stream());
+            let u = open01(rng);
             let convicted = [
                 u < self.conviction_probability[0],
                 u < self.conviction_probability[1],
             ];
-            let lag = -self.conviction_lag_months_mean * open01(&mut rng).ln();
+            let lag = -self.conviction_lag_months_mean * open01(rng).ln();
             for (world, time) in times.into_iter().enumerate() {
                 let Some(t) = time else {
                     continue;
@@ -419,9 +421,11 @@ impl RecidivismParams {
                     out.reconviction[world] = Some(first);
                 }
             }
-            target += -open01(&mut rng).ln() * inverse_scale;
+            target += -open01(rng).ln() * inverse_scale;
         }
-        draws.continue_from(&rng);
+        if let Some(rng) = &stream {
+            draws.continue_from(rng);
+        }
         out
     }
 }

@@ -333,7 +333,10 @@ fn first_idle(loads: &[u32]) -> Option<usize> {
 
 /// The program month (0-based) a day falls in, if reported.
 fn month_of(day: f64, months: usize) -> Option<usize> {
-    let m = (day / DAYS_PER_MONTH).floor();
+    // For a day not below zero, truncation is the floor (and saturates
+    // for days past any month); `floor` itself is a library call on the
+    // baseline x86-64 target, and this runs at every queue event.
+    let m = day / DAYS_PER_MONTH;
     (m >= 0.0 && (m as usize) < months).then_some(m as usize)
 }
 
