@@ -9,7 +9,7 @@ use crate::measure::metrics::{CaseRecord, Disposition, Tally};
 use crate::model::consent::Consent;
 use crate::model::draws::{self, YouthDraws, keyed, slot};
 use crate::model::queue::{CaseFate, run_queue};
-use crate::model::recidivism::{EventLog, PotentialOutcomes, treated_index};
+use crate::model::recidivism::{EventLog, Hazard, PotentialOutcomes, treated_index};
 use crate::model::referral::{DAYS_PER_MONTH, Offense, Youth};
 use crate::model::restitution::Restitution;
 use crate::model::session::{Agreement, Mode};
@@ -33,10 +33,59 @@ pub struct AgentRecord {
     pub outcomes: PotentialOutcomes,
 }
 
-/// Generates the referrals of one replication, in generation order (their
-/// attributes and their draws), and the order in which they arrive (the
-/// draws are large: the index is sorted, not the records).
-fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<Youth>, Vec<YouthDraws>, Vec<u32>) {
+/// The referrals of one replication, in generation order.
+struct Referrals {
+    youths: Vec<Youth>,
+    all_draws: Vec<YouthDraws>,
+    intakes: Vec<Intake>,
+    /// The order in which they arrive (the draws are large: the index is
+    /// sorted, not the records).
+    order: Vec<u32>,
+}
+
+/// What is settled about a youth at referral: randomization and consent,
+/// the mode of mediation (as it happened or as it would have: the same
+/// keyed draw in both potential worlds) and the terms of its rearrest
+/// intensity (for the wait and the outcomes). Read as the youth's block
+/// is drawn, while it is in the cache (in passes of their own over all
+/// blocks, each block was fetched again).
+#[derive(Debug, Clone, Copy)]
+struct Intake {
+    /// In the randomized control arm.
+    control: bool,
+    consent: Consent,
+    mode: Mode,
+    hazard: Hazard,
+}
+
+/// A youth's [`Intake`]. Randomized before consent, a youth in the control
+/// arm is never offered mediation, so nobody is asked; a consent-first
+/// trial (`after_consent`) randomizes only cases both parties agreed to.
+fn intake(
+    scenario: &Scenario,
+    after_consent: bool,
+    youth: &Youth,
+    youth_draws: &YouthDraws,
+) -> Intake {
+    let arm = youth_draws.u[slot::ARM] < scenario.design.rct_control_share;
+    let (control, consent) = if after_consent {
+        let consent = scenario.consent.decide(youth, youth_draws);
+        (consent.both() && arm, consent)
+    } else if arm {
+        (true, Consent::NOT_ASKED)
+    } else {
+        (false, scenario.consent.decide(youth, youth_draws))
+    };
+    Intake {
+        control,
+        consent,
+        mode: scenario.mediation.mode(youth_draws),
+        hazard: scenario.recidivism.hazard(youth, youth_draws),
+    }
+}
+
+/// Generates the referrals of one replication.
+fn referrals(scenario: &Scenario, after_consent: bool, replication_key: u64) -> Referrals {
     let mut arrivals = draws::arrivals_rng(replication_key);
     // Room for the expected referrals and five standard deviations more,
     // so the records are rarely moved by a reallocation.
@@ -46,6 +95,7 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<Youth>, Vec<Yout
     let capacity = (expected + 5.0 * expected.sqrt() + 16.0) as usize;
     let mut youths = Vec::with_capacity(capacity);
     let mut all_draws = Vec::with_capacity(capacity);
+    let mut intakes = Vec::with_capacity(capacity);
     let mut order = Vec::with_capacity(capacity);
     // One month's (arrival day, case) keys, put in order without reading
     // the large records.
@@ -60,15 +110,19 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<Youth>, Vec<Yout
         all_draws.resize(start + count as usize, YouthDraws::BLANK);
         for (index, youth_draws) in (0..count).zip(&mut all_draws[start..]) {
             youth_draws.fill_month(month_key, index);
-        }
-        for (index, youth_draws) in (0..count).zip(&all_draws[start..]) {
             let youth = scenario.referral.youth(month, index, youth_draws);
+            intakes.push(intake(scenario, after_consent, &youth, youth_draws));
             keys.push((youth.referral_day, youths.len() as u32));
             youths.push(youth);
         }
         sort.append(&keys, f64::from(month) * DAYS_PER_MONTH, &mut order);
     }
-    (youths, all_draws, order)
+    Referrals {
+        youths,
+        all_draws,
+        intakes,
+        order,
+    }
 }
 
 /// Sorts one month's arrivals by (day, generation order), as a stable sort
@@ -140,55 +194,27 @@ pub(crate) fn simulate(
         .draw(replication_key, scenario.intake_months() as usize);
     let shape = scenario.shape();
     let mut tally = Tally::new(months, shape, costs);
-    let (youths, mut all_draws, order) = referrals(scenario, replication_key);
+    let Referrals {
+        youths,
+        mut all_draws,
+        intakes,
+        order,
+    } = referrals(scenario, shape.after_consent, replication_key);
 
-    // Randomization and consent, then the queue of cases both parties
-    // agreed to, in arrival order. Randomized before consent, a youth in
-    // the control arm is never offered mediation, so nobody is asked; a
-    // consent-first trial randomizes only cases both parties agreed to.
-    let design = &scenario.design;
-    let arm = |youth_draws: &YouthDraws| youth_draws.u[slot::ARM] < design.rct_control_share;
-    let mut control: Vec<bool> = all_draws
-        .iter()
-        .map(|youth_draws| !shape.after_consent && arm(youth_draws))
-        .collect();
-    let consents: Vec<Consent> = youths
-        .iter()
-        .zip(&all_draws)
-        .zip(&control)
-        .map(|((youth, youth_draws), &control)| {
-            if control {
-                Consent::NOT_ASKED
-            } else {
-                scenario.consent.decide(youth, youth_draws)
-            }
-        })
-        .collect();
-    if shape.after_consent {
-        for ((c, consent), youth_draws) in control.iter_mut().zip(&consents).zip(&all_draws) {
-            *c = consent.both() && arm(youth_draws);
-        }
-    }
-    // Each youth's mode of mediation (as it happened or as it would have:
-    // the same keyed draw in both potential worlds) and the terms of its
-    // rearrest intensity, computed once for the queue and the outcomes.
-    let mut modes = Vec::with_capacity(youths.len());
-    let mut hazards = Vec::with_capacity(youths.len());
-    for (youth, youth_draws) in youths.iter().zip(&all_draws) {
-        modes.push(scenario.mediation.mode(youth_draws));
-        hazards.push(scenario.recidivism.hazard(youth, youth_draws));
-    }
+    // The queue of cases both parties agreed to, in arrival order.
     let mut queue_cases = Vec::with_capacity(youths.len());
     let mut intake_days = Vec::new();
     for &i in &order {
         let (youth, youth_draws) = (&youths[i as usize], &all_draws[i as usize]);
-        let consent = &consents[i as usize];
+        let Intake {
+            control, consent, ..
+        } = &intakes[i as usize];
         tally.add_referral(youth.month as usize, consent);
-        if consent.both() && !control[i as usize] {
-            let mode = modes[i as usize];
+        if consent.both() && !control {
+            let mode = intakes[i as usize].mode;
             let rearrest = scenario
                 .recidivism
-                .first_rearrest_waiting(&hazards[i as usize], youth_draws);
+                .first_rearrest_waiting(&intakes[i as usize].hazard, youth_draws);
             queue_cases.push(scenario.mediators.queue_case(
                 youth,
                 youth_draws,
@@ -242,11 +268,16 @@ pub(crate) fn simulate(
 
     for &i in &order {
         let (youth, youth_draws) = (&youths[i as usize], &mut all_draws[i as usize]);
-        let consent = consents[i as usize];
+        let Intake {
+            control,
+            consent,
+            mode,
+            hazard,
+        } = intakes[i as usize];
         let referral_day = youth.referral_day;
         // Cases not mediated leave the program on this day and go to court.
         let court = |day: f64| scenario.court.disposition_day(day, youth_draws);
-        let (disposition, disposition_day, wait_days) = if control[i as usize] {
+        let (disposition, disposition_day, wait_days) = if control {
             (Disposition::Control, court(referral_day), None)
         } else if consent.offender_declined() {
             (Disposition::OffenderDeclined, court(referral_day), None)
@@ -270,7 +301,6 @@ pub(crate) fn simulate(
             }
         };
 
-        let mode = modes[i as usize];
         let (agreement, restitution) = if disposition == Disposition::Mediated {
             let agreement = scenario.mediation.mediate(mode, youth_draws);
             let restitution = scenario.restitution.mediated.complete(
@@ -312,7 +342,7 @@ pub(crate) fn simulate(
         let modifier = treated_index(youth.offense == Offense::Violent, completed, agreed, mode);
         let outcomes = scenario.recidivism.potential_outcomes_of(
             youth,
-            &hazards[i as usize],
+            &hazard,
             modifier,
             youth_draws,
             &mut log,
