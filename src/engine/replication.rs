@@ -9,8 +9,8 @@ use crate::measure::metrics::{CaseRecord, Disposition, Tally};
 use crate::model::consent::Consent;
 use crate::model::draws::{self, YouthDraws, keyed, slot};
 use crate::model::queue::{CaseFate, run_queue};
-use crate::model::recidivism::{EventLog, PotentialOutcomes, treated_index};
-use crate::model::referral::{Offense, Youth};
+use crate::model::recidivism::{EventLog, Hazard, PotentialOutcomes, treated_index};
+use crate::model::referral::{DAYS_PER_MONTH, Offense, Youth};
 use crate::model::restitution::Restitution;
 use crate::model::session::{Agreement, Mode};
 use crate::model::staff::run_staff;
@@ -33,10 +33,59 @@ pub struct AgentRecord {
     pub outcomes: PotentialOutcomes,
 }
 
-/// Generates the referrals of one replication, in generation order, and
-/// the order in which they arrive (records are large: the index is sorted,
-/// not the records).
-fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<(Youth, YouthDraws)>, Vec<u32>) {
+/// The referrals of one replication, in generation order.
+struct Referrals {
+    youths: Vec<Youth>,
+    all_draws: Vec<YouthDraws>,
+    intakes: Vec<Intake>,
+    /// The order in which they arrive (the draws are large: the index is
+    /// sorted, not the records).
+    order: Vec<u32>,
+}
+
+/// What is settled about a youth at referral: randomization and consent,
+/// the mode of mediation (as it happened or as it would have: the same
+/// keyed draw in both potential worlds) and the terms of its rearrest
+/// intensity (for the wait and the outcomes). Read as the youth's block
+/// is drawn, while it is in the cache (in passes of their own over all
+/// blocks, each block was fetched again).
+#[derive(Debug, Clone, Copy)]
+struct Intake {
+    /// In the randomized control arm.
+    control: bool,
+    consent: Consent,
+    mode: Mode,
+    hazard: Hazard,
+}
+
+/// A youth's [`Intake`]. Randomized before consent, a youth in the control
+/// arm is never offered mediation, so nobody is asked; a consent-first
+/// trial (`after_consent`) randomizes only cases both parties agreed to.
+fn intake(
+    scenario: &Scenario,
+    after_consent: bool,
+    youth: &Youth,
+    youth_draws: &YouthDraws,
+) -> Intake {
+    let arm = youth_draws.u[slot::ARM] < scenario.design.rct_control_share;
+    let (control, consent) = if after_consent {
+        let consent = scenario.consent.decide(youth, youth_draws);
+        (consent.both() && arm, consent)
+    } else if arm {
+        (true, Consent::NOT_ASKED)
+    } else {
+        (false, scenario.consent.decide(youth, youth_draws))
+    };
+    Intake {
+        control,
+        consent,
+        mode: scenario.mediation.mode(youth_draws),
+        hazard: scenario.recidivism.hazard(youth, youth_draws),
+    }
+}
+
+/// Generates the referrals of one replication.
+fn referrals(scenario: &Scenario, after_consent: bool, replication_key: u64) -> Referrals {
     let mut arrivals = draws::arrivals_rng(replication_key);
     // Room for the expected referrals and five standard deviations more,
     // so the records are rarely moved by a reallocation.
@@ -44,25 +93,93 @@ fn referrals(scenario: &Scenario, replication_key: u64) -> (Vec<(Youth, YouthDra
         .map(|m| scenario.referral.rate(m))
         .sum();
     let capacity = (expected + 5.0 * expected.sqrt() + 16.0) as usize;
-    let mut cases = Vec::with_capacity(capacity);
+    let mut youths = Vec::with_capacity(capacity);
+    let mut all_draws = Vec::with_capacity(capacity);
+    let mut intakes = Vec::with_capacity(capacity);
     let mut order = Vec::with_capacity(capacity);
+    // One month's (arrival day, case) keys, put in order without reading
+    // the large records.
+    let mut keys: Vec<(f64, u32)> = Vec::new();
+    let mut sort = MonthSort::default();
     for month in 0..scenario.intake_months() {
         let count = scenario.referral.count(month, &mut arrivals);
-        let start = cases.len();
-        for index in 0..count {
-            let youth_draws = YouthDraws::new(replication_key, month, index);
-            let youth = scenario.referral.youth(month, index, &youth_draws);
-            cases.push((youth, youth_draws));
+        keys.clear();
+        // The blocks are laid out blank and filled where they lie.
+        let start = all_draws.len();
+        let month_key = draws::youth_month_key(replication_key, month);
+        all_draws.resize(start + count as usize, YouthDraws::BLANK);
+        for (index, youth_draws) in (0..count).zip(&mut all_draws[start..]) {
+            youth_draws.fill_month(month_key, index);
+            let youth = scenario.referral.youth(month, index, youth_draws);
+            intakes.push(intake(scenario, after_consent, &youth, youth_draws));
+            keys.push((youth.referral_day, youths.len() as u32));
+            youths.push(youth);
         }
-        let month_order = start as u32..cases.len() as u32;
-        let first = order.len();
-        order.extend(month_order);
-        order[first..].sort_by(|&a, &b| {
-            let day = |i: u32| cases[i as usize].0.referral_day;
-            day(a).total_cmp(&day(b)).then(a.cmp(&b))
-        });
+        sort.append(&keys, f64::from(month) * DAYS_PER_MONTH, &mut order);
     }
-    (cases, order)
+    Referrals {
+        youths,
+        all_draws,
+        intakes,
+        order,
+    }
+}
+
+/// Sorts one month's arrivals by (day, generation order), as a stable sort
+/// by day would, in about linear time: arrival days are spread evenly over
+/// the month, so a bucket per arrival holds about one. The bucket is a
+/// nondecreasing function of the day (a subtraction and a product, each
+/// rounded monotonically), so concatenated buckets are in day order but
+/// within each; an insertion sort finishes those few.
+#[derive(Default)]
+struct MonthSort {
+    /// Each arrival's bucket, then where each bucket starts.
+    buckets: Vec<u32>,
+    starts: Vec<u32>,
+    sorted: Vec<(f64, u32)>,
+}
+
+impl MonthSort {
+    /// Appends the cases of `keys` (days from `first_day` on, cases in
+    /// generation order) to `order`.
+    fn append(&mut self, keys: &[(f64, u32)], first_day: f64, order: &mut Vec<u32>) {
+        let n = keys.len();
+        if n == 0 {
+            return;
+        }
+        let scale = n as f64 / DAYS_PER_MONTH;
+        self.buckets.clear();
+        self.buckets.extend(
+            keys.iter()
+                .map(|&(day, _)| (((day - first_day) * scale) as usize).min(n - 1) as u32),
+        );
+        self.starts.clear();
+        self.starts.resize(n + 1, 0);
+        for &b in &self.buckets {
+            self.starts[b as usize + 1] += 1;
+        }
+        for b in 1..=n {
+            self.starts[b] += self.starts[b - 1];
+        }
+        self.sorted.clear();
+        self.sorted.resize(n, (0.0, 0));
+        for (&key, &b) in keys.iter().zip(&self.buckets) {
+            let start = &mut self.starts[b as usize];
+            self.sorted[*start as usize] = key;
+            *start += 1;
+        }
+        let before = |a: (f64, u32), b: (f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).is_lt();
+        for i in 1..n {
+            let key = self.sorted[i];
+            let mut j = i;
+            while j > 0 && before(key, self.sorted[j - 1]) {
+                self.sorted[j] = self.sorted[j - 1];
+                j -= 1;
+            }
+            self.sorted[j] = key;
+        }
+        order.extend(self.sorted.iter().map(|&(_, case)| case));
+    }
 }
 
 /// Simulates one replication; with `agents`, records every youth.
@@ -77,45 +194,31 @@ pub(crate) fn simulate(
         .draw(replication_key, scenario.intake_months() as usize);
     let shape = scenario.shape();
     let mut tally = Tally::new(months, shape, costs);
-    let (mut cases, order) = referrals(scenario, replication_key);
+    let Referrals {
+        youths,
+        mut all_draws,
+        intakes,
+        order,
+    } = referrals(scenario, shape.after_consent, replication_key);
 
-    // Randomization and consent, then the queue of cases both parties
-    // agreed to, in arrival order. Randomized before consent, a youth in
-    // the control arm is never offered mediation, so nobody is asked; a
-    // consent-first trial randomizes only cases both parties agreed to.
-    let design = &scenario.design;
-    let arm = |youth_draws: &YouthDraws| youth_draws.u[slot::ARM] < design.rct_control_share;
-    let mut control: Vec<bool> = cases
-        .iter()
-        .map(|(_, youth_draws)| !shape.after_consent && arm(youth_draws))
-        .collect();
-    let consents: Vec<Consent> = cases
-        .iter()
-        .zip(&control)
-        .map(|((youth, youth_draws), &control)| {
-            if control {
-                Consent::NOT_ASKED
-            } else {
-                scenario.consent.decide(youth, youth_draws)
-            }
-        })
-        .collect();
-    if shape.after_consent {
-        for ((c, consent), (_, youth_draws)) in control.iter_mut().zip(&consents).zip(&cases) {
-            *c = consent.both() && arm(youth_draws);
-        }
-    }
-    let mut queue_cases = Vec::with_capacity(cases.len());
+    // The queue of cases both parties agreed to, in arrival order.
+    let mut queue_cases = Vec::with_capacity(youths.len());
     let mut intake_days = Vec::new();
     for &i in &order {
-        let ((youth, youth_draws), consent) = (&cases[i as usize], &consents[i as usize]);
+        let (youth, youth_draws) = (&youths[i as usize], &all_draws[i as usize]);
+        let Intake {
+            control, consent, ..
+        } = &intakes[i as usize];
         tally.add_referral(youth.month as usize, consent);
-        if consent.both() && !control[i as usize] {
-            let mode = scenario.mediation.mode(youth_draws);
+        if consent.both() && !control {
+            let mode = intakes[i as usize].mode;
+            let rearrest = scenario
+                .recidivism
+                .first_rearrest_waiting(&intakes[i as usize].hazard, youth_draws);
             queue_cases.push(scenario.mediators.queue_case(
                 youth,
                 youth_draws,
-                &scenario.recidivism,
+                rearrest,
                 scenario.mediation.params(mode).hours_scale,
             ));
             if let Some(staff) = &scenario.staff {
@@ -164,12 +267,17 @@ pub(crate) fn simulate(
     let mut log = EventLog::default();
 
     for &i in &order {
-        let (youth, youth_draws) = &mut cases[i as usize];
-        let consent = consents[i as usize];
+        let (youth, youth_draws) = (&youths[i as usize], &mut all_draws[i as usize]);
+        let Intake {
+            control,
+            consent,
+            mode,
+            hazard,
+        } = intakes[i as usize];
         let referral_day = youth.referral_day;
         // Cases not mediated leave the program on this day and go to court.
         let court = |day: f64| scenario.court.disposition_day(day, youth_draws);
-        let (disposition, disposition_day, wait_days) = if control[i as usize] {
+        let (disposition, disposition_day, wait_days) = if control {
             (Disposition::Control, court(referral_day), None)
         } else if consent.offender_declined() {
             (Disposition::OffenderDeclined, court(referral_day), None)
@@ -193,9 +301,6 @@ pub(crate) fn simulate(
             }
         };
 
-        // The mode of mediation, as it happened or as it would have: the
-        // same keyed draw in both potential worlds.
-        let mode = scenario.mediation.mode(youth_draws);
         let (agreement, restitution) = if disposition == Disposition::Mediated {
             let agreement = scenario.mediation.mediate(mode, youth_draws);
             let restitution = scenario.restitution.mediated.complete(
@@ -235,10 +340,13 @@ pub(crate) fn simulate(
                 .all_completed()
         };
         let modifier = treated_index(youth.offense == Offense::Violent, completed, agreed, mode);
-        let outcomes =
-            scenario
-                .recidivism
-                .potential_outcomes(youth, modifier, youth_draws, &mut log);
+        let outcomes = scenario.recidivism.potential_outcomes_of(
+            youth,
+            &hazard,
+            modifier,
+            youth_draws,
+            &mut log,
+        );
 
         tally.add(&CaseRecord {
             youth,
@@ -285,13 +393,53 @@ fn add_pool(scenario: &Scenario, replication_key: u64, tally: &mut Tally) {
             let mut youth = scenario.referral.youth(month, index, &youth_draws);
             youth.risk += scenario.design.pool_risk_shift;
             let business_victim = scenario.consent.business_victim(&youth, &youth_draws);
-            let outcomes = scenario.recidivism.potential_outcomes(
+            let hazard = scenario.recidivism.hazard(&youth, &youth_draws);
+            let outcomes = scenario.recidivism.potential_outcomes_of(
                 &youth,
+                &hazard,
                 treated_index(false, false, true, Mode::FaceToFace),
                 &mut youth_draws,
                 &mut log,
             );
             tally.add_pool(&youth, business_victim, &outcomes, &log);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The month's bucket sort gives the order of a stable sort by day,
+    /// ties (equal days, even days outside the month) included.
+    #[test]
+    fn month_sort_is_a_stable_sort_by_day() {
+        let mut rng = draws::arrivals_rng(17);
+        let first_day = 3.0 * DAYS_PER_MONTH;
+        for n in [0, 1, 2, 7, 100, 1000] {
+            let keys: Vec<(f64, u32)> = (0..n)
+                .map(|i| {
+                    let u = draws::open01(&mut rng);
+                    // Coarse days, so that many tie.
+                    let day = if i % 5 == 0 {
+                        first_day + (u * 8.0).floor()
+                    } else {
+                        (3.0 + u) * DAYS_PER_MONTH
+                    };
+                    (day, i as u32 + 40)
+                })
+                .chain([
+                    (first_day - 1.0, 9999),
+                    (first_day + 2.0 * DAYS_PER_MONTH, 9998),
+                ])
+                .collect();
+            let mut expected = keys.clone();
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let expected: Vec<u32> = expected.iter().map(|k| k.1).collect();
+            let mut order = vec![5];
+            MonthSort::default().append(&keys, first_day, &mut order);
+            assert_eq!(order[0], 5);
+            assert_eq!(order[1..], expected[..], "n = {n}");
         }
     }
 }

@@ -88,7 +88,7 @@ pub(crate) mod keyed {
 pub(crate) mod stream {
     /// Referral arrivals of one replication ([`super::arrivals_rng`]).
     pub const ARRIVALS: u64 = 1;
-    /// One youth's block of uniforms ([`super::YouthDraws::new`]).
+    /// One youth's block of uniforms ([`super::YouthDraws::fill_month`]).
     pub const YOUTH: u64 = 2;
     /// Mediator attrition, by mediator and month ([`super::attrition_uniform`]).
     pub const ATTRITION: u64 = 3;
@@ -107,18 +107,40 @@ pub(crate) mod stream {
 
 /// One youth's uniforms, each in the open interval (0, 1), and the stream
 /// they came from, for the few draws whose number varies (convictions).
-#[derive(Debug, Clone)]
+///
+/// Plain words (the stream as its generator's state), so that a
+/// replication's blocks can be laid out blank at once and filled where
+/// they lie ([`YouthDraws::fill_month`]): built one by one, each was copied
+/// twice on its way into the vector.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct YouthDraws {
     pub u: [f64; slot::COUNT],
-    pub rng: StreamRng,
+    /// The youth's stream after the block ([`YouthDraws::stream`]).
+    state: [u64; 4],
     /// The youth's stream key, for its keyed uniforms.
     key: u64,
 }
 
 impl YouthDraws {
     /// The draws of referred youth `index` of intake month `month`.
+    #[cfg(test)]
     pub fn new(replication_key: u64, month: u32, index: u32) -> YouthDraws {
         YouthDraws::of_stream(replication_key, stream::YOUTH, month, index)
+    }
+
+    /// A block not drawn yet, to be filled in place.
+    pub const BLANK: YouthDraws = YouthDraws {
+        u: [0.0; slot::COUNT],
+        state: [0; 4],
+        key: 0,
+    };
+
+    /// Makes this block the draws of referred youth `index` of the month
+    /// whose [`youth_month_key`] is `month_key`: `YouthDraws::new`, with
+    /// the part of the stream key its month's youths share mixed once.
+    #[inline]
+    pub fn fill_month(&mut self, month_key: u64, index: u32) {
+        self.fill(mix_in(month_key, u64::from(index)));
     }
 
     /// The draws of comparison-pool youth `index` of intake month `month`:
@@ -128,13 +150,51 @@ impl YouthDraws {
     }
 
     fn of_stream(replication_key: u64, kind: u64, month: u32, index: u32) -> YouthDraws {
-        let key = mix(&[replication_key, kind, u64::from(month), u64::from(index)]);
-        let mut rng = StreamRng::seed_from_u64(key);
-        let mut u = [0.0; slot::COUNT];
-        for x in &mut u {
-            *x = open01(&mut rng);
+        let mut draws = YouthDraws::BLANK;
+        draws.fill(mix(&[
+            replication_key,
+            kind,
+            u64::from(month),
+            u64::from(index),
+        ]));
+        draws
+    }
+
+    /// Makes this block that of stream `key`, drawn from a local generator
+    /// (drawing from one in memory would store and reload its state at
+    /// every draw).
+    #[inline]
+    fn fill(&mut self, key: u64) {
+        let mut rng = seeded(key);
+        // Four draws per turn of the loop: the loop's own counting was a
+        // sixth of the work of a draw.
+        const { assert!(slot::COUNT.is_multiple_of(4)) };
+        for four in self.u.chunks_exact_mut(4) {
+            for x in four {
+                *x = open01(&mut rng);
+            }
         }
-        YouthDraws { u, rng, key }
+        self.continue_from(&rng);
+        self.key = key;
+    }
+
+    /// The youth's stream where the block (or the last draw from it that
+    /// was kept, [`YouthDraws::continue_from`]) left it.
+    pub fn stream(&self) -> StreamRng {
+        let mut seed = [0u8; 32];
+        for (bytes, word) in seed.chunks_exact_mut(8).zip(self.state) {
+            bytes.copy_from_slice(&word.to_le_bytes());
+        }
+        // A state reached by drawing is never all zeros, which `from_seed`
+        // would replace.
+        StreamRng::from_seed(seed)
+    }
+
+    /// Records where the youth's stream is now, for later draws from it.
+    pub fn continue_from(&mut self, rng: &StreamRng) {
+        for (word, bytes) in self.state.iter_mut().zip(rng.state().chunks_exact(8)) {
+            *word = u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
+        }
     }
 
     /// The youth's keyed uniform number `which` (a [`keyed`] constant), in
@@ -148,6 +208,29 @@ impl YouthDraws {
     pub fn keyed_rng(&self, which: u64) -> StreamRng {
         StreamRng::seed_from_u64(mix(&[self.key, stream::YOUTH_KEYED, which, u64::MAX]))
     }
+}
+
+/// The part of referred youths' stream keys that the youths of intake
+/// month `month` share (see [`YouthDraws::of_month`]).
+pub(crate) fn youth_month_key(replication_key: u64, month: u32) -> u64 {
+    mix(&[replication_key, stream::YOUTH, u64::from(month)])
+}
+
+/// `StreamRng::seed_from_u64(key)`, by the same steps: the generator's
+/// state is the first four outputs of SplitMix64 seeded with `key` (whose
+/// `n`th output is [`splitmix64`] of `key + (n - 1) * PHI`), read as
+/// little-endian bytes by `from_seed`. Written out here because the
+/// generic path (a byte buffer filled word by word) cost twice as much;
+/// a test pins the two together.
+#[inline]
+fn seeded(key: u64) -> StreamRng {
+    const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut seed = [0u8; 32];
+    for (n, bytes) in seed.chunks_exact_mut(8).enumerate() {
+        let word = splitmix64(key.wrapping_add((n as u64).wrapping_mul(PHI)));
+        bytes.copy_from_slice(&word.to_le_bytes());
+    }
+    StreamRng::from_seed(seed)
 }
 
 /// The key of replication `rep` under master seed `seed`. Every point of a
@@ -210,9 +293,15 @@ pub(crate) fn open01(rng: &mut StreamRng) -> f64 {
 
 /// The top 52 bits plus one half, times 2^-52: exact in a double, and
 /// strictly inside (0, 1) (with 53 bits, the largest value rounds to 1).
+///
+/// Computed as `1 + m * 2^-52` (the 52 bits as a mantissa) minus
+/// `1 - 2^-53`: a subtraction of two numbers within a factor of two of
+/// each other is exact (Sterbenz), so this is `(m + 1/2) * 2^-52` to the
+/// bit, without an integer-to-float conversion (a test checks it against
+/// the product).
 #[inline]
 fn to_open01(bits: u64) -> f64 {
-    ((bits >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
+    f64::from_bits(0x3ff0_0000_0000_0000 | (bits >> 12)) - (1.0 - f64::EPSILON / 2.0)
 }
 
 /// SplitMix64's finalizer: a bijective mix of 64 bits.
@@ -226,9 +315,14 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// Mixes a list of words into one stream key.
 fn mix(parts: &[u64]) -> u64 {
-    parts
-        .iter()
-        .fold(0x5eed_u64, |h, &p| splitmix64(h ^ splitmix64(p)))
+    parts.iter().fold(0x5eed_u64, |h, &p| mix_in(h, p))
+}
+
+/// One step of [`mix`]: the key of a list from the key of its first words
+/// and its next word.
+#[inline]
+fn mix_in(key: u64, part: u64) -> u64 {
+    splitmix64(key ^ splitmix64(part))
 }
 
 /// The standard normal quantile function (Wichura's AS 241, PPND16; relative
@@ -422,6 +516,52 @@ mod tests {
         assert_eq!(open01(&mut costs_rng(99)), PINNED_COSTS_UNIFORM);
         assert_eq!(parameter_draw_uniform(99), PINNED_PARAMETER_DRAW_UNIFORM);
         assert_eq!(youth.keyed(keyed::MODE), PINNED_KEYED_UNIFORM);
+    }
+
+    /// The shortcuts of the youth blocks are the long ways to the bit: the
+    /// month's shared key, the seeding, the conversion to a uniform.
+    #[test]
+    fn youth_block_shortcuts_are_exact() {
+        let key = replication_key(20261121, 4);
+        for (month, index) in [(0, 0), (3, 7), (11, 599), (200, 123_456)] {
+            let long = YouthDraws::new(key, month, index);
+            let mut short = YouthDraws::new(1, 2, 3);
+            short.fill_month(youth_month_key(key, month), index);
+            assert_eq!(long.u, short.u);
+            assert_eq!(long.key, short.key);
+            let mut a = short.stream();
+            let mut b = StreamRng::seed_from_u64(long.key);
+            for _ in 0..slot::COUNT {
+                b.next_u64();
+            }
+            for _ in 0..5 {
+                assert_eq!(a.next_u64(), b.next_u64());
+            }
+        }
+        for k in [0, 1, u64::MAX, 0x9e37_79b9_7f4a_7c15, 12345] {
+            let (mut a, mut b) = (seeded(k), StreamRng::seed_from_u64(k));
+            for _ in 0..4 {
+                assert_eq!(a.next_u64(), b.next_u64());
+            }
+        }
+        let product = |bits: u64| ((bits >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64);
+        let mut rng = arrivals_rng(3);
+        let edges = [
+            0,
+            1,
+            4095,
+            4096,
+            u64::MAX,
+            u64::MAX - 4096,
+            1 << 63,
+            (1 << 63) - 1,
+        ];
+        for bits in edges
+            .into_iter()
+            .chain((0..100_000).map(|_| rng.next_u64()))
+        {
+            assert_eq!(to_open01(bits).to_bits(), product(bits).to_bits(), "{bits}");
+        }
     }
 
     #[test]

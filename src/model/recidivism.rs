@@ -148,6 +148,22 @@ impl Cure {
     }
 }
 
+/// The terms of one youth's intensity that both potential worlds and the
+/// wait for mediators share, computed once per youth (a queued youth would
+/// otherwise compute them twice: an `exp`, and with a cure fraction or a
+/// frailty, keyed draws). Each user combines them as it always has, so the
+/// results are the same to the bit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hazard {
+    /// The gamma frailty (exactly 1 without one).
+    pub frailty: f64,
+    /// Never rearrested (see [`RecidivismParams::cured`]).
+    pub cured: bool,
+    /// `exp(-x'b - s*z)`, the reference youth's intensity over this one's
+    /// (0, unused, for a cured youth).
+    pub relative: f64,
+}
+
 /// Both potential worlds of one youth, in months since disposition; `None`
 /// means no such event within the follow-up.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -289,6 +305,20 @@ impl RecidivismParams {
         latent > cure.threshold
     }
 
+    /// The youth's own terms of its intensity (see [`Hazard`]).
+    pub fn hazard(&self, youth: &Youth, draws: &YouthDraws) -> Hazard {
+        let cured = self.cured(youth, draws);
+        Hazard {
+            frailty: self.frailty(draws),
+            cured,
+            relative: if cured {
+                0.0
+            } else {
+                (-self.linear_predictor(youth)).exp()
+            },
+        }
+    }
+
     /// Both potential worlds of one youth. `modifier` indexes the treated
     /// table (see [`RecidivismParams::treated`]).
     ///
@@ -296,9 +326,24 @@ impl RecidivismParams {
     /// written to `log` (cleared first) and the pre-period's offenses and
     /// the window after disposition are counted; otherwise the search stops
     /// as soon as the first rearrest and conviction are settled.
+    #[cfg(test)]
     pub fn potential_outcomes(
         &self,
         youth: &Youth,
+        modifier: usize,
+        draws: &mut YouthDraws,
+        log: &mut EventLog,
+    ) -> PotentialOutcomes {
+        let hazard = self.hazard(youth, draws);
+        self.potential_outcomes_of(youth, &hazard, modifier, draws, log)
+    }
+
+    /// [`RecidivismParams::potential_outcomes`] with the youth's terms
+    /// already computed (the wait's rearrest uses them too).
+    pub fn potential_outcomes_of(
+        &self,
+        youth: &Youth,
+        hazard: &Hazard,
         modifier: usize,
         draws: &mut YouthDraws,
         log: &mut EventLog,
@@ -308,18 +353,18 @@ impl RecidivismParams {
             log.times[0].clear();
             log.times[1].clear();
         }
-        let frailty = self.frailty(draws);
+        let frailty = hazard.frailty;
         let mut out = PotentialOutcomes {
             offenses_before: self.offenses_before(youth, draws, frailty),
             ..PotentialOutcomes::default()
         };
-        if self.cured(youth, draws) {
+        if hazard.cured {
             return out;
         }
         let tables = [&self.untreated, &self.treated[modifier]];
         let horizon = [tables[0][self.horizon], tables[1][self.horizon]];
         // The frailty multiplies the intensity (exactly 1 without one).
-        let inverse_scale = (-self.linear_predictor(youth)).exp() / frailty;
+        let inverse_scale = hazard.relative / frailty;
         let window = self.counting.pre_period_months as f64;
         // Cumulative intensity (in units of the reference youth's) at which
         // the next event happens. Events come in time order in both worlds,
@@ -328,6 +373,8 @@ impl RecidivismParams {
         // after `MAX_EVENTS` (a youth rearrested that often within the follow-up is
         // saturated; this bounds the work for extreme hazards).
         let mut target = -draws.u[slot::REARREST].ln() * inverse_scale;
+        // The youth's stream, taken up only if an event needs its draws.
+        let mut stream = None;
         let mut events = 0;
         while (target <= horizon[0] || target <= horizon[1]) && events < MAX_EVENTS {
             events += 1;
@@ -346,12 +393,13 @@ impl RecidivismParams {
             }
             // One uniform for both worlds: the program changes the chance
             // that the same rearrest is adjudicated, not the draw.
-            let u = open01(&mut draws.rng);
+            let rng = stream.get_or_insert_with(|| draws.stream());
+            let u = open01(rng);
             let convicted = [
                 u < self.conviction_probability[0],
                 u < self.conviction_probability[1],
             ];
-            let lag = -self.conviction_lag_months_mean * open01(&mut draws.rng).ln();
+            let lag = -self.conviction_lag_months_mean * open01(rng).ln();
             for (world, time) in times.into_iter().enumerate() {
                 let Some(t) = time else {
                     continue;
@@ -373,7 +421,10 @@ impl RecidivismParams {
                     out.reconviction[world] = Some(first);
                 }
             }
-            target += -open01(&mut draws.rng).ln() * inverse_scale;
+            target += -open01(rng).ln() * inverse_scale;
+        }
+        if let Some(rng) = &stream {
+            draws.continue_from(rng);
         }
         out
     }
@@ -384,8 +435,15 @@ impl RecidivismParams {
     /// the youth's wait-rearrest uniform (`None` past the follow-up, or when
     /// the youth is cured): the rearrest of a youth while the case waits
     /// for mediators.
+    #[cfg(test)]
     pub fn untreated_first_rearrest(&self, youth: &Youth, draws: &YouthDraws) -> Option<f64> {
-        if self.cured(youth, draws) {
+        self.first_rearrest_waiting(&self.hazard(youth, draws), draws)
+    }
+
+    /// [`RecidivismParams::untreated_first_rearrest`] with the youth's
+    /// terms already computed.
+    pub fn first_rearrest_waiting(&self, hazard: &Hazard, draws: &YouthDraws) -> Option<f64> {
+        if hazard.cured {
             return None;
         }
         let u = draws.u[slot::WAIT_REARREST];
@@ -393,7 +451,7 @@ impl RecidivismParams {
         // without one).
         invert(
             &self.no_action,
-            -u.ln() * (-self.linear_predictor(youth)).exp() / self.frailty(draws),
+            -u.ln() * hazard.relative / hazard.frailty,
             self.horizon,
         )
     }

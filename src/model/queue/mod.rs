@@ -30,7 +30,6 @@ mod events;
 use events::{EventHeap, EventKind};
 
 use crate::model::draws::{YouthDraws, attrition_uniform, normal_quantile, slot};
-use crate::model::recidivism::RecidivismParams;
 use crate::model::referral::{DAYS_PER_MONTH, Youth};
 use crate::model::staff::StaffLoad;
 
@@ -79,12 +78,14 @@ impl DurationDistribution {
 
 impl MediatorParams {
     /// A consented case as the queue sees it, read from the youth's draws;
-    /// `hours_scale` is its mediation mode's factor on the mediators' hours.
+    /// `rearrest_months` is the youth's first rearrest while waiting
+    /// (`RecidivismParams::first_rearrest_waiting`), `hours_scale` its
+    /// mediation mode's factor on the mediators' hours.
     pub fn queue_case(
         &self,
         youth: &Youth,
         draws: &YouthDraws,
-        recidivism: &RecidivismParams,
+        rearrest_months: Option<f64>,
         hours_scale: f64,
     ) -> QueueCase {
         let u = &draws.u;
@@ -100,8 +101,7 @@ impl MediatorParams {
             referral_day: youth.referral_day,
             needs_two: u[slot::COMEDIATION] < self.comediation_share,
             duration_days: self.duration.days(u[slot::CASE_DURATION], normal_quantile),
-            rearrest_day: recidivism
-                .untreated_first_rearrest(youth, draws)
+            rearrest_day: rearrest_months
                 .map(|months| youth.referral_day + months * DAYS_PER_MONTH),
             hours_per_mediator: (self.preparation_hours + premeetings + session) * hours_scale,
         }
@@ -226,11 +226,22 @@ struct Mediator {
     /// Stops taking cases; departs when its last case ends.
     leaving: bool,
     departed: bool,
+    /// Its activation was handled (at once for the initial pool).
+    activated: bool,
 }
 
 impl Mediator {
     fn available(&self, day: f64, max_cases: u32) -> bool {
         !self.departed && !self.leaving && self.active_from <= day && self.cases < max_cases
+    }
+
+    /// Its entry in `Queue::loads`.
+    fn load(&self) -> u32 {
+        if self.activated && !self.departed && !self.leaving {
+            self.cases
+        } else {
+            u32::MAX
+        }
     }
 }
 
@@ -248,6 +259,12 @@ struct Queue<'a> {
     replication_key: u64,
     months: usize,
     mediators: Vec<Mediator>,
+    /// Each mediator's cases if it was activated and has not left (nor is
+    /// leaving), else `u32::MAX`: unless someone in training could have
+    /// become active at this very instant, exactly the
+    /// mediators `pick` may choose from, in a dense array it scans fast.
+    /// Kept in step with every change of a mediator (`sync`).
+    loads: Vec<u32>,
     events: EventHeap,
     waiting: VecDeque<u32>,
     waiting_count: u64,
@@ -264,9 +281,62 @@ struct Queue<'a> {
     training_count: f64,
 }
 
+/// The mediator of least load below `max` (ties: lowest id) other than
+/// `except`, as `pick`'s scan finds it: an idle one ends the search.
+fn least_loaded(loads: &[u32], except: u32, max: u32) -> Option<u32> {
+    // An idle mediator is as little loaded as any can be: the first one is
+    // the answer (a busy pool of one-case volunteers has no other).
+    let idle = match loads.get(except as usize) {
+        Some(_) => first_idle(&loads[..except as usize])
+            .or_else(|| first_idle(&loads[except as usize + 1..]).map(|i| i + except as usize + 1)),
+        None => first_idle(loads),
+    };
+    if let Some(id) = idle {
+        return Some(id as u32);
+    }
+    if max <= 1 {
+        return None;
+    }
+    let mut best: Option<(u32, u32)> = None;
+    for (id, &load) in loads.iter().enumerate() {
+        let id = id as u32;
+        if load >= max || id == except {
+            continue;
+        }
+        if best.is_none_or(|(least, _)| load < least) {
+            best = Some((load, id));
+            if load == 0 {
+                break;
+            }
+        }
+    }
+    best.map(|(_, id)| id)
+}
+
+/// The index of the first zero in `loads`, eight entries at a time (the
+/// test of a block of eight compiles to a few vector instructions).
+fn first_idle(loads: &[u32]) -> Option<usize> {
+    let mut blocks = loads.chunks_exact(8);
+    let mut start = 0;
+    for block in &mut blocks {
+        if block.iter().fold(false, |any, &load| any | (load == 0)) {
+            return block.iter().position(|&load| load == 0).map(|i| start + i);
+        }
+        start += 8;
+    }
+    blocks
+        .remainder()
+        .iter()
+        .position(|&load| load == 0)
+        .map(|i| start + i)
+}
+
 /// The program month (0-based) a day falls in, if reported.
 fn month_of(day: f64, months: usize) -> Option<usize> {
-    let m = (day / DAYS_PER_MONTH).floor();
+    // For a day not below zero, truncation is the floor (and saturates
+    // for days past any month); `floor` itself is a library call on the
+    // baseline x86-64 target, and this runs at every queue event.
+    let m = day / DAYS_PER_MONTH;
     (m >= 0.0 && (m as usize) < months).then_some(m as usize)
 }
 
@@ -280,14 +350,18 @@ impl Queue<'_> {
             self.caseload.trained[m] += 1;
         }
         let id = self.mediators.len() as u32;
+        let activated = active_from <= self.clock;
         self.mediators.push(Mediator {
             active_from,
             cases: 0,
             sessions: 0,
             leaving: false,
             departed: false,
+            activated,
         });
-        if active_from > self.clock {
+        self.loads.push(u32::MAX);
+        self.sync(id);
+        if !activated {
             self.training_count += 1.0;
             self.push(active_from, EventKind::Activation(id));
         } else {
@@ -301,6 +375,8 @@ impl Queue<'_> {
         if self.mediators[id as usize].departed {
             return;
         }
+        self.mediators[id as usize].activated = true;
+        self.sync(id);
         self.training_count -= 1.0;
         self.active_count += 1.0;
         self.available_slots += f64::from(self.params.max_cases_per_mediator);
@@ -340,17 +416,40 @@ impl Queue<'_> {
         self.clock = day;
     }
 
+    /// Brings mediator `id`'s entry in `loads` up to date.
+    fn sync(&mut self, id: u32) {
+        self.loads[id as usize] = self.mediators[id as usize].load();
+    }
+
     /// The `need` least-loaded available mediators, if there are that many
     /// (ties: lowest id). The scan runs in id order and stops at the first
     /// idle mediator, since none can be less loaded.
     fn pick(&self, need: usize) -> Option<[u32; 2]> {
-        // No free slot among the active mediators, and nobody in training
-        // who could have become active at this very instant: the scan
-        // would find no one. (A busy pool answers most assignments so; the
-        // scan was the queue's largest cost at 600 referrals a month.)
-        if self.training_count == 0.0 && self.available_slots - self.busy_slots < 0.5 {
-            return None;
+        // Nobody in training who could have become active at this very
+        // instant: none at all, or every pending event (so every pending
+        // activation, on the day its mediator becomes active) is later.
+        if self.training_count == 0.0 || self.events.next_day().is_some_and(|day| day > self.clock)
+        {
+            // Fewer free slots than mediators needed among the active
+            // mediators: the scan would find no one. (A busy pool answers
+            // most assignments so; the scan was the queue's largest cost
+            // at 600 referrals a month.)
+            if self.available_slots - self.busy_slots < need as f64 - 0.5 {
+                #[cfg(test)]
+                assert_eq!(self.scan(need), None);
+                return None;
+            }
+            let chosen = self.pick_by_load(need);
+            #[cfg(test)]
+            assert_eq!(chosen, self.scan(need), "the loads pick as the scan");
+            return chosen;
         }
+        self.scan(need)
+    }
+
+    /// `pick` by a scan of the mediators themselves (needed while anyone
+    /// is in training: one may have become active at this very instant).
+    fn scan(&self, need: usize) -> Option<[u32; 2]> {
         let max = self.params.max_cases_per_mediator;
         let mut chosen = [u32::MAX; 2];
         for k in 0..need {
@@ -372,6 +471,21 @@ impl Queue<'_> {
         Some(chosen)
     }
 
+    /// `pick` when nobody in training could have become active: every
+    /// mediator that has not left and may be chosen was activated, so the
+    /// available are those whose load is below the maximum, and the least
+    /// loaded of lowest id is found in `loads`.
+    fn pick_by_load(&self, need: usize) -> Option<[u32; 2]> {
+        let max = self.params.max_cases_per_mediator;
+        let first = least_loaded(&self.loads, u32::MAX, max)?;
+        let second = if need == 2 {
+            least_loaded(&self.loads, first, max)?
+        } else {
+            u32::MAX
+        };
+        Some([first, second])
+    }
+
     /// Assigns waiting cases, head first, while mediators are free.
     fn assign(&mut self) {
         while let Some(&head) = self.waiting.front() {
@@ -388,6 +502,7 @@ impl Queue<'_> {
             self.waiting_count -= 1;
             for &id in chosen.iter().filter(|&&id| id != u32::MAX) {
                 self.mediators[id as usize].cases += 1;
+                self.sync(id);
                 self.busy_slots += 1.0;
             }
             self.status[head as usize] = Status::Assigned {
@@ -423,6 +538,7 @@ impl Queue<'_> {
                     self.active_count -= 1.0;
                 }
             }
+            self.sync(id);
             assigned += 1;
         }
         if let Some(month) = month_of(self.clock, self.months) {
@@ -479,14 +595,22 @@ impl Queue<'_> {
         if self.status[case_index as usize] != Status::Waiting {
             return;
         }
-        let mut limit = case.arrival_day + self.params.max_wait_days;
+        let waited = case.arrival_day + self.params.max_wait_days;
+        let mut limit = waited;
         if self.params.rearrest_returns_case
             && let Some(day) = case.rearrest_day
         {
             limit = limit.min(day);
         }
         if limit.is_finite() {
-            self.push(limit, EventKind::Deadline(case_index));
+            // Cases arrive in order, so their waiting limits come in order
+            // (a rearrest's day does not).
+            if limit == waited {
+                self.events
+                    .push_in_order(limit, EventKind::Deadline(case_index));
+            } else {
+                self.push(limit, EventKind::Deadline(case_index));
+            }
         }
     }
 
@@ -500,6 +624,8 @@ impl Queue<'_> {
             if m.departed || m.leaving {
                 continue;
             }
+            // (Sets the entry before any change: every change below makes
+            // the mediator leave, whose entry is `u32::MAX`.)
             let rate = if m.sessions < self.params.commitment_sessions {
                 self.params.attrition_during_commitment
             } else {
@@ -507,6 +633,7 @@ impl Queue<'_> {
             };
             let u = attrition_uniform(self.replication_key, id as u64, month);
             if u < rate {
+                self.loads[id] = u32::MAX;
                 m.leaving = true;
                 m.departed = m.cases == 0;
                 if m.active_from > self.clock {
@@ -545,6 +672,7 @@ pub(crate) fn run_queue(
         replication_key,
         months,
         mediators: Vec::new(),
+        loads: Vec::new(),
         events: EventHeap::with_capacity(cases.len() * 2 + months),
         waiting: VecDeque::new(),
         waiting_count: 0,
@@ -610,6 +738,15 @@ pub(crate) fn run_queue(
                 ],
                 queue.counts_from_scratch(),
                 "incremental pool counters drifted at day {}",
+                queue.clock
+            );
+            assert!(
+                queue
+                    .mediators
+                    .iter()
+                    .zip(&queue.loads)
+                    .all(|(m, &load)| m.load() == load),
+                "mediator loads drifted at day {}",
                 queue.clock
             );
         }
@@ -768,6 +905,25 @@ mod tests {
         for m in 0..8 {
             assert!(caseload.busy_slot_days[m] <= caseload.available_slot_days[m] + 1e-9);
         }
+    }
+
+    #[test]
+    fn least_loaded_is_the_lowest_id_of_least_load() {
+        let max = 3;
+        let loads: Vec<u32> = (0..40u32)
+            .map(|i| [2, u32::MAX, 1, 3][(i % 4) as usize])
+            .collect();
+        assert_eq!(least_loaded(&loads, u32::MAX, max), Some(2));
+        assert_eq!(least_loaded(&loads, 2, max), Some(6));
+        let mut idle = loads.clone();
+        idle[17] = 0;
+        idle[33] = 0;
+        assert_eq!(least_loaded(&idle, u32::MAX, max), Some(17));
+        assert_eq!(least_loaded(&idle, 17, max), Some(33));
+        assert_eq!(least_loaded(&idle, 33, 1), Some(17));
+        assert_eq!(least_loaded(&loads, u32::MAX, 1), None);
+        assert_eq!(least_loaded(&[0], 0, 1), None);
+        assert_eq!(least_loaded(&[], u32::MAX, 1), None);
     }
 
     #[test]
