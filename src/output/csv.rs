@@ -70,10 +70,6 @@ impl RowPrefix {
     }
 }
 
-fn month_field(month: Option<u32>) -> String {
-    month.map_or_else(String::new, |m| m.to_string())
-}
-
 /// Writes `summary.csv` rows (with the header if `header`): one row per
 /// metric defined in at least one replication, summarized over the
 /// replications where it was defined. Metrics are summarized in parallel
@@ -91,49 +87,79 @@ pub fn write_summary(
     values: &[Vec<f64>],
 ) -> io::Result<()> {
     use rayon::prelude::*;
-    use std::fmt::Write as _;
     if header {
         writeln!(out, "{}", prefix.summary_header())?;
     }
-    let chunks: Vec<String> = pool.install(|| {
+    let lead = format!("{},", prefix.values);
+    let chunks: Vec<Vec<u8>> = pool.install(|| {
         catalog
             .par_iter()
             .enumerate()
             .chunks(64)
             .map(|keys| {
-                let mut text = String::new();
+                let mut text = Vec::new();
                 for (i, key) in keys {
                     let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
                         continue;
                     };
-                    let _ = writeln!(
-                        text,
-                        "{},{},{},{},{},{},{},{},{},{}",
-                        prefix.values,
-                        key.metric,
-                        key.group,
-                        month_field(key.month),
-                        s.mean,
-                        optional_field(s.sd),
-                        s.q025,
-                        s.q500,
-                        s.q975,
-                        s.reps
-                    );
+                    text.extend_from_slice(lead.as_bytes());
+                    push_key(&mut text, key);
+                    push_number(&mut text, s.mean);
+                    text.push(b',');
+                    // `optional_field`: an undefined sd is left empty.
+                    if let Some(sd) = s.sd.filter(|sd| sd.is_finite()) {
+                        push_number(&mut text, sd);
+                    }
+                    for q in [s.q025, s.q500, s.q975] {
+                        text.push(b',');
+                        push_number(&mut text, q);
+                    }
+                    text.push(b',');
+                    text.extend_from_slice(itoa::Buffer::new().format(s.reps).as_bytes());
+                    text.push(b'\n');
                 }
                 text
             })
             .collect()
     });
     for chunk in chunks {
-        out.write_all(chunk.as_bytes())?;
+        out.write_all(&chunk)?;
     }
     Ok(())
 }
 
+/// Appends the columns fixed by the metric, `metric,group,month,`.
+fn push_key(text: &mut Vec<u8>, key: &MetricKey) {
+    text.extend_from_slice(key.metric.as_bytes());
+    text.push(b',');
+    text.extend_from_slice(key.group.as_bytes());
+    text.push(b',');
+    if let Some(month) = key.month {
+        text.extend_from_slice(itoa::Buffer::new().format(month).as_bytes());
+    }
+    text.push(b',');
+}
+
+/// Replications formatted together and handed to the writer at once, per
+/// thread of the pool: small enough that writing the first block overlaps
+/// formatting nearly all the others (a 200-replication run has a dozen
+/// blocks), large enough that each thread gets several replications.
+const REPS_PER_BLOCK_PER_THREAD: usize = 8;
+
 /// Writes `replications.csv` rows (with the header if `header`): every
 /// defined value of every replication, formatted on `pool` (as for
 /// [`write_summary`]).
+///
+/// This is the largest output by far (vors_la: about 70 KB per
+/// replication, 728 MB at 10,000), so it is built for throughput:
+/// - Replications are formatted in parallel, a block at a time, and
+///   written in order: the same bytes for any thread count, and only a few
+///   blocks in memory, never the whole text.
+/// - A thread of its own feeds the pool block after block while this
+///   thread writes the previous ones, so the write system calls (copying
+///   into the page cache) overlap formatting instead of following it.
+/// - Rows are laid out as bytes: the columns fixed by the metric and the
+///   replication are formatted once, numbers by [`push_number`].
 pub fn write_replications(
     out: &mut impl Write,
     pool: &rayon::ThreadPool,
@@ -142,46 +168,105 @@ pub fn write_replications(
     catalog: &[MetricKey],
     values: &[Vec<f64>],
 ) -> io::Result<()> {
-    use rayon::prelude::*;
     if header {
         writeln!(out, "{}", prefix.replications_header())?;
     }
-    // Replications are formatted in parallel, a chunk at a time, and written
-    // in order: the same bytes for any thread count, less memory than
-    // formatting everything first. The columns fixed by the metric are
-    // formatted once, not once per replication (formatting was most of the
-    // time spent writing).
-    let keys: Vec<String> = catalog
+    let keys: Vec<Vec<u8>> = catalog
         .iter()
-        .map(|key| format!("{},{},{},", key.metric, key.group, month_field(key.month)))
+        .map(|key| {
+            let mut text = Vec::new();
+            push_key(&mut text, key);
+            text
+        })
         .collect();
-    const CHUNK: usize = 256;
-    for (first, block) in values.chunks(CHUNK).enumerate() {
-        let texts: Vec<String> = pool.install(|| {
-            block
-                .par_iter()
-                .enumerate()
-                .map(|(offset, row)| {
-                    let rep = first * CHUNK + offset;
-                    let lead = format!("{},{rep},", prefix.values);
-                    let mut text = String::with_capacity(row.len() * 48);
-                    for (key, v) in keys.iter().zip(row) {
-                        if v.is_finite() {
-                            text.push_str(&lead);
-                            text.push_str(key);
-                            push_number(&mut text, *v);
-                            text.push('\n');
-                        }
-                    }
-                    text
-                })
-                .collect()
-        });
-        for text in texts {
-            out.write_all(text.as_bytes())?;
+    let rows = Replications {
+        point: format!("{},", prefix.values),
+        keys_len: keys.iter().map(Vec::len).sum(),
+        keys,
+    };
+    let block = REPS_PER_BLOCK_PER_THREAD * pool.current_num_threads().max(1);
+    if pool.current_thread_index().is_some() {
+        // Called from one of the pool's own threads, which would wait for
+        // blocks the pool cannot format while it waits: format here.
+        for (first, reps) in values.chunks(block).enumerate() {
+            for text in rows.format_block(pool, first * block, reps) {
+                out.write_all(&text)?;
+            }
         }
+        return Ok(());
     }
-    Ok(())
+    std::thread::scope(|scope| {
+        // Two blocks may wait to be written while the pool formats a
+        // third: enough to keep both sides busy, a few megabytes at most.
+        let (send, formatted) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        let rows = &rows;
+        scope.spawn(move || {
+            for (first, reps) in values.chunks(block).enumerate() {
+                // A writer that failed has stopped listening: stop too.
+                if send
+                    .send(rows.format_block(pool, first * block, reps))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        for texts in formatted {
+            for text in texts {
+                out.write_all(&text)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// What every row of `replications.csv` shares, laid out once.
+struct Replications {
+    /// The point's columns and their comma.
+    point: String,
+    /// `metric,group,month,` of each catalog entry.
+    keys: Vec<Vec<u8>>,
+    /// Their total length, to size a replication's text at once.
+    keys_len: usize,
+}
+
+impl Replications {
+    /// The rows of replications `first..first + reps.len()`, one text per
+    /// replication, formatted on `pool`.
+    fn format_block(
+        &self,
+        pool: &rayon::ThreadPool,
+        first: usize,
+        reps: &[Vec<f64>],
+    ) -> Vec<Vec<u8>> {
+        use rayon::prelude::*;
+        pool.install(|| {
+            reps.par_iter()
+                .enumerate()
+                .map(|(offset, row)| self.format(first + offset, row))
+                .collect()
+        })
+    }
+
+    /// The rows of replication `rep`: one per defined value.
+    fn format(&self, rep: usize, row: &[f64]) -> Vec<u8> {
+        let mut lead = Vec::with_capacity(self.point.len() + 24);
+        lead.extend_from_slice(self.point.as_bytes());
+        lead.extend_from_slice(itoa::Buffer::new().format(rep).as_bytes());
+        lead.push(b',');
+        // Room for every row with a number of up to 20 characters (most
+        // are), so the text rarely grows.
+        let mut text = Vec::with_capacity(self.keys_len + row.len() * (lead.len() + 21));
+        for (key, v) in self.keys.iter().zip(row) {
+            if v.is_finite() {
+                text.extend_from_slice(&lead);
+                text.extend_from_slice(key);
+                push_number(&mut text, *v);
+                text.push(b'\n');
+            }
+        }
+        text
+    }
 }
 
 /// Writes `diagnosis.csv` rows; an undefined coverage or power is left
@@ -311,40 +396,69 @@ pub fn write_agents(
     Ok(())
 }
 
-/// Appends a finite `v` exactly as `format!("{v}")` writes it: the
+/// Appends `v` exactly as `format!("{v}")` writes it: for a finite `v`, the
 /// shortest decimal that reads back as `v`, never in exponent notation.
 ///
 /// Why: std's formatting was most of the time spent writing
-/// `replications.csv`. `ryu` finds the same shortest digits several times
-/// faster; the two differ only on an exact tie between two shortest
-/// candidates (`ryu` rounds it to even, std up), and those go to std. A
-/// test holds the two equal over a million values.
-pub fn push_number(text: &mut String, v: f64) {
-    if v == 0.0 || may_tie(v) {
-        use std::fmt::Write as _;
+/// `replications.csv`. Zeros and whole numbers (a fifth of its values:
+/// counts, shares of 0 or 1) are written as integers, which they are
+/// exactly. Other values take `ryu`'s shortest digits, several times faster
+/// than std's, laid out here as bytes the way std places the decimal point
+/// (no `String` or UTF-8 checks on the way); the two differ only on an
+/// exact tie between two shortest candidates (`ryu` rounds it to even, std
+/// up), and those go to std, as do infinities and NaN. A test holds the two
+/// equal over a million values.
+pub fn push_number(text: &mut Vec<u8>, v: f64) {
+    // Below 2^53 every whole double is an integer an i64 holds exactly,
+    // and std writes it with all its digits and no point. (-0.0 is not
+    // whole-and-negative here: std writes it `-0`, so it goes to std.)
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if v.abs() < EXACT && v.trunc() == v && !(v == 0.0 && v.is_sign_negative()) {
+        text.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        return;
+    }
+    if !v.is_finite() || v == 0.0 || may_tie(v) {
         let _ = write!(text, "{v}");
         return;
     }
     let mut buffer = ryu::Buffer::new();
-    let shortest = buffer.format_finite(v);
-    let (negative, unsigned) = match shortest.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, shortest),
+    let shortest = buffer.format_finite(v).as_bytes();
+    // `ryu` writes `[-]digits[.digits][e[-]digits]`: gather the digits,
+    // where its point falls among them and its exponent.
+    let (negative, unsigned) = match shortest.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, shortest),
     };
-    let (mantissa, exponent) = match unsigned.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (unsigned, 0),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    // The significant digits, and where the decimal point falls in them.
-    let mut digits = [0u8; 40];
-    let mut len = 0;
-    for &b in whole.as_bytes().iter().chain(fraction.as_bytes()) {
-        if len < digits.len() {
-            digits[len] = b;
-            len += 1;
+    let mut digits = [0u8; 32];
+    let (mut len, mut whole, mut exponent) = (0usize, None, 0i32);
+    let mut bytes = unsigned.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'0'..=b'9' => {
+                if len == digits.len() {
+                    // Never from `ryu` (at most 17 digits and 5 zeros).
+                    let _ = write!(text, "{v}");
+                    return;
+                }
+                digits[len] = b;
+                len += 1;
+            }
+            b'.' => whole = Some(len),
+            b'e' => {
+                let mut sign = 1;
+                for &e in bytes.by_ref() {
+                    match e {
+                        b'-' => sign = -1,
+                        _ => exponent = exponent * 10 + i32::from(e - b'0'),
+                    }
+                }
+                exponent *= sign;
+            }
+            _ => {}
         }
     }
+    let whole = whole.unwrap_or(len);
+    // The significant digits, and where the decimal point falls in them.
     let leading = digits[..len].iter().take_while(|&&b| b == b'0').count();
     let trailing = digits[leading..len]
         .iter()
@@ -352,23 +466,23 @@ pub fn push_number(text: &mut String, v: f64) {
         .take_while(|&&b| b == b'0')
         .count();
     let significant = &digits[leading..len - trailing];
-    let point = whole.len() as i32 + exponent - leading as i32;
-    let significant = std::str::from_utf8(significant).unwrap_or("0");
+    let point = whole as i32 + exponent - leading as i32;
     if negative {
-        text.push('-');
+        text.push(b'-');
     }
     let count = significant.len() as i32;
     if point <= 0 {
-        text.push_str("0.");
-        text.extend(std::iter::repeat_n('0', (-point) as usize));
-        text.push_str(significant);
+        text.extend_from_slice(b"0.");
+        text.resize(text.len() + (-point) as usize, b'0');
+        text.extend_from_slice(significant);
     } else if point >= count {
-        text.push_str(significant);
-        text.extend(std::iter::repeat_n('0', (point - count) as usize));
+        text.extend_from_slice(significant);
+        text.resize(text.len() + (point - count) as usize, b'0');
     } else {
-        text.push_str(&significant[..point as usize]);
-        text.push('.');
-        text.push_str(&significant[point as usize..]);
+        let (before, after) = significant.split_at(point as usize);
+        text.extend_from_slice(before);
+        text.push(b'.');
+        text.extend_from_slice(after);
     }
 }
 
@@ -485,6 +599,15 @@ mod tests {
             123_456.789,
             f64::MAX,
             f64::MIN,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -5.0,
+            463.0,
+            9_007_199_254_740_991.0,
+            -9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            0.5,
             2f64.powi(53),
             0.000_123,
             1_658_206_780_088_562.2,
@@ -512,9 +635,14 @@ mod tests {
             cases.push(whole + sixteenths);
         }
         for v in cases {
-            let mut text = String::new();
+            let mut text = Vec::new();
             push_number(&mut text, v);
-            assert_eq!(text, format!("{v}"), "bits {:#x}", v.to_bits());
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                format!("{v}"),
+                "bits {:#x}",
+                v.to_bits()
+            );
         }
     }
 
@@ -536,5 +664,50 @@ mod tests {
             String::from_utf8(out).unwrap(),
             format!("{REPLICATIONS_HEADER}\n0,0,share,mediated,,0.5\n")
         );
+    }
+
+    /// The rows of many replications, formatted in blocks by a separate
+    /// thread (or on a pool thread), are the rows of each value in order,
+    /// whatever the threads.
+    #[test]
+    fn replication_rows_are_the_same_for_any_threads() {
+        let catalog = [
+            key("share", None),
+            key("rearrest", Some(12)),
+            key("effect_ratio", Some(6)),
+        ];
+        let values: Vec<Vec<f64>> = (0..203)
+            .map(|rep| {
+                let r = rep as f64;
+                vec![r / 7.0, if rep % 5 == 0 { f64::NAN } else { r }, -r * 1e-9]
+            })
+            .collect();
+        let mut expected = format!("{REPLICATIONS_HEADER}\n");
+        for (rep, row) in values.iter().enumerate() {
+            for (k, v) in catalog.iter().zip(row) {
+                if v.is_finite() {
+                    let month = k.month.map_or(String::new(), |m| m.to_string());
+                    expected += &format!("0,{rep},{},{},{month},{v}\n", k.metric, k.group);
+                }
+            }
+        }
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let write = || {
+                let mut out = Vec::new();
+                write_replications(&mut out, &pool, &RowPrefix::run(), true, &catalog, &values)
+                    .unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            assert_eq!(write(), expected, "{threads} threads");
+            assert_eq!(
+                pool.install(write),
+                expected,
+                "{threads} threads, in the pool"
+            );
+        }
     }
 }

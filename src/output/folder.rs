@@ -41,8 +41,8 @@ pub fn write_table_atomically(
 
 /// The bytes of a table in `format`: the CSV text as it is, or through a
 /// Parquet sink.
-fn table_contents(
-    w: &mut BufWriter<fs::File>,
+fn table_contents<W: io::Write + Send>(
+    w: &mut W,
     format: Format,
     extra: Vec<(String, Kind)>,
     contents: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
@@ -87,6 +87,71 @@ pub fn write_atomically_with(
     }
     result.map_err(failed)
 }
+/// Bytes written after which [`Writeback`] starts them for the disk.
+const WRITEBACK_BYTES: u64 = 4 << 20;
+
+/// A file that starts writing its bytes to disk every
+/// [`WRITEBACK_BYTES`], without waiting for them.
+///
+/// Why: every output file is flushed to disk before the folder is
+/// committed (no half-written output survives a crash). Left to itself the
+/// kernel holds a large file's pages until that flush (`replications.csv`
+/// of 10,000 vors_la replications, 728 MB, waited 0.4 s for it); started
+/// early, the disk writes them while the rest is formatted, and the flush
+/// waits only for the tail. Elsewhere than Linux it is a plain file.
+#[derive(Debug)]
+pub struct Writeback {
+    file: fs::File,
+    /// Bytes written, and the first not yet started for the disk.
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    fn new(file: fs::File) -> Writeback {
+        Writeback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl io::Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_BYTES {
+            start_writeback(&self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Asks the kernel to start writing bytes `offset..offset + len` of `file`
+/// to disk and returns at once. Advisory: if it fails, the closing flush
+/// writes them anyway, so its error is ignored.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: a plain system call on a descriptor `file` owns and keeps
+    // open for the call; no memory is passed.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &fs::File, _offset: u64, _len: u64) {}
+
 /// An output folder being assembled: files go into a hidden staging folder
 /// beside the final one, which [`OutputDir::commit`] renames into place.
 /// Dropped without a commit, the staging folder is removed.
@@ -170,11 +235,13 @@ impl OutputDir {
         Ok(output)
     }
 
-    /// Writes one file into the staging folder through a buffered writer.
+    /// Writes one file into the staging folder through a buffered writer;
+    /// its bytes start for the disk as they come ([`Writeback`]), and the
+    /// file is flushed to disk before this returns.
     pub fn write_file(
         &self,
         name: &str,
-        contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+        contents: impl FnOnce(&mut BufWriter<Writeback>) -> io::Result<()>,
     ) -> Result<()> {
         let path = self.staging.join(name);
         let failed = |source| Error::Write {
@@ -182,10 +249,10 @@ impl OutputDir {
             source,
         };
         let file = fs::File::create(&path).map_err(failed)?;
-        let mut writer = BufWriter::new(file);
+        let mut writer = BufWriter::with_capacity(1 << 16, Writeback::new(file));
         contents(&mut writer).map_err(failed)?;
         let file = writer.into_inner().map_err(|e| failed(e.into_error()))?;
-        file.sync_all().map_err(failed)?;
+        file.file.sync_all().map_err(failed)?;
         Ok(())
     }
 
