@@ -188,9 +188,11 @@ pub fn write_replications(
     if pool.current_thread_index().is_some() {
         // Called from one of the pool's own threads, which would wait for
         // blocks the pool cannot format while it waits: format here.
+        let mut texts = Vec::new();
         for (first, reps) in values.chunks(block).enumerate() {
-            for text in rows.format_block(pool, first * block, reps) {
-                out.write_all(&text)?;
+            texts = rows.format_block(pool, first * block, reps, texts);
+            for text in &texts {
+                out.write_all(text)?;
             }
         }
         return Ok(());
@@ -199,12 +201,17 @@ pub fn write_replications(
         // Two blocks may wait to be written while the pool formats a
         // third: enough to keep both sides busy, a few megabytes at most.
         let (send, formatted) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        // Written blocks come back to be formatted into again: fresh
+        // buffers cost page faults to fill and to give back, about as
+        // much as the formatting itself.
+        let (give_back, written) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
         let rows = &rows;
         scope.spawn(move || {
             for (first, reps) in values.chunks(block).enumerate() {
+                let texts = written.try_recv().unwrap_or_default();
                 // A writer that failed has stopped listening: stop too.
                 if send
-                    .send(rows.format_block(pool, first * block, reps))
+                    .send(rows.format_block(pool, first * block, reps, texts))
                     .is_err()
                 {
                     break;
@@ -212,9 +219,11 @@ pub fn write_replications(
             }
         });
         for texts in formatted {
-            for text in texts {
-                out.write_all(&text)?;
+            for text in &texts {
+                out.write_all(text)?;
             }
+            // The formatter may be done and gone: then nobody needs it.
+            let _ = give_back.send(texts);
         }
         Ok(())
     })
@@ -232,40 +241,46 @@ struct Replications {
 
 impl Replications {
     /// The rows of replications `first..first + reps.len()`, one text per
-    /// replication, formatted on `pool`.
+    /// replication, formatted on `pool` into `texts` (earlier texts, their
+    /// room reused).
     fn format_block(
         &self,
         pool: &rayon::ThreadPool,
         first: usize,
         reps: &[Vec<f64>],
+        mut texts: Vec<Vec<u8>>,
     ) -> Vec<Vec<u8>> {
         use rayon::prelude::*;
+        texts.resize_with(reps.len(), Vec::new);
         pool.install(|| {
-            reps.par_iter()
+            texts
+                .par_iter_mut()
+                .zip(reps)
                 .enumerate()
-                .map(|(offset, row)| self.format(first + offset, row))
-                .collect()
-        })
+                .for_each(|(offset, (text, row))| self.format(text, first + offset, row));
+        });
+        texts
     }
 
-    /// The rows of replication `rep`: one per defined value.
-    fn format(&self, rep: usize, row: &[f64]) -> Vec<u8> {
+    /// Writes into `text` the rows of replication `rep`: one per defined
+    /// value.
+    fn format(&self, text: &mut Vec<u8>, rep: usize, row: &[f64]) {
         let mut lead = Vec::with_capacity(self.point.len() + 24);
         lead.extend_from_slice(self.point.as_bytes());
         lead.extend_from_slice(itoa::Buffer::new().format(rep).as_bytes());
         lead.push(b',');
+        text.clear();
         // Room for every row with a number of up to 20 characters (most
         // are), so the text rarely grows.
-        let mut text = Vec::with_capacity(self.keys_len + row.len() * (lead.len() + 21));
+        text.reserve(self.keys_len + row.len() * (lead.len() + 21));
         for (key, v) in self.keys.iter().zip(row) {
             if v.is_finite() {
                 text.extend_from_slice(&lead);
                 text.extend_from_slice(key);
-                push_number(&mut text, *v);
+                push_number(text, *v);
                 text.push(b'\n');
             }
         }
-        text
     }
 }
 
@@ -412,10 +427,15 @@ pub fn push_number(text: &mut Vec<u8>, v: f64) {
     // Below 2^53 every whole double is an integer an i64 holds exactly,
     // and std writes it with all its digits and no point. (-0.0 is not
     // whole-and-negative here: std writes it `-0`, so it goes to std.)
+    // (Whole is tested by a round trip through i64 rather than `trunc`,
+    // which x86-64's baseline instructions make a call into libm.)
     const EXACT: f64 = 9_007_199_254_740_992.0;
-    if v.abs() < EXACT && v.trunc() == v && !(v == 0.0 && v.is_sign_negative()) {
-        text.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
-        return;
+    if v.abs() < EXACT {
+        let whole = v as i64;
+        if whole as f64 == v && !(whole == 0 && v.is_sign_negative()) {
+            text.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
+            return;
+        }
     }
     if !v.is_finite() || v == 0.0 || may_tie(v) {
         let _ = write!(text, "{v}");
@@ -423,6 +443,15 @@ pub fn push_number(text: &mut Vec<u8>, v: f64) {
     }
     let mut buffer = ryu::Buffer::new();
     let shortest = buffer.format_finite(v).as_bytes();
+    // Without an exponent and not a whole number (`ryu` ends those in
+    // `.0`; whole numbers this large are rare), `ryu` has already placed
+    // the point as std does: `123.456`, `0.000123`.
+    // (An exponent is in the last five bytes, `e-308`: looked for there
+    // by hand, as `contains` would call memchr for a few bytes.)
+    if shortest.last() != Some(&b'0') && !shortest.iter().rev().take(5).any(|&b| b == b'e') {
+        text.extend_from_slice(shortest);
+        return;
+    }
     // `ryu` writes `[-]digits[.digits][e[-]digits]`: gather the digits,
     // where its point falls among them and its exponent.
     let (negative, unsigned) = match shortest.split_first() {
