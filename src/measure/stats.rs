@@ -25,6 +25,12 @@ pub struct Summary {
 /// Summarizes the finite values; `None` if there are none.
 pub fn summarize(values: impl IntoIterator<Item = f64>) -> Option<Summary> {
     let mut finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    summarize_finite(&mut finite)
+}
+
+/// [`summarize`] of values already known finite, reordering them (for a
+/// caller that gathered them itself).
+pub fn summarize_finite(finite: &mut [f64]) -> Option<Summary> {
     if finite.is_empty() {
         return None;
     }
@@ -34,7 +40,7 @@ pub fn summarize(values: impl IntoIterator<Item = f64>) -> Option<Summary> {
         let ss: f64 = finite.iter().map(|v| (v - mean).powi(2)).sum();
         (ss / (n - 1) as f64).sqrt()
     });
-    let [q025, q500, q975] = quantiles_selected(&mut finite, [0.975, 0.5, 0.025]);
+    let [q025, q500, q975] = quantiles_selected(finite, [0.975, 0.5, 0.025]);
     Some(Summary {
         mean,
         sd,

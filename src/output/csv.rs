@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use crate::engine::replication::AgentRecord;
 use crate::measure::diagnosis::DiagnosisRow;
 use crate::measure::metrics::{Disposition, MetricKey};
-use crate::measure::stats::summarize;
+use crate::measure::stats::summarize_finite;
 
 /// Header of `summary.csv` of a run (a sweep adds its parameters after
 /// `point`).
@@ -97,9 +97,23 @@ pub fn write_summary(
             .enumerate()
             .chunks(64)
             .map(|keys| {
+                // This chunk's values gathered a replication at a time, a
+                // short run of each one's vector, rather than a metric at a
+                // time, which reads one value of every replication's
+                // vector per metric (at 10,000 replications that gather
+                // was most of the cost of this file).
+                let first = keys.first().map_or(0, |&(i, _)| i);
+                let mut columns = vec![Vec::with_capacity(values.len()); keys.len()];
+                for rep in values {
+                    for (column, &v) in columns.iter_mut().zip(&rep[first..first + keys.len()]) {
+                        if v.is_finite() {
+                            column.push(v);
+                        }
+                    }
+                }
                 let mut text = Vec::new();
-                for (i, key) in keys {
-                    let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+                for ((_, key), column) in keys.into_iter().zip(&mut columns) {
+                    let Some(s) = summarize_finite(column) else {
                         continue;
                     };
                     text.extend_from_slice(lead.as_bytes());
