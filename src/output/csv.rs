@@ -162,18 +162,7 @@ const REPS_PER_BLOCK_PER_THREAD: usize = 8;
 
 /// Writes `replications.csv` rows (with the header if `header`): every
 /// defined value of every replication, formatted on `pool` (as for
-/// [`write_summary`]).
-///
-/// This is the largest output by far (vors_la: about 70 KB per
-/// replication, 728 MB at 10,000), so it is built for throughput:
-/// - Replications are formatted in parallel, a block at a time, and
-///   written in order: the same bytes for any thread count, and only a few
-///   blocks in memory, never the whole text.
-/// - A thread of its own feeds the pool block after block while this
-///   thread writes the previous ones, so the write system calls (copying
-///   into the page cache) overlap formatting instead of following it.
-/// - Rows are laid out as bytes: the columns fixed by the metric and the
-///   replication are formatted once, numbers by [`push_number`].
+/// [`write_summary`]); see [`ReplicationRows::write_from`].
 pub fn write_replications(
     out: &mut impl Write,
     pool: &rayon::ThreadPool,
@@ -185,75 +174,117 @@ pub fn write_replications(
     if header {
         writeln!(out, "{}", prefix.replications_header())?;
     }
-    let keys: Vec<Vec<u8>> = catalog
-        .iter()
-        .map(|key| {
-            let mut text = Vec::new();
-            push_key(&mut text, key);
-            text
-        })
-        .collect();
-    let rows = Replications {
-        point: format!("{},", prefix.values),
-        keys_len: keys.iter().map(Vec::len).sum(),
-        keys,
-    };
-    let block = REPS_PER_BLOCK_PER_THREAD * pool.current_num_threads().max(1);
-    if pool.current_thread_index().is_some() {
-        // Called from one of the pool's own threads, which would wait for
-        // blocks the pool cannot format while it waits: format here.
-        let mut texts = Vec::new();
-        for (first, reps) in values.chunks(block).enumerate() {
-            texts = rows.format_block(pool, first * block, reps, texts);
-            for text in &texts {
-                out.write_all(text)?;
-            }
-        }
-        return Ok(());
-    }
-    std::thread::scope(|scope| {
-        // Two blocks may wait to be written while the pool formats a
-        // third: enough to keep both sides busy, a few megabytes at most.
-        let (send, formatted) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
-        // Written blocks come back to be formatted into again: fresh
-        // buffers cost page faults to fill and to give back, about as
-        // much as the formatting itself.
-        let (give_back, written) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
-        let rows = &rows;
-        scope.spawn(move || {
-            for (first, reps) in values.chunks(block).enumerate() {
-                let texts = written.try_recv().unwrap_or_default();
-                // A writer that failed has stopped listening: stop too.
-                if send
-                    .send(rows.format_block(pool, first * block, reps, texts))
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        for texts in formatted {
-            for text in &texts {
-                out.write_all(text)?;
-            }
-            // The formatter may be done and gone: then nobody needs it.
-            let _ = give_back.send(texts);
-        }
-        Ok(())
-    })
+    ReplicationRows::new(prefix, catalog).write_from(out, pool, 0, values)
 }
 
-/// What every row of `replications.csv` shares, laid out once.
-struct Replications {
+/// The rows of `replications.csv`, by far the largest output (vors_la:
+/// about 70 KB per replication, 728 MB at 10,000), so built for
+/// throughput. Rows are laid out as bytes: the columns fixed by the metric
+/// and the replication once, numbers by [`push_number`]. A run writes each
+/// replication as soon as it and those before it are simulated
+/// ([`ReplicationRows::write_one`], while the pool simulates the next
+/// ones), and what remains when the simulation ends in parallel blocks
+/// ([`ReplicationRows::write_from`]); a sweep writes a point's at once.
+/// Either way replications are written in order: the same bytes for any
+/// thread count.
+#[derive(Debug)]
+pub struct ReplicationRows {
     /// The point's columns and their comma.
     point: String,
     /// `metric,group,month,` of each catalog entry.
     keys: Vec<Vec<u8>>,
     /// Their total length, to size a replication's text at once.
     keys_len: usize,
+    /// [`ReplicationRows::write_one`]'s text, its room reused.
+    text: Vec<u8>,
 }
 
-impl Replications {
+impl ReplicationRows {
+    pub fn new(prefix: &RowPrefix, catalog: &[MetricKey]) -> ReplicationRows {
+        let keys: Vec<Vec<u8>> = catalog
+            .iter()
+            .map(|key| {
+                let mut text = Vec::new();
+                push_key(&mut text, key);
+                text
+            })
+            .collect();
+        ReplicationRows {
+            point: format!("{},", prefix.values),
+            keys_len: keys.iter().map(Vec::len).sum(),
+            keys,
+            text: Vec::new(),
+        }
+    }
+
+    /// Writes the rows of replication `rep`, formatted on this thread.
+    pub fn write_one(&mut self, out: &mut impl Write, rep: usize, row: &[f64]) -> io::Result<()> {
+        let mut text = std::mem::take(&mut self.text);
+        self.format(&mut text, rep, row);
+        let written = out.write_all(&text);
+        self.text = text;
+        written
+    }
+
+    /// Writes the rows of replications `first..first + values.len()`
+    /// (`values` are theirs), formatted in parallel on `pool` a block at a
+    /// time, while a thread of its own feeds the pool block after block
+    /// and this one writes the previous ones: the write system calls
+    /// (copying into the page cache) overlap formatting instead of
+    /// following it, and only a few blocks are ever in memory, never the
+    /// whole text.
+    pub fn write_from(
+        &self,
+        out: &mut impl Write,
+        pool: &rayon::ThreadPool,
+        first: usize,
+        values: &[Vec<f64>],
+    ) -> io::Result<()> {
+        let block = REPS_PER_BLOCK_PER_THREAD * pool.current_num_threads().max(1);
+        if pool.current_thread_index().is_some() {
+            // Called from one of the pool's own threads, which would wait
+            // for blocks the pool cannot format while it waits: format
+            // here.
+            let mut texts = Vec::new();
+            for (b, reps) in values.chunks(block).enumerate() {
+                texts = self.format_block(pool, first + b * block, reps, texts);
+                for text in &texts {
+                    out.write_all(text)?;
+                }
+            }
+            return Ok(());
+        }
+        std::thread::scope(|scope| {
+            // Two blocks may wait to be written while the pool formats a
+            // third: enough to keep both sides busy, a few megabytes at most.
+            let (send, formatted) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+            // Written blocks come back to be formatted into again: fresh
+            // buffers cost page faults to fill and to give back, about as
+            // much as the formatting itself.
+            let (give_back, written) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
+            scope.spawn(move || {
+                for (b, reps) in values.chunks(block).enumerate() {
+                    let texts = written.try_recv().unwrap_or_default();
+                    // A writer that failed has stopped listening: stop too.
+                    if send
+                        .send(self.format_block(pool, first + b * block, reps, texts))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            for texts in formatted {
+                for text in &texts {
+                    out.write_all(text)?;
+                }
+                // The formatter may be done and gone: then nobody needs it.
+                let _ = give_back.send(texts);
+            }
+            Ok(())
+        })
+    }
+
     /// The rows of replications `first..first + reps.len()`, one text per
     /// replication, formatted on `pool` into `texts` (earlier texts, their
     /// room reused).
