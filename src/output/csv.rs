@@ -103,7 +103,9 @@ pub fn write_summary(
                 // vector per metric (at 10,000 replications that gather
                 // was most of the cost of this file).
                 let first = keys.first().map_or(0, |&(i, _)| i);
-                let mut columns = vec![Vec::with_capacity(values.len()); keys.len()];
+                let mut columns: Vec<Vec<f64>> = (0..keys.len())
+                    .map(|_| Vec::with_capacity(values.len()))
+                    .collect();
                 for rep in values {
                     for (column, &v) in columns.iter_mut().zip(&rep[first..first + keys.len()]) {
                         if v.is_finite() {

@@ -161,6 +161,10 @@ pub struct OutputDir {
     staging: PathBuf,
     force: bool,
     committed: bool,
+    /// Files written and being flushed to disk, each on a thread of its
+    /// own ([`OutputDir::write_file`]); [`OutputDir::commit`] waits for
+    /// them all.
+    flushing: std::sync::Mutex<Vec<(String, std::thread::JoinHandle<io::Result<()>>)>>,
 }
 
 impl OutputDir {
@@ -226,6 +230,7 @@ impl OutputDir {
             staging,
             force,
             committed: false,
+            flushing: std::sync::Mutex::new(Vec::new()),
         };
         fs::write(
             output.staging.join(ownership::STAGING_MARKER),
@@ -237,7 +242,8 @@ impl OutputDir {
 
     /// Writes one file into the staging folder through a buffered writer;
     /// its bytes start for the disk as they come ([`Writeback`]), and the
-    /// file is flushed to disk before this returns.
+    /// file is flushed to disk before [`OutputDir::commit`] renames the
+    /// folder into place (a flush that fails fails the commit).
     pub fn write_file(
         &self,
         name: &str,
@@ -251,9 +257,50 @@ impl OutputDir {
         let file = fs::File::create(&path).map_err(failed)?;
         let mut writer = BufWriter::with_capacity(1 << 16, Writeback::new(file));
         contents(&mut writer).map_err(failed)?;
-        let file = writer.into_inner().map_err(|e| failed(e.into_error()))?;
-        file.file.sync_all().map_err(failed)?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| failed(e.into_error()))?
+            .file;
+        // Flushed to disk on a thread of its own while the next file is
+        // formatted: each flush waits for the disk (and the file system's
+        // journal) for milliseconds, and the commit needs them done only
+        // before it renames. (Flushes that overlap share a journal commit.)
+        let flushing = std::thread::Builder::new()
+            .name("flush".to_string())
+            .spawn(move || file.sync_all());
+        match flushing {
+            Ok(handle) => self
+                .flushing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((name.to_string(), handle)),
+            Err(_) => return Err(failed(io::Error::other("cannot start a thread"))),
+        }
         Ok(())
+    }
+
+    /// Waits for every file written to be on disk; the first that could
+    /// not be flushed is the error.
+    fn wait_for_flushes(&self) -> Result<()> {
+        let flushing = std::mem::take(
+            &mut *self
+                .flushing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut first_error = None;
+        for (name, handle) in flushing {
+            let flushed = handle
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the flush panicked")));
+            if let (Err(source), None) = (flushed, &first_error) {
+                first_error = Some(Error::Write {
+                    path: self.target.join(name),
+                    source,
+                });
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Writes table `table` (`summary`, `replications`, ...) in `format`
@@ -279,6 +326,7 @@ impl OutputDir {
     /// output, then removed. A process killed between the two renames is
     /// recovered by the next `prepare`.
     pub fn commit(mut self) -> Result<PathBuf> {
+        self.wait_for_flushes()?;
         let failed = |source| Error::Write {
             path: self.target.clone(),
             source,
@@ -310,6 +358,8 @@ impl OutputDir {
 
 impl Drop for OutputDir {
     fn drop(&mut self) {
+        // No flush outlives the folder (errors do not matter any more).
+        let _ = self.wait_for_flushes();
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
         }
