@@ -77,12 +77,18 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     // Output is formatted in parallel too, on the same number of threads.
     let pool = engine::thread_pool(options.threads)?;
     let format: Format = args.format.into();
-    let (result, replications) = if args.no_replications {
+    let stream = !args.no_replications && leaves_a_core_idle(options.threads);
+    let (result, replications) = if !stream {
         let result = match &drawn {
             None => engine::run(&scenario, &options)?,
             Some(drawn) => engine::run_drawn(&drawn.scenarios, &drawn.of_rep, &options)?,
         };
-        (result, None)
+        let replications = if args.no_replications {
+            Replications::Off
+        } else {
+            Replications::ToWrite
+        };
+        (result, replications)
     } else {
         let catalog = crate::measure::metrics::catalog(scenario.program_months(), scenario.shape());
         let (result, name) =
@@ -92,7 +98,7 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
                     engine::run_drawn_in_order(&drawn.scenarios, &drawn.of_rep, &options, each)
                 }
             })?;
-        (result, Some(name))
+        (result, Replications::Written(name))
     };
     let parameters_file = drawn.as_ref().map(|d| ParametersFile {
         draws: d.draws,
@@ -122,6 +128,17 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
         return Ok(());
     }
     print_out(&highlights(&scenario, &options, &result, &written))
+}
+
+/// Whether a pool of `threads` leaves a core of this machine idle, for
+/// the calling thread to write `replications.csv` while the pool
+/// simulates ([`simulate_writing_replications`]). When the pool takes
+/// every core, the rows are formatted on the pool after the simulation
+/// instead: the same bytes, and measured cheaper there (a third busy
+/// thread on two cores cost more in switching and shared caches than it
+/// saved; vors_la, 10,000 replications on 2 threads).
+fn leaves_a_core_idle(threads: usize) -> bool {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get) > threads
 }
 
 /// Simulates the run (`simulate`, given what to do with each replication
@@ -179,12 +196,20 @@ fn simulate_writing_replications(
     }
 }
 
+/// `replications.csv` of a run.
+enum Replications {
+    /// Not written (`--no-replications`).
+    Off,
+    /// Already written with the simulation, under this name.
+    Written(String),
+    /// To write with the other files.
+    ToWrite,
+}
+
 /// Which optional files a run writes, and the line that shows which file
 /// is being written.
 struct Files<'a> {
-    /// `replications.csv`, already written with the simulation; `None` with
-    /// `--no-replications`.
-    replications: Option<String>,
+    replications: Replications,
     /// CSV or Parquet (`--format`).
     format: Format,
     progress: &'a indicatif::ProgressBar,
@@ -310,8 +335,24 @@ fn write_run(
             &result.values,
         )
     })?];
-    if let Some(name) = &choice.replications {
-        files.push(name.clone());
+    match &choice.replications {
+        Replications::Off => {}
+        Replications::Written(name) => files.push(name.clone()),
+        Replications::ToWrite => {
+            writing(&format.file("replications"));
+            files.push(
+                output.write_table(format, "replications", Vec::new(), |mut w| {
+                    csv::write_replications(
+                        &mut w,
+                        pool,
+                        &RowPrefix::run(),
+                        true,
+                        &result.catalog,
+                        &result.values,
+                    )
+                })?,
+            );
+        }
     }
     writing(&format.file("diagnosis"));
     let diagnosis = diagnosis::diagnose(&result.catalog, &result.values);
