@@ -478,4 +478,53 @@ mod tests {
             assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
         }
     }
+
+    /// A run handing its replications on in order has the values of a
+    /// plain run; every replication is handed on, in order, once (by the
+    /// run or left to the caller), and a `false` stops the handing.
+    #[test]
+    fn replications_are_handed_on_in_order_with_the_values_of_a_run() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/vors_la.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let scenario = Scenario::from_toml_str(
+            &text,
+            "vors_la.toml",
+            &["referrals.per_month=40".to_string()],
+        )
+        .unwrap();
+        for threads in [1, 3] {
+            let options = RunOptions {
+                seed: 5,
+                reps: 9,
+                threads,
+                progress: false,
+                agents_reps: 0,
+                cancel: Cancel::never(),
+            };
+            // Compared bit for bit: undefined values are NaN.
+            let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let plain = run(&scenario, &options).unwrap();
+            let mut seen = Vec::new();
+            let (result, handed) = run_in_order(&scenario, &options, |rep, values| {
+                assert_eq!(bits(values), bits(&plain.values[rep as usize]));
+                seen.push(rep);
+                true
+            })
+            .unwrap();
+            assert_eq!(seen, (0..handed as u64).collect::<Vec<_>>());
+            assert_eq!(
+                result.values.iter().map(|v| bits(v)).collect::<Vec<_>>(),
+                plain.values.iter().map(|v| bits(v)).collect::<Vec<_>>(),
+                "{threads} threads"
+            );
+            assert_eq!(result.catalog, plain.catalog);
+            let mut calls = 0;
+            let (_, handed) = run_in_order(&scenario, &options, |_, _| {
+                calls += 1;
+                calls < 2
+            })
+            .unwrap();
+            assert!(handed <= 1 && calls <= 2, "{handed} {calls}");
+        }
+    }
 }
