@@ -158,6 +158,148 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
     })
 }
 
+/// [`run`], handing each replication's values to `each` in replication
+/// order as soon as it and every one before it are simulated, on the
+/// calling thread while the pool simulates the later ones; `each` answers
+/// whether to go on (a failed write stops the run). Returns the result and
+/// how many replications were handed on: those still unhanded when the
+/// last one was simulated are left to the caller (who may do on the idle
+/// pool what this thread would do alone).
+///
+/// Why: `run` writes every replication's rows (`replications.csv`), which
+/// took as long as simulating them when it followed the simulation; here
+/// it is done by a thread that would otherwise wait, while the pool works.
+/// The replications are the same (same streams, same values); only the
+/// order in which the pool takes them differs (see
+/// [`replicate_in_order`]).
+pub fn run_in_order(
+    scenario: &Scenario,
+    options: &RunOptions,
+    each: impl FnMut(u64, &[f64]) -> bool,
+) -> Result<(RunResult, usize)> {
+    limits::estimate(
+        scenario,
+        options.reps,
+        options.threads,
+        Keeps::MetricValues,
+        options.agents_reps > 0,
+    )
+    .check("replications")?;
+    let jobs: Vec<(&Scenario, u64)> = (0..options.reps).map(|rep| (scenario, rep)).collect();
+    run_jobs_in_order(scenario, &jobs, options, each)
+}
+
+/// [`run_drawn`] as [`run_in_order`] runs [`run`].
+pub fn run_drawn_in_order(
+    scenarios: &[Scenario],
+    of_rep: &[usize],
+    options: &RunOptions,
+    each: impl FnMut(u64, &[f64]) -> bool,
+) -> Result<(RunResult, usize)> {
+    for scenario in scenarios {
+        limits::estimate(
+            scenario,
+            options.reps,
+            options.threads,
+            Keeps::MetricValues,
+            false,
+        )
+        .check("replications")?;
+    }
+    let jobs: Vec<(&Scenario, u64)> = (0..options.reps)
+        .map(|rep| (&scenarios[of_rep[rep as usize]], rep))
+        .collect();
+    let first = &scenarios[of_rep.first().copied().unwrap_or(0)];
+    run_jobs_in_order(first, &jobs, options, each)
+}
+
+/// The run of `jobs` behind [`run_in_order`] and [`run_drawn_in_order`];
+/// `first` gives the catalog.
+fn run_jobs_in_order(
+    first: &Scenario,
+    jobs: &[(&Scenario, u64)],
+    options: &RunOptions,
+    each: impl FnMut(u64, &[f64]) -> bool,
+) -> Result<(RunResult, usize)> {
+    let started = Instant::now();
+    let pool = thread_pool(options.threads)?;
+    let bar = progress_bar(options.reps, options.progress, "replications");
+    let replicated = replicate_in_order(&pool, jobs, options.seed, &options.cancel, &bar, each);
+    bar.finish_and_clear();
+    let (values, handed) = replicated?;
+    Ok((
+        RunResult {
+            catalog: metrics::catalog(first.program_months(), first.shape()),
+            values,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        },
+        handed,
+    ))
+}
+
+/// [`replicate`] keeping metric values, handing them to `each` in order
+/// on the calling thread while the pool works (see [`run_in_order`]).
+/// Each pool thread takes the next job not yet taken, so replications
+/// finish nearly in order and few wait for an earlier one (rayon's
+/// splitting would start the second thread half-way through). Returns
+/// the values in the jobs' order and how many were handed on; stops with
+/// the cancel error if a stop was requested, and early, with the values so
+/// far, if `each` said so.
+fn replicate_in_order(
+    pool: &rayon::ThreadPool,
+    jobs: &[(&Scenario, u64)],
+    seed: u64,
+    cancel: &Cancel,
+    bar: &ProgressBar,
+    mut each: impl FnMut(u64, &[f64]) -> bool,
+) -> Result<(Vec<Vec<f64>>, usize)> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    // Set once every job is simulated: what is left is the caller's.
+    let done = AtomicBool::new(false);
+    let mut slots: Vec<Option<Vec<f64>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut handed = 0;
+    std::thread::scope(|scope| {
+        let (send, simulated) = std::sync::mpsc::channel::<(usize, Vec<f64>)>();
+        let (next, stop, done) = (&next, &stop, &done);
+        scope.spawn(move || {
+            pool.broadcast(|_| {
+                let send = send.clone();
+                loop {
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    if job >= jobs.len() || cancel.requested() || stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let (scenario, rep) = jobs[job];
+                    let tally = replication::simulate(scenario, replication_key(seed, rep), None);
+                    bar.inc(1);
+                    if send.send((job, metric_values(&tally))).is_err() {
+                        break;
+                    }
+                }
+            });
+            done.store(true, Ordering::Relaxed);
+        });
+        for (job, values) in simulated {
+            slots[job] = Some(values);
+            if stop.load(Ordering::Relaxed) || done.load(Ordering::Relaxed) {
+                continue;
+            }
+            while let Some(Some(values)) = slots.get(handed) {
+                if !each(jobs[handed].1, values) {
+                    stop.store(true, Ordering::Relaxed);
+                    break;
+                }
+                handed += 1;
+            }
+        }
+    });
+    // A skipped replication means a stop was requested, and stays requested.
+    cancel.check()?;
+    Ok((slots.into_iter().flatten().collect(), handed))
+}
+
 /// The parameter draw replication `rep` runs at, under `run --parameters`:
 /// draw `i` with probability `weights[i] / sum(weights)`, by a uniform of
 /// the replication's own stream (so the same for any thread count, and
@@ -334,6 +476,55 @@ mod tests {
                 .replace("{eta_precise}", "99:59:59");
             assert!(!line.contains('{'), "{line}");
             assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
+        }
+    }
+
+    /// A run handing its replications on in order has the values of a
+    /// plain run; every replication is handed on, in order, once (by the
+    /// run or left to the caller), and a `false` stops the handing.
+    #[test]
+    fn replications_are_handed_on_in_order_with_the_values_of_a_run() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/vors_la.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let scenario = Scenario::from_toml_str(
+            &text,
+            "vors_la.toml",
+            &["referrals.per_month=40".to_string()],
+        )
+        .unwrap();
+        for threads in [1, 3] {
+            let options = RunOptions {
+                seed: 5,
+                reps: 9,
+                threads,
+                progress: false,
+                agents_reps: 0,
+                cancel: Cancel::never(),
+            };
+            // Compared bit for bit: undefined values are NaN.
+            let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let plain = run(&scenario, &options).unwrap();
+            let mut seen = Vec::new();
+            let (result, handed) = run_in_order(&scenario, &options, |rep, values| {
+                assert_eq!(bits(values), bits(&plain.values[rep as usize]));
+                seen.push(rep);
+                true
+            })
+            .unwrap();
+            assert_eq!(seen, (0..handed as u64).collect::<Vec<_>>());
+            assert_eq!(
+                result.values.iter().map(|v| bits(v)).collect::<Vec<_>>(),
+                plain.values.iter().map(|v| bits(v)).collect::<Vec<_>>(),
+                "{threads} threads"
+            );
+            assert_eq!(result.catalog, plain.catalog);
+            let mut calls = 0;
+            let (_, handed) = run_in_order(&scenario, &options, |_, _| {
+                calls += 1;
+                calls < 2
+            })
+            .unwrap();
+            assert!(handed <= 1 && calls <= 2, "{handed} {calls}");
         }
     }
 }

@@ -25,6 +25,12 @@ pub struct Summary {
 /// Summarizes the finite values; `None` if there are none.
 pub fn summarize(values: impl IntoIterator<Item = f64>) -> Option<Summary> {
     let mut finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    summarize_finite(&mut finite)
+}
+
+/// [`summarize`] of values already known finite, reordering them (for a
+/// caller that gathered them itself).
+pub fn summarize_finite(finite: &mut [f64]) -> Option<Summary> {
     if finite.is_empty() {
         return None;
     }
@@ -34,22 +40,7 @@ pub fn summarize(values: impl IntoIterator<Item = f64>) -> Option<Summary> {
         let ss: f64 = finite.iter().map(|v| (v - mean).powi(2)).sum();
         (ss / (n - 1) as f64).sqrt()
     });
-    // Up to a few hundred values one sort is cheaper than three selections;
-    // beyond, selection's linear time wins (the two give the same bits).
-    let (q025, q500, q975) = if n <= 512 {
-        finite.sort_unstable_by(f64::total_cmp);
-        (
-            quantile_sorted(&finite, 0.025),
-            quantile_sorted(&finite, 0.5),
-            quantile_sorted(&finite, 0.975),
-        )
-    } else {
-        (
-            quantile_selected(&mut finite, 0.025),
-            quantile_selected(&mut finite, 0.5),
-            quantile_selected(&mut finite, 0.975),
-        )
-    };
+    let [q025, q500, q975] = quantiles_selected(finite, [0.975, 0.5, 0.025]);
     Some(Summary {
         mean,
         sd,
@@ -60,28 +51,47 @@ pub fn summarize(values: impl IntoIterator<Item = f64>) -> Option<Summary> {
     })
 }
 
-/// [`quantile_sorted`] without sorting: the two order statistics it
-/// interpolates between are selected (`select_nth_unstable`, linear time)
-/// and are the same numbers the sorted slice holds there, so the quantile
-/// is bit for bit the sorted one's. Why: sorting every metric's values was
-/// most of the time spent summarizing 10,000 replications. `values` is
-/// left reordered.
-pub fn quantile_selected(values: &mut [f64], p: f64) -> f64 {
-    let position = (values.len() - 1) as f64 * p;
-    let low = position.floor() as usize;
-    let high = position.ceil() as usize;
-    let (_, &mut at_low, above) = values.select_nth_unstable_by(low, f64::total_cmp);
-    let at_high = if high > low {
-        // The next order statistic: the least of those above `low`.
-        above
-            .iter()
-            .copied()
-            .min_by(f64::total_cmp)
-            .unwrap_or(at_low)
-    } else {
-        at_low
-    };
-    at_low + (position - low as f64) * (at_high - at_low)
+/// Type-7 quantiles of `values` at `ps`, given in decreasing order and
+/// returned in increasing order; `values` is reordered. The same numbers
+/// as [`quantile_sorted`] of the sorted values (the same order statistics,
+/// combined the same way).
+///
+/// Why: `summary.csv` summarizes every metric (1,440 for vors_la), and
+/// sorting each one's 10,000 values was most of its cost. Only the two
+/// order statistics either side of each quantile are needed: the high one
+/// is selected among the values below the previous quantile's (which are
+/// exactly the smallest values, in some order), the low one just below it
+/// is their greatest.
+pub fn quantiles_selected<const N: usize>(values: &mut [f64], ps: [f64; N]) -> [f64; N] {
+    let n = values.len();
+    let mut found = [0.0; N];
+    // `values[..end]` are the `end` smallest values; below `n`,
+    // `values[end]` is the next one.
+    let mut end = n;
+    for (i, p) in ps.into_iter().enumerate() {
+        let position = (n - 1) as f64 * p;
+        let low = position.floor() as usize;
+        let high = position.ceil() as usize;
+        let high_value = if high < end {
+            let (_, &mut value, _) = values[..end].select_nth_unstable_by(high, f64::total_cmp);
+            end = high;
+            value
+        } else {
+            // The previous quantile's high order statistic.
+            values[high]
+        };
+        let low_value = if low == high {
+            high_value
+        } else {
+            values[..high]
+                .iter()
+                .copied()
+                .max_by(f64::total_cmp)
+                .unwrap_or(high_value)
+        };
+        found[N - 1 - i] = low_value + (position - low as f64) * (high_value - low_value);
+    }
+    found
 }
 
 /// Type-7 quantile of sorted values: linear interpolation between order
@@ -156,35 +166,6 @@ pub fn kaplan_meier(events: &[u64], youths: u64) -> Vec<SurvivalPoint> {
 mod tests {
     use super::*;
 
-    /// Selection gives the sorted slice's quantile exactly, at every
-    /// probability the outputs use and some others, on sizes with and
-    /// without interpolation, ties and signed zeros included.
-    #[test]
-    fn selected_quantiles_equal_sorted_ones() {
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64 * 20.0).round() / 4.0 - 2.0
-        };
-        for n in [1, 2, 3, 7, 40, 201, 1000] {
-            let mut values: Vec<f64> = (0..n).map(|_| next()).collect();
-            values.push(-0.0);
-            let mut sorted = values.clone();
-            sorted.sort_by(f64::total_cmp);
-            for p in [0.0, 0.025, 0.1, 0.5, 0.9, 0.975, 1.0] {
-                let mut scratch = values.clone();
-                let selected = quantile_selected(&mut scratch, p);
-                assert_eq!(
-                    selected.to_bits(),
-                    quantile_sorted(&sorted, p).to_bits(),
-                    "n={n} p={p}"
-                );
-            }
-        }
-    }
-
     #[test]
     fn summary_matches_r() {
         // R: x <- c(3, 1, 4, 1, 5, 9, 2, 6); quantile(x, c(.025, .5, .975)); sd(x)
@@ -226,5 +207,39 @@ mod tests {
         let s = summarize([f64::NAN, 2.0]).unwrap();
         assert_eq!((s.mean, s.sd, s.reps), (2.0, None, 1));
         assert!(summarize([f64::NAN]).is_none());
+    }
+
+    /// Quantiles found by selection are those of the sorted values, for
+    /// every count (ties, repeated values and signed zeros included).
+    #[test]
+    fn selected_quantiles_are_the_sorted_ones() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in (1..=90).chain([199, 200, 1000, 10_001]) {
+            for spread in [3, 1 << 20] {
+                let values: Vec<f64> = (0..n)
+                    .map(|_| match next() % 9 {
+                        0 => -0.0,
+                        1 => 0.0,
+                        _ => (next() % spread) as f64 / 7.0 - 1.0,
+                    })
+                    .collect();
+                let mut sorted = values.clone();
+                sorted.sort_by(f64::total_cmp);
+                let expected = [0.025, 0.5, 0.975].map(|p| quantile_sorted(&sorted, p));
+                let mut scratch = values.clone();
+                let got = quantiles_selected(&mut scratch, [0.975, 0.5, 0.025]);
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    expected.map(f64::to_bits),
+                    "{n} values"
+                );
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use crate::engine::replication::AgentRecord;
 use crate::measure::diagnosis::DiagnosisRow;
 use crate::measure::metrics::{Disposition, MetricKey};
-use crate::measure::stats::summarize;
+use crate::measure::stats::summarize_finite;
 
 /// Header of `summary.csv` of a run (a sweep adds its parameters after
 /// `point`).
@@ -70,10 +70,6 @@ impl RowPrefix {
     }
 }
 
-fn month_field(month: Option<u32>) -> String {
-    month.map_or_else(String::new, |m| m.to_string())
-}
-
 /// Writes `summary.csv` rows (with the header if `header`): one row per
 /// metric defined in at least one replication, summarized over the
 /// replications where it was defined. Metrics are summarized in parallel
@@ -91,49 +87,84 @@ pub fn write_summary(
     values: &[Vec<f64>],
 ) -> io::Result<()> {
     use rayon::prelude::*;
-    use std::fmt::Write as _;
     if header {
         writeln!(out, "{}", prefix.summary_header())?;
     }
-    let chunks: Vec<String> = pool.install(|| {
+    let lead = format!("{},", prefix.values);
+    let chunks: Vec<Vec<u8>> = pool.install(|| {
         catalog
             .par_iter()
             .enumerate()
             .chunks(64)
             .map(|keys| {
-                let mut text = String::new();
-                for (i, key) in keys {
-                    let Some(s) = summarize(values.iter().map(|rep| rep[i])) else {
+                // This chunk's values gathered a replication at a time, a
+                // short run of each one's vector, rather than a metric at a
+                // time, which reads one value of every replication's
+                // vector per metric (at 10,000 replications that gather
+                // was most of the cost of this file).
+                let first = keys.first().map_or(0, |&(i, _)| i);
+                let mut columns: Vec<Vec<f64>> = (0..keys.len())
+                    .map(|_| Vec::with_capacity(values.len()))
+                    .collect();
+                for rep in values {
+                    for (column, &v) in columns.iter_mut().zip(&rep[first..first + keys.len()]) {
+                        if v.is_finite() {
+                            column.push(v);
+                        }
+                    }
+                }
+                let mut text = Vec::new();
+                for ((_, key), column) in keys.into_iter().zip(&mut columns) {
+                    let Some(s) = summarize_finite(column) else {
                         continue;
                     };
-                    let _ = writeln!(
-                        text,
-                        "{},{},{},{},{},{},{},{},{},{}",
-                        prefix.values,
-                        key.metric,
-                        key.group,
-                        month_field(key.month),
-                        s.mean,
-                        optional_field(s.sd),
-                        s.q025,
-                        s.q500,
-                        s.q975,
-                        s.reps
-                    );
+                    text.extend_from_slice(lead.as_bytes());
+                    push_key(&mut text, key);
+                    push_number(&mut text, s.mean);
+                    text.push(b',');
+                    // `optional_field`: an undefined sd is left empty.
+                    if let Some(sd) = s.sd.filter(|sd| sd.is_finite()) {
+                        push_number(&mut text, sd);
+                    }
+                    for q in [s.q025, s.q500, s.q975] {
+                        text.push(b',');
+                        push_number(&mut text, q);
+                    }
+                    text.push(b',');
+                    text.extend_from_slice(itoa::Buffer::new().format(s.reps).as_bytes());
+                    text.push(b'\n');
                 }
                 text
             })
             .collect()
     });
     for chunk in chunks {
-        out.write_all(chunk.as_bytes())?;
+        out.write_all(&chunk)?;
     }
     Ok(())
 }
 
+/// Appends the columns fixed by the metric, `metric,group,month,`.
+fn push_key(text: &mut Vec<u8>, key: &MetricKey) {
+    text.extend_from_slice(key.metric.as_bytes());
+    text.push(b',');
+    text.extend_from_slice(key.group.as_bytes());
+    text.push(b',');
+    if let Some(month) = key.month {
+        text.extend_from_slice(itoa::Buffer::new().format(month).as_bytes());
+    }
+    text.push(b',');
+}
+
+/// Replications formatted together and handed to the writer at once, per
+/// thread of the pool: small enough that writing the first block overlaps
+/// formatting nearly all the others (a 200-replication run has a dozen
+/// blocks), large enough that each thread gets several replications.
+const REPS_PER_BLOCK_PER_THREAD: usize = 8;
+
 /// Writes `replications.csv` rows (with the header if `header`): every
 /// defined value of every replication, formatted on `pool` (as for
-/// [`write_summary`]).
+/// [`write_summary`]); see [`ReplicationRows::write_from`].
 pub fn write_replications(
     out: &mut impl Write,
     pool: &rayon::ThreadPool,
@@ -142,46 +173,200 @@ pub fn write_replications(
     catalog: &[MetricKey],
     values: &[Vec<f64>],
 ) -> io::Result<()> {
-    use rayon::prelude::*;
     if header {
         writeln!(out, "{}", prefix.replications_header())?;
     }
-    // Replications are formatted in parallel, a chunk at a time, and written
-    // in order: the same bytes for any thread count, less memory than
-    // formatting everything first. The columns fixed by the metric are
-    // formatted once, not once per replication (formatting was most of the
-    // time spent writing).
-    let keys: Vec<String> = catalog
-        .iter()
-        .map(|key| format!("{},{},{},", key.metric, key.group, month_field(key.month)))
-        .collect();
-    const CHUNK: usize = 256;
-    for (first, block) in values.chunks(CHUNK).enumerate() {
-        let texts: Vec<String> = pool.install(|| {
-            block
-                .par_iter()
-                .enumerate()
-                .map(|(offset, row)| {
-                    let rep = first * CHUNK + offset;
-                    let lead = format!("{},{rep},", prefix.values);
-                    let mut text = String::with_capacity(row.len() * 48);
-                    for (key, v) in keys.iter().zip(row) {
-                        if v.is_finite() {
-                            text.push_str(&lead);
-                            text.push_str(key);
-                            push_number(&mut text, *v);
-                            text.push('\n');
-                        }
-                    }
-                    text
-                })
-                .collect()
-        });
-        for text in texts {
-            out.write_all(text.as_bytes())?;
+    ReplicationRows::new(prefix, catalog).write_from(out, pool, 0, values)
+}
+
+/// The rows of `replications.csv`, by far the largest output (vors_la:
+/// about 70 KB per replication, 728 MB at 10,000), so built for
+/// throughput. Rows are laid out as bytes: the columns fixed by the metric
+/// and the replication once, numbers by [`push_number`]. A run writes each
+/// replication as soon as it and those before it are simulated
+/// ([`ReplicationRows::write_one`], while the pool simulates the next
+/// ones), and what remains when the simulation ends in parallel blocks
+/// ([`ReplicationRows::write_from`]); a sweep writes a point's at once.
+/// Either way replications are written in order: the same bytes for any
+/// thread count.
+#[derive(Debug)]
+pub struct ReplicationRows {
+    /// The point's columns and their comma.
+    point: String,
+    /// `metric,group,month,` of each catalog entry.
+    keys: Vec<Vec<u8>>,
+    /// Their total length, to size a replication's text at once.
+    keys_len: usize,
+    /// The keys padded to [`KEY_ROOM`] bytes, when every one fits.
+    padded: Option<Vec<[u8; KEY_ROOM]>>,
+    /// [`ReplicationRows::write_one`]'s text, its room reused.
+    text: Vec<u8>,
+}
+
+/// Room for a row's leading columns (`point,rep,`) and for its key
+/// (`metric,group,month,`, at most 50 bytes in the shipped scenarios)
+/// copied whole, as a constant number of bytes, the bytes past their end
+/// then cut off again: a copy of a length known only at run time is a
+/// call to `memcpy`, which for these few bytes cost about as much as
+/// formatting the number.
+const LEAD_ROOM: usize = 32;
+const KEY_ROOM: usize = 64;
+
+impl ReplicationRows {
+    pub fn new(prefix: &RowPrefix, catalog: &[MetricKey]) -> ReplicationRows {
+        let keys: Vec<Vec<u8>> = catalog
+            .iter()
+            .map(|key| {
+                let mut text = Vec::new();
+                push_key(&mut text, key);
+                text
+            })
+            .collect();
+        let padded = keys
+            .iter()
+            .map(|key| {
+                let mut room = [0; KEY_ROOM];
+                room.get_mut(..key.len())?.copy_from_slice(key);
+                Some(room)
+            })
+            .collect();
+        ReplicationRows {
+            point: format!("{},", prefix.values),
+            keys_len: keys.iter().map(Vec::len).sum(),
+            keys,
+            padded,
+            text: Vec::new(),
         }
     }
-    Ok(())
+
+    /// Writes the rows of replication `rep`, formatted on this thread.
+    pub fn write_one(&mut self, out: &mut impl Write, rep: usize, row: &[f64]) -> io::Result<()> {
+        let mut text = std::mem::take(&mut self.text);
+        self.format(&mut text, rep, row);
+        let written = out.write_all(&text);
+        self.text = text;
+        written
+    }
+
+    /// Writes the rows of replications `first..first + values.len()`
+    /// (`values` are theirs), formatted in parallel on `pool` a block at a
+    /// time, while a thread of its own feeds the pool block after block
+    /// and this one writes the previous ones: the write system calls
+    /// (copying into the page cache) overlap formatting instead of
+    /// following it, and only a few blocks are ever in memory, never the
+    /// whole text.
+    pub fn write_from(
+        &self,
+        out: &mut impl Write,
+        pool: &rayon::ThreadPool,
+        first: usize,
+        values: &[Vec<f64>],
+    ) -> io::Result<()> {
+        let block = REPS_PER_BLOCK_PER_THREAD * pool.current_num_threads().max(1);
+        if pool.current_thread_index().is_some() {
+            // Called from one of the pool's own threads, which would wait
+            // for blocks the pool cannot format while it waits: format
+            // here.
+            let mut texts = Vec::new();
+            for (b, reps) in values.chunks(block).enumerate() {
+                texts = self.format_block(pool, first + b * block, reps, texts);
+                for text in &texts {
+                    out.write_all(text)?;
+                }
+            }
+            return Ok(());
+        }
+        std::thread::scope(|scope| {
+            // Two blocks may wait to be written while the pool formats a
+            // third: enough to keep both sides busy, a few megabytes at most.
+            let (send, formatted) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+            // Written blocks come back to be formatted into again: fresh
+            // buffers cost page faults to fill and to give back, about as
+            // much as the formatting itself.
+            let (give_back, written) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
+            scope.spawn(move || {
+                for (b, reps) in values.chunks(block).enumerate() {
+                    let texts = written.try_recv().unwrap_or_default();
+                    // A writer that failed has stopped listening: stop too.
+                    if send
+                        .send(self.format_block(pool, first + b * block, reps, texts))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            for texts in formatted {
+                for text in &texts {
+                    out.write_all(text)?;
+                }
+                // The formatter may be done and gone: then nobody needs it.
+                let _ = give_back.send(texts);
+            }
+            Ok(())
+        })
+    }
+
+    /// The rows of replications `first..first + reps.len()`, one text per
+    /// replication, formatted on `pool` into `texts` (earlier texts, their
+    /// room reused).
+    fn format_block(
+        &self,
+        pool: &rayon::ThreadPool,
+        first: usize,
+        reps: &[Vec<f64>],
+        mut texts: Vec<Vec<u8>>,
+    ) -> Vec<Vec<u8>> {
+        use rayon::prelude::*;
+        texts.resize_with(reps.len(), Vec::new);
+        pool.install(|| {
+            texts
+                .par_iter_mut()
+                .zip(reps)
+                .enumerate()
+                .for_each(|(offset, (text, row))| self.format(text, first + offset, row));
+        });
+        texts
+    }
+
+    /// Writes into `text` the rows of replication `rep`: one per defined
+    /// value.
+    fn format(&self, text: &mut Vec<u8>, rep: usize, row: &[f64]) {
+        let mut lead = Vec::with_capacity(self.point.len() + 24);
+        lead.extend_from_slice(self.point.as_bytes());
+        lead.extend_from_slice(itoa::Buffer::new().format(rep).as_bytes());
+        lead.push(b',');
+        text.clear();
+        // Room for every row with a number of up to 20 characters (most
+        // are), so the text rarely grows.
+        text.reserve(self.keys_len + row.len() * (lead.len() + 21));
+        if let Some(padded) = &self.padded
+            && lead.len() <= LEAD_ROOM
+        {
+            let mut lead_room = [0; LEAD_ROOM];
+            lead_room[..lead.len()].copy_from_slice(&lead);
+            for ((key, room), v) in self.keys.iter().zip(padded).zip(row) {
+                if v.is_finite() {
+                    let start = text.len() + lead.len();
+                    text.extend_from_slice(&lead_room);
+                    text.truncate(start);
+                    text.extend_from_slice(room);
+                    text.truncate(start + key.len());
+                    push_number(text, *v);
+                    text.push(b'\n');
+                }
+            }
+            return;
+        }
+        for (key, v) in self.keys.iter().zip(row) {
+            if v.is_finite() {
+                text.extend_from_slice(&lead);
+                text.extend_from_slice(key);
+                push_number(text, *v);
+                text.push(b'\n');
+            }
+        }
+    }
 }
 
 /// Writes `diagnosis.csv` rows; an undefined coverage or power is left
@@ -311,40 +496,83 @@ pub fn write_agents(
     Ok(())
 }
 
-/// Appends a finite `v` exactly as `format!("{v}")` writes it: the
+/// Appends `v` exactly as `format!("{v}")` writes it: for a finite `v`, the
 /// shortest decimal that reads back as `v`, never in exponent notation.
 ///
 /// Why: std's formatting was most of the time spent writing
-/// `replications.csv`. `ryu` finds the same shortest digits several times
-/// faster; the two differ only on an exact tie between two shortest
-/// candidates (`ryu` rounds it to even, std up), and those go to std. A
-/// test holds the two equal over a million values.
-pub fn push_number(text: &mut String, v: f64) {
-    if v == 0.0 || may_tie(v) {
-        use std::fmt::Write as _;
+/// `replications.csv`. Zeros and whole numbers (a fifth of its values:
+/// counts, shares of 0 or 1) are written as integers, which they are
+/// exactly. Other values take `ryu`'s shortest digits, several times faster
+/// than std's, laid out here as bytes the way std places the decimal point
+/// (no `String` or UTF-8 checks on the way); the two differ only on an
+/// exact tie between two shortest candidates (`ryu` rounds it to even, std
+/// up), and those go to std, as do infinities and NaN. A test holds the two
+/// equal over a million values.
+pub fn push_number(text: &mut Vec<u8>, v: f64) {
+    // Below 2^53 every whole double is an integer an i64 holds exactly,
+    // and std writes it with all its digits and no point. (-0.0 is not
+    // whole-and-negative here: std writes it `-0`, so it goes to std.)
+    // (Whole is tested by a round trip through i64 rather than `trunc`,
+    // which x86-64's baseline instructions make a call into libm.)
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if v.abs() < EXACT {
+        let whole = v as i64;
+        if whole as f64 == v && !(whole == 0 && v.is_sign_negative()) {
+            text.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
+            return;
+        }
+    }
+    if !v.is_finite() || v == 0.0 || may_tie(v) {
         let _ = write!(text, "{v}");
         return;
     }
     let mut buffer = ryu::Buffer::new();
-    let shortest = buffer.format_finite(v);
-    let (negative, unsigned) = match shortest.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, shortest),
+    let shortest = buffer.format_finite(v).as_bytes();
+    // Without an exponent and not a whole number (`ryu` ends those in
+    // `.0`; whole numbers this large are rare), `ryu` has already placed
+    // the point as std does: `123.456`, `0.000123`.
+    // (An exponent is in the last five bytes, `e-308`: looked for there
+    // by hand, as `contains` would call memchr for a few bytes.)
+    if shortest.last() != Some(&b'0') && !shortest.iter().rev().take(5).any(|&b| b == b'e') {
+        text.extend_from_slice(shortest);
+        return;
+    }
+    // `ryu` writes `[-]digits[.digits][e[-]digits]`: gather the digits,
+    // where its point falls among them and its exponent.
+    let (negative, unsigned) = match shortest.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, shortest),
     };
-    let (mantissa, exponent) = match unsigned.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (unsigned, 0),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    // The significant digits, and where the decimal point falls in them.
-    let mut digits = [0u8; 40];
-    let mut len = 0;
-    for &b in whole.as_bytes().iter().chain(fraction.as_bytes()) {
-        if len < digits.len() {
-            digits[len] = b;
-            len += 1;
+    let mut digits = [0u8; 32];
+    let (mut len, mut whole, mut exponent) = (0usize, None, 0i32);
+    let mut bytes = unsigned.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'0'..=b'9' => {
+                if len == digits.len() {
+                    // Never from `ryu` (at most 17 digits and 5 zeros).
+                    let _ = write!(text, "{v}");
+                    return;
+                }
+                digits[len] = b;
+                len += 1;
+            }
+            b'.' => whole = Some(len),
+            b'e' => {
+                let mut sign = 1;
+                for &e in bytes.by_ref() {
+                    match e {
+                        b'-' => sign = -1,
+                        _ => exponent = exponent * 10 + i32::from(e - b'0'),
+                    }
+                }
+                exponent *= sign;
+            }
+            _ => {}
         }
     }
+    let whole = whole.unwrap_or(len);
+    // The significant digits, and where the decimal point falls in them.
     let leading = digits[..len].iter().take_while(|&&b| b == b'0').count();
     let trailing = digits[leading..len]
         .iter()
@@ -352,23 +580,23 @@ pub fn push_number(text: &mut String, v: f64) {
         .take_while(|&&b| b == b'0')
         .count();
     let significant = &digits[leading..len - trailing];
-    let point = whole.len() as i32 + exponent - leading as i32;
-    let significant = std::str::from_utf8(significant).unwrap_or("0");
+    let point = whole as i32 + exponent - leading as i32;
     if negative {
-        text.push('-');
+        text.push(b'-');
     }
     let count = significant.len() as i32;
     if point <= 0 {
-        text.push_str("0.");
-        text.extend(std::iter::repeat_n('0', (-point) as usize));
-        text.push_str(significant);
+        text.extend_from_slice(b"0.");
+        text.resize(text.len() + (-point) as usize, b'0');
+        text.extend_from_slice(significant);
     } else if point >= count {
-        text.push_str(significant);
-        text.extend(std::iter::repeat_n('0', (point - count) as usize));
+        text.extend_from_slice(significant);
+        text.resize(text.len() + (point - count) as usize, b'0');
     } else {
-        text.push_str(&significant[..point as usize]);
-        text.push('.');
-        text.push_str(&significant[point as usize..]);
+        let (before, after) = significant.split_at(point as usize);
+        text.extend_from_slice(before);
+        text.push(b'.');
+        text.extend_from_slice(after);
     }
 }
 
@@ -393,7 +621,9 @@ fn may_tie(v: f64) -> bool {
     let significant_at_least = if k >= 0 {
         fractional_bits + 1
     } else {
-        fractional_bits - ((-k) as f64 * std::f64::consts::LOG10_2).floor() as i64 - 1
+        // (Truncation is `floor` for this positive product, without the
+        // call into libm that `floor` is on x86-64's baseline.)
+        fractional_bits - ((-k) as f64 * std::f64::consts::LOG10_2) as i64 - 1
     };
     significant_at_least <= 18
 }
@@ -485,6 +715,15 @@ mod tests {
             123_456.789,
             f64::MAX,
             f64::MIN,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -5.0,
+            463.0,
+            9_007_199_254_740_991.0,
+            -9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            0.5,
             2f64.powi(53),
             0.000_123,
             1_658_206_780_088_562.2,
@@ -512,9 +751,14 @@ mod tests {
             cases.push(whole + sixteenths);
         }
         for v in cases {
-            let mut text = String::new();
+            let mut text = Vec::new();
             push_number(&mut text, v);
-            assert_eq!(text, format!("{v}"), "bits {:#x}", v.to_bits());
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                format!("{v}"),
+                "bits {:#x}",
+                v.to_bits()
+            );
         }
     }
 
@@ -536,5 +780,68 @@ mod tests {
             String::from_utf8(out).unwrap(),
             format!("{REPLICATIONS_HEADER}\n0,0,share,mediated,,0.5\n")
         );
+    }
+
+    /// The rows of many replications, formatted in blocks by a separate
+    /// thread (or on a pool thread), are the rows of each value in order,
+    /// whatever the threads.
+    #[test]
+    fn replication_rows_are_the_same_for_any_threads() {
+        let catalog = [
+            key("share", None),
+            key("rearrest", Some(12)),
+            key("effect_ratio", Some(6)),
+        ];
+        let values: Vec<Vec<f64>> = (0..203)
+            .map(|rep| {
+                let r = rep as f64;
+                vec![r / 7.0, if rep % 5 == 0 { f64::NAN } else { r }, -r * 1e-9]
+            })
+            .collect();
+        // A sweep's point columns too long for the rows' fast layout.
+        let long = RowPrefix {
+            columns: "point,referrals.per_month,mediators.initial_active".to_string(),
+            values: "12,123.456789012345,1234567890123456789".to_string(),
+        };
+        for prefix in [RowPrefix::run(), long] {
+            let mut expected = format!("{}\n", prefix.replications_header());
+            for (rep, row) in values.iter().enumerate() {
+                for (k, v) in catalog.iter().zip(row) {
+                    if v.is_finite() {
+                        let month = k.month.map_or(String::new(), |m| m.to_string());
+                        expected += &format!(
+                            "{},{rep},{},{},{month},{v}\n",
+                            prefix.values, k.metric, k.group
+                        );
+                    }
+                }
+            }
+            rows_for_any_threads(&prefix, &catalog, &values, &expected);
+        }
+    }
+
+    fn rows_for_any_threads(
+        prefix: &RowPrefix,
+        catalog: &[MetricKey],
+        values: &[Vec<f64>],
+        expected: &str,
+    ) {
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let write = || {
+                let mut out = Vec::new();
+                write_replications(&mut out, &pool, prefix, true, catalog, values).unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            assert_eq!(write(), expected, "{threads} threads");
+            assert_eq!(
+                pool.install(write),
+                expected,
+                "{threads} threads, in the pool"
+            );
+        }
     }
 }

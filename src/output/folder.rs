@@ -41,8 +41,8 @@ pub fn write_table_atomically(
 
 /// The bytes of a table in `format`: the CSV text as it is, or through a
 /// Parquet sink.
-fn table_contents(
-    w: &mut BufWriter<fs::File>,
+fn table_contents<W: io::Write + Send>(
+    w: &mut W,
     format: Format,
     extra: Vec<(String, Kind)>,
     contents: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
@@ -87,6 +87,71 @@ pub fn write_atomically_with(
     }
     result.map_err(failed)
 }
+/// Bytes written after which [`Writeback`] starts them for the disk.
+const WRITEBACK_BYTES: u64 = 4 << 20;
+
+/// A file that starts writing its bytes to disk every
+/// [`WRITEBACK_BYTES`], without waiting for them.
+///
+/// Why: every output file is flushed to disk before the folder is
+/// committed (no half-written output survives a crash). Left to itself the
+/// kernel holds a large file's pages until that flush (`replications.csv`
+/// of 10,000 vors_la replications, 728 MB, waited 0.4 s for it); started
+/// early, the disk writes them while the rest is formatted, and the flush
+/// waits only for the tail. Elsewhere than Linux it is a plain file.
+#[derive(Debug)]
+pub struct Writeback {
+    file: fs::File,
+    /// Bytes written, and the first not yet started for the disk.
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    fn new(file: fs::File) -> Writeback {
+        Writeback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl io::Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= WRITEBACK_BYTES {
+            start_writeback(&self.file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Asks the kernel to start writing bytes `offset..offset + len` of `file`
+/// to disk and returns at once. Advisory: if it fails, the closing flush
+/// writes them anyway, so its error is ignored.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: a plain system call on a descriptor `file` owns and keeps
+    // open for the call; no memory is passed.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &fs::File, _offset: u64, _len: u64) {}
+
 /// An output folder being assembled: files go into a hidden staging folder
 /// beside the final one, which [`OutputDir::commit`] renames into place.
 /// Dropped without a commit, the staging folder is removed.
@@ -96,6 +161,10 @@ pub struct OutputDir {
     staging: PathBuf,
     force: bool,
     committed: bool,
+    /// Files written and being flushed to disk, each on a thread of its
+    /// own ([`OutputDir::write_file`]); [`OutputDir::commit`] waits for
+    /// them all.
+    flushing: std::sync::Mutex<Vec<(String, std::thread::JoinHandle<io::Result<()>>)>>,
 }
 
 impl OutputDir {
@@ -161,6 +230,7 @@ impl OutputDir {
             staging,
             force,
             committed: false,
+            flushing: std::sync::Mutex::new(Vec::new()),
         };
         fs::write(
             output.staging.join(ownership::STAGING_MARKER),
@@ -170,11 +240,14 @@ impl OutputDir {
         Ok(output)
     }
 
-    /// Writes one file into the staging folder through a buffered writer.
+    /// Writes one file into the staging folder through a buffered writer;
+    /// its bytes start for the disk as they come ([`Writeback`]), and the
+    /// file is flushed to disk before [`OutputDir::commit`] renames the
+    /// folder into place (a flush that fails fails the commit).
     pub fn write_file(
         &self,
         name: &str,
-        contents: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+        contents: impl FnOnce(&mut BufWriter<Writeback>) -> io::Result<()>,
     ) -> Result<()> {
         let path = self.staging.join(name);
         let failed = |source| Error::Write {
@@ -182,11 +255,52 @@ impl OutputDir {
             source,
         };
         let file = fs::File::create(&path).map_err(failed)?;
-        let mut writer = BufWriter::new(file);
+        let mut writer = BufWriter::with_capacity(1 << 16, Writeback::new(file));
         contents(&mut writer).map_err(failed)?;
-        let file = writer.into_inner().map_err(|e| failed(e.into_error()))?;
-        file.sync_all().map_err(failed)?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| failed(e.into_error()))?
+            .file;
+        // Flushed to disk on a thread of its own while the next file is
+        // formatted: each flush waits for the disk (and the file system's
+        // journal) for milliseconds, and the commit needs them done only
+        // before it renames. (Flushes that overlap share a journal commit.)
+        let flushing = std::thread::Builder::new()
+            .name("flush".to_string())
+            .spawn(move || file.sync_all());
+        match flushing {
+            Ok(handle) => self
+                .flushing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((name.to_string(), handle)),
+            Err(_) => return Err(failed(io::Error::other("cannot start a thread"))),
+        }
         Ok(())
+    }
+
+    /// Waits for every file written to be on disk; the first that could
+    /// not be flushed is the error.
+    fn wait_for_flushes(&self) -> Result<()> {
+        let flushing = std::mem::take(
+            &mut *self
+                .flushing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut first_error = None;
+        for (name, handle) in flushing {
+            let flushed = handle
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the flush panicked")));
+            if let (Err(source), None) = (flushed, &first_error) {
+                first_error = Some(Error::Write {
+                    path: self.target.join(name),
+                    source,
+                });
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Writes table `table` (`summary`, `replications`, ...) in `format`
@@ -212,6 +326,7 @@ impl OutputDir {
     /// output, then removed. A process killed between the two renames is
     /// recovered by the next `prepare`.
     pub fn commit(mut self) -> Result<PathBuf> {
+        self.wait_for_flushes()?;
         let failed = |source| Error::Write {
             path: self.target.clone(),
             source,
@@ -243,6 +358,8 @@ impl OutputDir {
 
 impl Drop for OutputDir {
     fn drop(&mut self) {
+        // No flush outlives the folder (errors do not matter any more).
+        let _ = self.wait_for_flushes();
         if !self.committed {
             let _ = fs::remove_dir_all(&self.staging);
         }
