@@ -53,7 +53,10 @@ for round in $(seq "$rounds"); do
   seconds=$(sed -n 's/.* sim_s=\([0-9.]*\).*/\1/p' <<<"$line")
   calc "$seconds / $youths * 1e9" >>"$tmp/p_sim"
   # Whole process on the default scenario, output included.
-  wall "$vomsim" run "$scenario" --reps 200 --threads 1 --quiet --out "$tmp/vw" --force >>"$tmp/v_all"
+  # Into fresh folders, removed outside the timing (replacing a folder
+  # costs vomsim the deletion of the old one, which a first run does not).
+  rm -rf "$tmp/vw" "$tmp/pw"
+  wall "$vomsim" run "$scenario" --reps 200 --threads 1 --quiet --out "$tmp/vw" >>"$tmp/v_all"
   wall "$python" "$peer_dir/peer_numpy.py" "$scenario" --reps 200 --quiet --out "$tmp/pw" >>"$tmp/p_all"
   echo "round $round of $rounds done" >&2
 done

@@ -123,6 +123,9 @@ pub(super) fn run(args: &RunArgs, cancel: &Cancel) -> Result<()> {
     );
     writing.finish_and_clear();
     written?;
+    // A stop requested while the files were written ends the run as a stop:
+    // nothing is put in place (the staging folder goes with `output`).
+    cancel.check()?;
     let written = output.commit()?;
     if args.quiet {
         return Ok(());

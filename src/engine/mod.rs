@@ -196,19 +196,7 @@ pub fn run_drawn_in_order(
     options: &RunOptions,
     each: impl FnMut(u64, &[f64]) -> bool,
 ) -> Result<(RunResult, usize)> {
-    for scenario in scenarios {
-        limits::estimate(
-            scenario,
-            options.reps,
-            options.threads,
-            Keeps::MetricValues,
-            false,
-        )
-        .check("replications")?;
-    }
-    let jobs: Vec<(&Scenario, u64)> = (0..options.reps)
-        .map(|rep| (&scenarios[of_rep[rep as usize]], rep))
-        .collect();
+    let jobs = drawn_jobs(scenarios, of_rep, options)?;
     let first = &scenarios[of_rep.first().copied().unwrap_or(0)];
     run_jobs_in_order(first, &jobs, options, each)
 }
@@ -242,7 +230,8 @@ fn run_jobs_in_order(
 /// Each pool thread takes the next job not yet taken, so replications
 /// finish nearly in order and few wait for an earlier one (rayon's
 /// splitting would start the second thread half-way through). Returns
-/// the values in the jobs' order and how many were handed on; stops with
+/// the values in the jobs' order (those handed on, if `each` stopped
+/// the run) and how many were handed on; stops with
 /// the cancel error if a stop was requested, and early, with the values so
 /// far, if `each` said so.
 fn replicate_in_order(
@@ -263,24 +252,32 @@ fn replicate_in_order(
     std::thread::scope(|scope| {
         let (send, simulated) = std::sync::mpsc::channel::<(usize, Vec<f64>)>();
         let (next, stop, done) = (&next, &stop, &done);
-        scope.spawn(move || {
-            pool.broadcast(|_| {
-                let send = send.clone();
-                loop {
-                    let job = next.fetch_add(1, Ordering::Relaxed);
-                    if job >= jobs.len() || cancel.requested() || stop.load(Ordering::Relaxed) {
-                        break;
+        let threads = pool.current_num_threads();
+        std::thread::Builder::new()
+            .spawn_scoped(scope, move || {
+                pool.broadcast(|_| {
+                    let send = send.clone();
+                    loop {
+                        let job = next.fetch_add(1, Ordering::Relaxed);
+                        if job >= jobs.len() || cancel.requested() || stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let (scenario, rep) = jobs[job];
+                        let tally =
+                            replication::simulate(scenario, replication_key(seed, rep), None);
+                        bar.inc(1);
+                        if send.send((job, metric_values(&tally))).is_err() {
+                            break;
+                        }
                     }
-                    let (scenario, rep) = jobs[job];
-                    let tally = replication::simulate(scenario, replication_key(seed, rep), None);
-                    bar.inc(1);
-                    if send.send((job, metric_values(&tally))).is_err() {
-                        break;
-                    }
-                }
-            });
-            done.store(true, Ordering::Relaxed);
-        });
+                });
+                done.store(true, Ordering::Relaxed);
+            })
+            // No thread to be had (a process limit): an error, not a panic.
+            .map_err(|e| Error::Threads {
+                threads,
+                message: e.to_string(),
+            })?;
         for (job, values) in simulated {
             slots[job] = Some(values);
             if stop.load(Ordering::Relaxed) || done.load(Ordering::Relaxed) {
@@ -294,9 +291,15 @@ fn replicate_in_order(
                 handed += 1;
             }
         }
-    });
+        Ok::<(), Error>(())
+    })?;
     // A skipped replication means a stop was requested, and stays requested.
     cancel.check()?;
+    // Stopped by `each`: the values of the replications handed on, so that
+    // `values[i]` stays replication `i`'s.
+    if stop.load(Ordering::Relaxed) {
+        slots.truncate(handed);
+    }
     Ok((slots.into_iter().flatten().collect(), handed))
 }
 
@@ -325,15 +328,14 @@ pub fn parameter_draw(seed: u64, rep: u64, weights: &[f64]) -> usize {
     weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
 }
 
-/// Runs replications each at its own scenario: replication `rep` at
-/// `scenarios[of_rep[rep]]` (`run --parameters`: a scenario per parameter
-/// draw), with the same streams as [`run`]. The scenarios must share their
-/// catalog (the caller checks it); each is checked against the limits.
-pub fn run_drawn(
-    scenarios: &[Scenario],
+/// The jobs of a run whose replication `rep` runs at
+/// `scenarios[of_rep[rep]]`, once every scenario is checked against the
+/// limits ([`run_drawn`] and [`run_drawn_in_order`]).
+fn drawn_jobs<'a>(
+    scenarios: &'a [Scenario],
     of_rep: &[usize],
     options: &RunOptions,
-) -> Result<RunResult> {
+) -> Result<Vec<(&'a Scenario, u64)>> {
     for scenario in scenarios {
         limits::estimate(
             scenario,
@@ -344,12 +346,24 @@ pub fn run_drawn(
         )
         .check("replications")?;
     }
+    Ok((0..options.reps)
+        .map(|rep| (&scenarios[of_rep[rep as usize]], rep))
+        .collect())
+}
+
+/// Runs replications each at its own scenario: replication `rep` at
+/// `scenarios[of_rep[rep]]` (`run --parameters`: a scenario per parameter
+/// draw), with the same streams as [`run`]. The scenarios must share their
+/// catalog (the caller checks it); each is checked against the limits.
+pub fn run_drawn(
+    scenarios: &[Scenario],
+    of_rep: &[usize],
+    options: &RunOptions,
+) -> Result<RunResult> {
+    let jobs = drawn_jobs(scenarios, of_rep, options)?;
     let started = Instant::now();
     let pool = thread_pool(options.threads)?;
     let bar = progress_bar(options.reps, options.progress, "replications");
-    let jobs: Vec<(&Scenario, u64)> = (0..options.reps)
-        .map(|rep| (&scenarios[of_rep[rep as usize]], rep))
-        .collect();
     let values = replicate(&pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
         metric_values(&tally)
     });

@@ -267,14 +267,7 @@ impl ReplicationRows {
             // Called from one of the pool's own threads, which would wait
             // for blocks the pool cannot format while it waits: format
             // here.
-            let mut texts = Vec::new();
-            for (b, reps) in values.chunks(block).enumerate() {
-                texts = self.format_block(pool, first + b * block, reps, texts);
-                for text in &texts {
-                    out.write_all(text)?;
-                }
-            }
-            return Ok(());
+            return self.write_in_turn(out, pool, first, values, block);
         }
         std::thread::scope(|scope| {
             // Two blocks may wait to be written while the pool formats a
@@ -284,7 +277,7 @@ impl ReplicationRows {
             // buffers cost page faults to fill and to give back, about as
             // much as the formatting itself.
             let (give_back, written) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
-            scope.spawn(move || {
+            let feeding = std::thread::Builder::new().spawn_scoped(scope, move || {
                 for (b, reps) in values.chunks(block).enumerate() {
                     let texts = written.try_recv().unwrap_or_default();
                     // A writer that failed has stopped listening: stop too.
@@ -296,6 +289,11 @@ impl ReplicationRows {
                     }
                 }
             });
+            if feeding.is_err() {
+                // No thread to be had (a process limit): format and write
+                // in turn, the same bytes, without the overlap.
+                return self.write_in_turn(out, pool, first, values, block);
+            }
             for texts in formatted {
                 for text in &texts {
                     out.write_all(text)?;
@@ -305,6 +303,26 @@ impl ReplicationRows {
             }
             Ok(())
         })
+    }
+
+    /// [`ReplicationRows::write_from`] without a feeding thread: each
+    /// block formatted on `pool`, then written.
+    fn write_in_turn(
+        &self,
+        out: &mut impl Write,
+        pool: &rayon::ThreadPool,
+        first: usize,
+        values: &[Vec<f64>],
+        block: usize,
+    ) -> io::Result<()> {
+        let mut texts = Vec::new();
+        for (b, reps) in values.chunks(block).enumerate() {
+            texts = self.format_block(pool, first + b * block, reps, texts);
+            for text in &texts {
+                out.write_all(text)?;
+            }
+        }
+        Ok(())
     }
 
     /// The rows of replications `first..first + reps.len()`, one text per
