@@ -65,5 +65,5 @@ v_sim=$(min <"$tmp/v_sim"); p_sim=$(min <"$tmp/p_sim")
 v_all=$(min <"$tmp/v_all"); p_all=$(min <"$tmp/p_all")
 printf 'simulation per youth, 600 referrals/month, 1 thread: vomsim %.0f ns, peer_numpy %.0f ns, ratio %.1fx\n' \
   "$v_sim" "$p_sim" "$(calc "$p_sim / $v_sim")"
-printf 'whole process, vors_la --reps 200, 1 thread:        vomsim %.2f s, peer_numpy %.2f s, ratio %.1fx\n' \
+printf 'whole process, vors_la --reps 200, 1 thread:        vomsim %.3f s, peer_numpy %.3f s, ratio %.1fx\n' \
   "$v_all" "$p_all" "$(calc "$p_all / $v_all")"

@@ -383,10 +383,12 @@ fn solve_cholesky(
 /// adjusted designs' time.
 fn first_effect_month(youth: &StudyYouth, effects: usize) -> usize {
     let t = f64::from(youth.rearrest);
-    if t.is_nan() || t > (effects * EFFECT_STEP_MONTHS) as f64 {
+    if effects == 0 || t.is_nan() || t > (effects * EFFECT_STEP_MONTHS) as f64 {
         return effects;
     }
-    let mut k = ((t / EFFECT_STEP_MONTHS as f64).ceil() as usize).clamp(1, effects) - 1;
+    // The truncated quotient (no call to libm's `ceil`): at most one month
+    // from the answer, which the comparisons below settle exactly.
+    let mut k = ((t / EFFECT_STEP_MONTHS as f64) as usize).min(effects - 1);
     while k > 0 && youth.rearrested_by(k - 1) {
         k -= 1;
     }
@@ -492,7 +494,7 @@ fn matched(scored: &Scored, effects: usize) -> [Estimate; K] {
     }
     let mut by_logit: Vec<usize> = (0..rows).filter(|&r| controls_of_row[r] > 0).collect();
     by_logit.sort_by(|&a, &b| scored.logits[a].total_cmp(&scored.logits[b]));
-    let (mut values, mut controls) = (Vec::<f64>::new(), Vec::<u32>::new());
+    let (mut values, mut controls) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
     let mut value_of_row = vec![usize::MAX; rows];
     for row in by_logit {
         let logit = scored.logits[row];
@@ -507,7 +509,7 @@ fn matched(scored: &Scored, effects: usize) -> [Estimate; K] {
     // Each mediated youth's nearest comparison logit (the lower on a tie of
     // distances), if inside the caliper.
     let mut matches = vec![0u32; values.len()];
-    let mut treated = Vec::new();
+    let mut treated = Vec::with_capacity(youths.len());
     for (i, y) in youths.iter().enumerate().filter(|(_, y)| y.treated) {
         let l = scored.logit(i);
         let at = values.partition_point(|&v| v < l);
@@ -637,7 +639,7 @@ mod tests {
                 Pattern::of_youth(&youth).nonzero(),
                 Pattern::new(youth.row()).nonzero()
             );
-            for effects in 1..=K {
+            for effects in 0..=K {
                 let searched = (0..effects)
                     .find(|&k| youth.rearrested_by(k))
                     .unwrap_or(effects);
