@@ -171,7 +171,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
 /// it is done by a thread that would otherwise wait, while the pool works.
 /// The replications are the same (same streams, same values); only the
 /// order in which the pool takes them differs (see
-/// [`replicate_in_order`]).
+/// `replicate_in_order`).
 pub fn run_in_order(
     scenario: &Scenario,
     options: &RunOptions,

@@ -91,7 +91,7 @@ pub fn write_atomically_with(
 const WRITEBACK_BYTES: u64 = 4 << 20;
 
 /// A file that starts writing its bytes to disk every
-/// [`WRITEBACK_BYTES`], without waiting for them.
+/// `WRITEBACK_BYTES`, without waiting for them.
 ///
 /// Why: every output file is flushed to disk before the folder is
 /// committed (no half-written output survives a crash). Left to itself the
