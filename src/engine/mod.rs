@@ -119,6 +119,8 @@ pub(crate) fn replicate<T: Send>(
                 if cancel.requested() {
                     return None;
                 }
+                // `replicate_in_order` repeats this step (simulate, count,
+                // keep): a change here belongs there too.
                 let tally = replication::simulate(scenario, replication_key(seed, rep), None);
                 bar.inc(1);
                 Some(keep(tally))
@@ -262,6 +264,7 @@ fn replicate_in_order(
                         if job >= jobs.len() || cancel.requested() || stop.load(Ordering::Relaxed) {
                             break;
                         }
+                        // `replicate`'s step: a change there belongs here.
                         let (scenario, rep) = jobs[job];
                         let tally =
                             replication::simulate(scenario, replication_key(seed, rep), None);
