@@ -156,7 +156,7 @@ fn plan_stats(
     scenario: &Scenario,
     levers: &Levers,
     options: &PlanOptions,
-    tally: Tally,
+    tally: Box<Tally>,
 ) -> PlanStats {
     let c = &tally.caseload;
     let intake = scenario.intake_months() as usize;

@@ -258,7 +258,7 @@ fn size_at(
 pub(crate) fn replication_stats(
     scenario: &Scenario,
     target: &WaitTarget,
-    mut tally: Tally,
+    mut tally: Box<Tally>,
 ) -> QueueStats {
     let intake = scenario.intake_months() as usize;
     let active_days: f64 = tally.caseload.active_days[..intake].iter().sum();

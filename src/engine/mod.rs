@@ -111,7 +111,7 @@ pub(crate) fn replicate<T: Send>(
     seed: u64,
     cancel: &Cancel,
     bar: &ProgressBar,
-    keep: impl Fn(metrics::Tally) -> T + Sync,
+    keep: impl Fn(Box<metrics::Tally>) -> T + Sync,
 ) -> Result<Vec<T>> {
     let kept: Vec<Option<T>> = pool.install(|| {
         jobs.par_iter()

@@ -187,13 +187,16 @@ pub(crate) fn simulate(
     scenario: &Scenario,
     replication_key: u64,
     mut agents: Option<&mut Vec<AgentRecord>>,
-) -> Tally {
+) -> Box<Tally> {
     let months = scenario.program_months();
     let costs = scenario
         .costs
         .draw(replication_key, scenario.intake_months() as usize);
     let shape = scenario.shape();
-    let mut tally = Tally::new(months, shape, costs);
+    // Boxed: the tally's arrays are tens of kilobytes, and a replication's
+    // tally is handed on by value (moved into `keep`, into the summary):
+    // on the heap each move is a pointer, not a copy.
+    let mut tally = Box::new(Tally::new(months, shape, costs));
     let Referrals {
         youths,
         mut all_draws,
