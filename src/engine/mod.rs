@@ -132,10 +132,9 @@ pub(crate) fn replicate<T: Send>(
     Ok(kept.into_iter().flatten().collect())
 }
 
-/// Runs the replications of one scenario. A run that does not fit the
-/// limits ([`limits::estimate`]) is refused before it starts; commands check
-/// first with their own option names, this is the library's safety net.
-pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
+/// The jobs of a run of one scenario, once it is checked against the
+/// limits ([`run`] and [`run_in_order`]).
+fn jobs<'a>(scenario: &'a Scenario, options: &RunOptions) -> Result<Vec<(&'a Scenario, u64)>> {
     limits::estimate(
         scenario,
         options.reps,
@@ -144,10 +143,17 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
         options.agents_reps > 0,
     )
     .check("replications")?;
+    Ok((0..options.reps).map(|rep| (scenario, rep)).collect())
+}
+
+/// Runs the replications of one scenario. A run that does not fit the
+/// limits ([`limits::estimate`]) is refused before it starts; commands check
+/// first with their own option names, this is the library's safety net.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Result<RunResult> {
+    let jobs = jobs(scenario, options)?;
     let started = Instant::now();
     let pool = thread_pool(options.threads)?;
     let bar = progress_bar(options.reps, options.progress, "replications");
-    let jobs: Vec<(&Scenario, u64)> = (0..options.reps).map(|rep| (scenario, rep)).collect();
     let values = replicate(&pool, &jobs, options.seed, &options.cancel, &bar, |tally| {
         metric_values(&tally)
     });
@@ -179,15 +185,7 @@ pub fn run_in_order(
     options: &RunOptions,
     each: impl FnMut(u64, &[f64]) -> bool,
 ) -> Result<(RunResult, usize)> {
-    limits::estimate(
-        scenario,
-        options.reps,
-        options.threads,
-        Keeps::MetricValues,
-        options.agents_reps > 0,
-    )
-    .check("replications")?;
-    let jobs: Vec<(&Scenario, u64)> = (0..options.reps).map(|rep| (scenario, rep)).collect();
+    let jobs = jobs(scenario, options)?;
     run_jobs_in_order(scenario, &jobs, options, each)
 }
 
