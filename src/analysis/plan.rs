@@ -176,8 +176,8 @@ fn plan_stats(
         .collect();
     let meets = (0..intake).all(|m| {
         let mut waits = match target.wait_to {
-            WaitTo::Assignment => c.waits[m].clone(),
-            WaitTo::Session => c.session_waits_by_month[m].clone(),
+            WaitTo::Assignment => c.waits.month(m).to_vec(),
+            WaitTo::Session => c.session_waits_by_month.month(m).to_vec(),
         };
         // A case returned to the agency was never served.
         waits.extend(std::iter::repeat_n(f64::MAX, c.returned[m] as usize));

@@ -265,6 +265,8 @@ pub(crate) fn simulate(
     };
     tally.caseload = caseload;
     tally.waits.reserve(queue_cases.len());
+    // Without a comparison pool every referred youth is in the study.
+    tally.study.reserve(youths.len());
     let mut fates = fates.into_iter();
     // Every rearrest of the youth at hand, when the scenario counts them.
     let mut log = EventLog::default();

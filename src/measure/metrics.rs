@@ -1079,15 +1079,22 @@ fn emit_caseload(tally: &Tally, out: &mut impl FnMut(MetricKey, f64)) {
         ratio(c.busy_slot_days[m], c.available_slot_days[m])
     });
     series(metric::WAIT_DAYS_MEAN, &|m| {
-        ratio(c.waits[m].iter().sum(), c.waits[m].len() as f64)
+        let waits = c.waits.month(m);
+        ratio(waits.iter().sum(), waits.len() as f64)
     });
+    // One buffer for every month's sort (a copy per month was an
+    // allocation per month of every replication).
+    let sorted = std::cell::RefCell::new(Vec::new());
     series(metric::WAIT_DAYS_P90, &|m| {
-        let mut waits = c.waits[m].clone();
+        let waits = c.waits.month(m);
         if waits.is_empty() {
             return f64::NAN;
         }
-        waits.sort_by(f64::total_cmp);
-        quantile_sorted(&waits, 0.9)
+        let mut sorted = sorted.borrow_mut();
+        sorted.clear();
+        sorted.extend_from_slice(waits);
+        sorted.sort_by(f64::total_cmp);
+        quantile_sorted(&sorted, 0.9)
     });
     series(metric::RETURNED_WAIT, &|m| c.returned[m] as f64);
     // The burden per volunteer (seed 003: a commitment of one mediation a

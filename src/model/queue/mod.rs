@@ -164,8 +164,87 @@ pub(crate) enum CaseFate {
     Returned { day: f64 },
 }
 
+/// Values recorded month by month (each assigned case's wait in its
+/// month of assignment), in one flat list: recorded in any order, then
+/// grouped by month ([`ByMonth::finish`]), each month's values in the order
+/// they were recorded.
+///
+/// Why flat: a vector per month grew three or four times in each of some
+/// forty months of every replication, and those reallocations were most
+/// of the queue's memory traffic (vors_la).
+#[derive(Debug, Clone)]
+pub(crate) struct ByMonth {
+    /// (month, value) pairs, as recorded; emptied by `finish`.
+    recorded: Vec<(u32, f64)>,
+    /// The values grouped by month; month `m`'s are
+    /// `values[starts[m]..starts[m + 1]]`.
+    values: Vec<f64>,
+    starts: Vec<u32>,
+}
+
+impl ByMonth {
+    /// No value yet in any of `months` months.
+    pub fn new(months: usize) -> ByMonth {
+        ByMonth {
+            recorded: Vec::new(),
+            values: Vec::new(),
+            starts: vec![0; months + 1],
+        }
+    }
+
+    fn reserve(&mut self, values: usize) {
+        self.recorded.reserve(values);
+    }
+
+    /// Records `value` in month `month` (index: program month - 1).
+    pub fn push(&mut self, month: usize, value: f64) {
+        debug_assert!(month + 1 < self.starts.len(), "month {month} out of range");
+        self.recorded.push((month as u32, value));
+    }
+
+    /// Groups the values recorded by month (a stable counting sort: each
+    /// month keeps the order of recording). Values recorded after this
+    /// take another `finish`.
+    pub fn finish(&mut self) {
+        let months = self.starts.len() - 1;
+        let mut counts = vec![0u32; months + 1];
+        for &(m, _) in &self.recorded {
+            counts[m as usize + 1] += 1;
+        }
+        // Values already grouped stay first in their months.
+        for m in 0..months {
+            counts[m + 1] += self.starts[m + 1] - self.starts[m];
+        }
+        let mut starts = counts;
+        for m in 1..=months {
+            starts[m] += starts[m - 1];
+        }
+        let mut values = vec![0.0; starts[months] as usize];
+        let mut next = starts.clone();
+        for m in 0..months {
+            for &v in self.month(m) {
+                values[next[m] as usize] = v;
+                next[m] += 1;
+            }
+        }
+        for &(m, v) in &self.recorded {
+            values[next[m as usize] as usize] = v;
+            next[m as usize] += 1;
+        }
+        self.recorded.clear();
+        self.values = values;
+        self.starts = starts;
+    }
+
+    /// The values of month `m` (index: program month - 1), as of the last
+    /// [`ByMonth::finish`].
+    pub fn month(&self, m: usize) -> &[f64] {
+        &self.values[self.starts[m] as usize..self.starts[m + 1] as usize]
+    }
+}
+
 /// The program's month-by-month caseload (index: program month - 1).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Caseload {
     pub sessions: Vec<u64>,
     pub backlog: Vec<u64>,
@@ -180,7 +259,7 @@ pub(crate) struct Caseload {
     pub busy_slot_days: Vec<f64>,
     pub available_slot_days: Vec<f64>,
     /// Queue waits of the cases assigned in each month.
-    pub waits: Vec<Vec<f64>>,
+    pub waits: ByMonth,
     pub returned: Vec<u64>,
     /// Volunteers who started training (or joined the initial pool) in each
     /// month, for the training costs.
@@ -189,7 +268,7 @@ pub(crate) struct Caseload {
     /// return to the agency (whatever the month; `size --target session`).
     pub session_waits: Vec<f64>,
     /// Days from referral to session of the sessions held in each month.
-    pub session_waits_by_month: Vec<Vec<f64>>,
+    pub session_waits_by_month: ByMonth,
     /// Paid staff's intake queue (empty without `[staff]`), and its
     /// coordinators.
     pub staff: StaffLoad,
@@ -197,6 +276,17 @@ pub(crate) struct Caseload {
 }
 
 impl Caseload {
+    /// The caseload of a queue of `cases` cases: room for every case's
+    /// waits at once (grown case by case, they were reallocated a few
+    /// times per replication).
+    fn with_cases(months: usize, cases: usize) -> Caseload {
+        let mut caseload = Caseload::new(months);
+        caseload.waits.reserve(cases);
+        caseload.session_waits_by_month.reserve(cases);
+        caseload.session_waits.reserve(cases);
+        caseload
+    }
+
     pub fn new(months: usize) -> Caseload {
         Caseload {
             sessions: vec![0; months],
@@ -207,11 +297,11 @@ impl Caseload {
             mediator_sessions: vec![0; months],
             busy_slot_days: vec![0.0; months],
             available_slot_days: vec![0.0; months],
-            waits: vec![Vec::new(); months],
+            waits: ByMonth::new(months),
             returned: vec![0; months],
             trained: vec![0; months],
             session_waits: Vec::new(),
-            session_waits_by_month: vec![Vec::new(); months],
+            session_waits_by_month: ByMonth::new(months),
             staff: StaffLoad::default(),
             staff_coordinators: 0,
         }
@@ -510,7 +600,7 @@ impl Queue<'_> {
                 mediators: chosen,
             };
             if let Some(m) = month_of(self.clock, self.months) {
-                self.caseload.waits[m].push(self.clock - case.arrival_day);
+                self.caseload.waits.push(m, self.clock - case.arrival_day);
             }
             self.push(
                 self.clock + case.duration_days,
@@ -542,7 +632,9 @@ impl Queue<'_> {
             assigned += 1;
         }
         if let Some(month) = month_of(self.clock, self.months) {
-            self.caseload.session_waits_by_month[month].push(self.clock - case.referral_day);
+            self.caseload
+                .session_waits_by_month
+                .push(month, self.clock - case.referral_day);
             self.caseload.sessions[month] += 1;
             self.caseload.hours[month] += f64::from(assigned) * case.hours_per_mediator;
             self.caseload.mediator_sessions[month] += u64::from(assigned);
@@ -666,19 +758,22 @@ pub(crate) fn run_queue(
     replication_key: u64,
     months: usize,
 ) -> (Vec<CaseFate>, Caseload) {
+    // Room for every mediator the run can have, so the pool's vectors are
+    // not regrown as cohorts join (bounded by the scenario's validation).
+    let pool = max_mediators(params, months as u64) as usize;
     let mut queue = Queue {
         params,
         cases,
         replication_key,
         months,
-        mediators: Vec::new(),
-        loads: Vec::new(),
+        mediators: Vec::with_capacity(pool),
+        loads: Vec::with_capacity(pool),
         events: EventHeap::with_capacity(cases.len() * 2 + months),
         waiting: VecDeque::new(),
         waiting_count: 0,
         status: vec![Status::Waiting; cases.len()],
         fates: vec![None; cases.len()],
-        caseload: Caseload::new(months),
+        caseload: Caseload::with_cases(months, cases.len()),
         clock: 0.0,
         busy_slots: 0.0,
         available_slots: 0.0,
@@ -756,12 +851,36 @@ pub(crate) fn run_queue(
         .into_iter()
         .map(|f| f.expect("every queued case is either mediated or returned"))
         .collect();
-    (fates, queue.caseload)
+    let mut caseload = queue.caseload;
+    caseload.waits.finish();
+    caseload.session_waits_by_month.finish();
+    (fates, caseload)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Grouped by month, each month in the order recorded (as a vector per
+    /// month held them), values recorded after a `finish` after those before.
+    #[test]
+    fn by_month_groups_in_recorded_order() {
+        let mut by_month = ByMonth::new(3);
+        for (m, v) in [(2, 1.0), (0, 2.0), (2, 3.0), (0, 4.0), (2, 5.0)] {
+            by_month.push(m, v);
+        }
+        assert!(by_month.month(0).is_empty(), "nothing before finish");
+        by_month.finish();
+        assert_eq!(by_month.month(0), [2.0, 4.0]);
+        assert!(by_month.month(1).is_empty());
+        assert_eq!(by_month.month(2), [1.0, 3.0, 5.0]);
+        by_month.push(1, 6.0);
+        by_month.push(0, 7.0);
+        by_month.finish();
+        assert_eq!(by_month.month(0), [2.0, 4.0, 7.0]);
+        assert_eq!(by_month.month(1), [6.0]);
+        assert_eq!(by_month.month(2), [1.0, 3.0, 5.0]);
+    }
 
     fn params(initial: u32) -> MediatorParams {
         MediatorParams {
@@ -830,7 +949,7 @@ mod tests {
         assert_eq!(fates[3], CaseFate::Returned { day: 24.0 });
         assert_eq!(caseload.sessions, vec![2, 1, 0]);
         assert_eq!(caseload.returned, vec![1, 0, 0]);
-        assert_eq!(caseload.waits[0], vec![0.0, 4.0, 8.0]);
+        assert_eq!(caseload.waits.month(0), [0.0, 4.0, 8.0]);
         assert_eq!(caseload.hours[0], 6.0);
         // Referral to session (or to return), in the order they happened.
         assert_eq!(caseload.session_waits, vec![5.0, 9.0, 20.0, 38.0]);
