@@ -27,9 +27,6 @@
 //! the score's estimation, so coverage is a diagnosand to read, not a
 //! promise.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::measure::estimators::Estimate;
 use crate::model::referral::Youth;
 use crate::model::time::{EFFECT_STEP_MONTHS, MAX_EFFECTS};
@@ -40,6 +37,10 @@ const K: usize = MAX_EFFECTS;
 /// race contrasts (Hispanic the reference), five offense contrasts
 /// (vandalism the reference), prior arrests, business victim.
 pub const COVARIATES: usize = 14;
+
+/// Width of the tables Newton's sums are accumulated in: a power of two
+/// at least [`COVARIATES`].
+const WIDE: usize = 16;
 
 /// Ridge penalty on every coefficient but the intercept.
 const RIDGE: f64 = 1e-3;
@@ -140,10 +141,12 @@ pub(crate) fn adjusted(youths: &[StudyYouth], effects: usize) -> Adjusted {
     };
     // Youths who share a row share its score: one logit per row.
     let logits: Vec<f64> = patterns.iter().map(|p| p.dot(&beta)).collect();
+    let controls: Vec<u32> = patterns.iter().map(|p| p.controls()).collect();
     let scored = Scored {
         youths,
         of_youth: &of_youth,
         logits: &logits,
+        controls: &controls,
     };
     Adjusted {
         matched: matched(&scored, effects),
@@ -151,12 +154,14 @@ pub(crate) fn adjusted(youths: &[StudyYouth], effects: usize) -> Adjusted {
     }
 }
 
-/// The study's youths, each youth's covariate row (an index into `logits`)
-/// and each row's logit of the score.
+/// The study's youths, each youth's covariate row (an index into `logits`),
+/// each row's logit of the score and each row's comparison youths (counted
+/// while grouping, not in another pass over the youths).
 struct Scored<'a> {
     youths: &'a [StudyYouth],
     of_youth: &'a [u32],
     logits: &'a [f64],
+    controls: &'a [u32],
 }
 
 impl Scored<'_> {
@@ -175,7 +180,8 @@ fn dot(a: &[f64; COVARIATES], b: &[f64; COVARIATES]) -> f64 {
 struct Pattern {
     /// The row's nonzero entries (index, value), in index order: a row has
     /// at most seven (one per covariate family), so Newton's sums skip
-    /// the zeros without testing them.
+    /// the zeros without testing them. The entries past `nonzeros` are
+    /// [`Pattern::PADDING`].
     nonzero: [(usize, f64); 7],
     nonzeros: usize,
     youths: f64,
@@ -183,13 +189,17 @@ struct Pattern {
 }
 
 impl Pattern {
+    /// An entry past the nonzero ones: a zero at the last index of the
+    /// `WIDE` tables, which the fit reads nothing from.
+    const PADDING: (usize, f64) = (WIDE - 1, 0.0);
+
     /// The pattern of `youth`'s row, its nonzero entries read off the
     /// covariates directly (the same entries, in the same order, as
     /// [`Pattern::new`] finds in [`StudyYouth::row`]; a test holds them
     /// equal): most youths of a replication have a row of their own, and
     /// building and scanning the dense row was a third of the grouping.
     fn of_youth(youth: &StudyYouth) -> Pattern {
-        let mut nonzero = [(0, 0.0); 7];
+        let mut nonzero = [Pattern::PADDING; 7];
         let mut nonzeros = 0;
         let mut push = |i: usize, x: f64| {
             if x != 0.0 {
@@ -218,7 +228,7 @@ impl Pattern {
 
     #[cfg(test)]
     fn new(row: [f64; COVARIATES]) -> Pattern {
-        let mut nonzero = [(0, 0.0); 7];
+        let mut nonzero = [Pattern::PADDING; 7];
         let mut nonzeros = 0;
         for (i, &x) in row.iter().enumerate().filter(|(_, x)| **x != 0.0) {
             nonzero[nonzeros] = (i, x);
@@ -232,6 +242,11 @@ impl Pattern {
         }
     }
 
+    /// How many of the row's youths are in the comparison group.
+    fn controls(&self) -> u32 {
+        (self.youths - self.treated) as u32
+    }
+
     fn nonzero(&self) -> &[(usize, f64)] {
         &self.nonzero[..self.nonzeros]
     }
@@ -241,29 +256,63 @@ impl Pattern {
     fn dot(&self, beta: &[f64; COVARIATES]) -> f64 {
         self.nonzero().iter().map(|&(i, x)| beta[i] * x).sum()
     }
+
+    /// [`Pattern::dot`] with `beta` in a table `WIDE` wide (zeros past
+    /// `COVARIATES`): the same products summed in the same order, without
+    /// a bounds check per entry in Newton's steps.
+    fn wide_dot(&self, beta: &[f64; WIDE]) -> f64 {
+        self.nonzero()
+            .iter()
+            .map(|&(i, x)| beta[i % WIDE] * x)
+            .sum()
+    }
 }
 
-/// A hasher for packed covariate keys: one multiply (Fibonacci hashing).
-/// The keys come from the program, not from an adversary, and the map only
-/// groups them (the rows keep their order of first appearance), so std's
-/// keyed SipHash buys nothing here and cost more than the grouping saved at
-/// a few hundred youths.
-#[derive(Default)]
-struct KeyHasher(u64);
+/// Groups packed covariate keys (see [`StudyYouth::pattern_key`]): an
+/// open-addressing table with linear probing, one multiply to hash
+/// (Fibonacci hashing), sized once for every youth of the replication.
+///
+/// Why not std's `HashMap`: it was sized for a quarter of the youths but
+/// ended with half of them as distinct rows at 480 youths, so it grew twice
+/// a replication, and its entry lookups alone were 1.3% of a run.
+/// The keys come from the program, not from an adversary, and the table
+/// only groups them (the rows keep their order of first appearance).
+struct KeyTable {
+    /// (key, row) per slot; [`KeyTable::EMPTY`] marks a free slot.
+    slots: Vec<(u64, u32)>,
+    /// Right shift taking a hash's top bits to a slot.
+    shift: u32,
+}
 
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+impl KeyTable {
+    /// No packed key sets the top bit (they use the low 41 bits).
+    const EMPTY: u64 = u64::MAX;
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    /// A table for up to `keys` keys, at most half full.
+    fn with_keys(keys: usize) -> KeyTable {
+        let slots = (2 * keys).next_power_of_two().max(16);
+        KeyTable {
+            slots: vec![(KeyTable::EMPTY, 0); slots],
+            shift: 64 - slots.trailing_zeros(),
         }
     }
 
-    fn write_u64(&mut self, key: u64) {
-        self.0 = (self.0 ^ key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    /// The row of `key`, or `new_row` (recorded as the key's) if the key
+    /// is not in the table yet.
+    fn row_or_insert(&mut self, key: u64, new_row: u32) -> u32 {
+        let mask = self.slots.len() - 1;
+        let mut at = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[at];
+            if slot.0 == key {
+                return slot.1;
+            }
+            if slot.0 == KeyTable::EMPTY {
+                *slot = (key, new_row);
+                return new_row;
+            }
+            at = (at + 1) & mask;
+        }
     }
 }
 
@@ -275,19 +324,23 @@ impl Hasher for KeyHasher {
 /// likelihood of youths sharing a row is one binomial term. Newton's steps
 /// then cost one pass over the rows instead of one over the youths (the
 /// fit was a fifth of a replication's time at 600 referrals a month).
+///
+/// The rows are reserved for every youth: half the youths had a row of
+/// their own at 480 youths, and growing the rows one doubling at a time
+/// moved them seven times a replication.
 fn patterns(youths: &[StudyYouth]) -> (Vec<Pattern>, Vec<u32>) {
-    let mut index: HashMap<u64, usize, BuildHasherDefault<KeyHasher>> =
-        HashMap::with_capacity_and_hasher(youths.len() / 4, BuildHasherDefault::default());
-    let mut patterns: Vec<Pattern> = Vec::new();
+    let mut table = KeyTable::with_keys(youths.len());
+    let mut patterns: Vec<Pattern> = Vec::with_capacity(youths.len());
     let mut of_youth = Vec::with_capacity(youths.len());
     for y in youths {
-        let at = *index.entry(y.pattern_key()).or_insert_with(|| {
+        let at = table.row_or_insert(y.pattern_key(), patterns.len() as u32);
+        if at as usize == patterns.len() {
             patterns.push(Pattern::of_youth(y));
-            patterns.len() - 1
-        });
-        patterns[at].youths += 1.0;
-        patterns[at].treated += f64::from(u8::from(y.treated));
-        of_youth.push(at as u32);
+        }
+        let pattern = &mut patterns[at as usize];
+        pattern.youths += 1.0;
+        pattern.treated += f64::from(u8::from(y.treated));
+        of_youth.push(at);
     }
     (patterns, of_youth)
 }
@@ -303,22 +356,39 @@ fn fit_logistic(youths: &[StudyYouth], patterns: &[Pattern]) -> Option<[f64; COV
     let share = youths.iter().filter(|y| y.treated).count() as f64 / youths.len() as f64;
     beta[0] = (share / (1.0 - share)).ln();
     for _ in 0..50 {
-        let mut gradient = [0.0; COVARIATES];
-        let mut hessian = [[0.0; COVARIATES]; COVARIATES];
+        // The sums in tables `WIDE` wide, indexed by `index % WIDE` (the
+        // index itself, every index being below `COVARIATES`): the
+        // compiler then knows every index in range, and the bounds checks
+        // it tested on every entry were a fifth of the sums' instructions.
+        let mut gradient = [0.0; WIDE];
+        let mut wide = [[0.0; WIDE]; WIDE];
+        let wide_beta: [f64; WIDE] = std::array::from_fn(|i| beta.get(i).copied().unwrap_or(0.0));
         for pattern in patterns {
-            let p = 1.0 / (1.0 + (-pattern.dot(&beta)).exp());
+            let p = 1.0 / (1.0 + (-pattern.wide_dot(&wide_beta)).exp());
             let residual = pattern.treated - pattern.youths * p;
             let w = pattern.youths * p * (1.0 - p);
             // `w * xi * xj` is `(w * xi) * xj`: `w * xi` once per entry.
-            let nonzero = pattern.nonzero();
-            for (a, &(i, xi)) in nonzero.iter().enumerate() {
-                gradient[i] += residual * xi;
-                let (w_xi, row) = (w * xi, &mut hessian[i]);
-                for &(j, xj) in &nonzero[..=a] {
-                    row[j] += w_xi * xj;
+            // All seven entries, the padding included: loops of a fixed
+            // length the compiler unrolls. Over the nonzero entries only,
+            // a third of each product's instructions was the loop's own
+            // counting, and the unrolled 28 products cost less than the
+            // counted ~15 (7% of the adjusted designs' instructions).
+            // The padding follows the nonzero entries, so it adds only to
+            // the tables' last row, `WIDE - 1`, which is never read (and
+            // every other entry gets the same terms in the same order).
+            let entries = &pattern.nonzero;
+            for a in 0..entries.len() {
+                let (i, xi) = entries[a];
+                gradient[i % WIDE] += residual * xi;
+                let (w_xi, row) = (w * xi, &mut wide[i % WIDE]);
+                for &(j, xj) in &entries[..=a] {
+                    row[j % WIDE] += w_xi * xj;
                 }
             }
         }
+        let mut gradient: [f64; COVARIATES] = std::array::from_fn(|i| gradient[i]);
+        let mut hessian: [[f64; COVARIATES]; COVARIATES] =
+            std::array::from_fn(|i| std::array::from_fn(|j| wide[i][j]));
         for i in 1..COVARIATES {
             gradient[i] -= RIDGE * beta[i];
             hessian[i][i] += RIDGE;
@@ -406,28 +476,35 @@ fn first_effect_month(youth: &StudyYouth, effects: usize) -> usize {
 ///
 /// One pass over the youths: each adds its weight (and squared weight) to
 /// the month of its first rearrest, and the months' cumulative sums give
-/// every ratio (a pass per month was a tenth of a replication's time).
-fn by_effect_month(
-    treated: &[&StudyYouth],
-    comparison: &[(&StudyYouth, f64)],
+/// every ratio (a pass per month was a tenth of a replication's time). The
+/// totals are summed in the same pass, in the same order, so the groups
+/// need not be collected first (collecting them, growing each vector as it
+/// went, was a twentieth of the adjusted designs' instructions).
+fn by_effect_month<'a>(
+    treated: impl IntoIterator<Item = &'a StudyYouth>,
+    comparison: impl IntoIterator<Item = (&'a StudyYouth, f64)>,
     effects: usize,
 ) -> [Estimate; K] {
     let mut estimates = [Estimate::UNDEFINED; K];
-    let n1 = treated.len() as f64;
-    let total: f64 = comparison.iter().map(|(_, w)| w).sum();
-    if n1 == 0.0 || total <= 0.0 {
-        return estimates;
-    }
-    let total_squares: f64 = comparison.iter().map(|(_, w)| w * w).sum();
     let mut treated_events = [0u64; K + 1];
+    let mut n1 = 0usize;
     for y in treated {
         treated_events[first_effect_month(y, effects)] += 1;
+        n1 += 1;
     }
+    // Sums start at -0.0, as `Iterator::sum` does.
+    let (mut total, mut total_squares) = (-0.0, -0.0);
     let (mut weights, mut squares) = ([0.0; K + 1], [0.0; K + 1]);
     for (y, w) in comparison {
+        total += w;
+        total_squares += w * w;
         let k = first_effect_month(y, effects);
         weights[k] += w;
         squares[k] += w * w;
+    }
+    let n1 = n1 as f64;
+    if n1 == 0.0 || total <= 0.0 {
+        return estimates;
     }
     let (mut events1, mut events0, mut squares1) = (0u64, 0.0, 0.0);
     for (k, estimate) in estimates.iter_mut().enumerate().take(effects) {
@@ -457,15 +534,21 @@ fn by_effect_month(
 /// ATT weighting: the comparison weighted by the odds of the score.
 fn weighted(scored: &Scored, effects: usize) -> [Estimate; K] {
     let odds: Vec<f64> = scored.logits.iter().map(|l| l.exp()).collect();
-    let treated: Vec<&StudyYouth> = scored.youths.iter().filter(|y| y.treated).collect();
-    let comparison: Vec<(&StudyYouth, f64)> = scored
+    let treated = scored.youths.iter().filter(|y| y.treated);
+    let comparison = scored
         .youths
         .iter()
         .zip(scored.of_youth)
         .filter(|(y, _)| !y.treated)
-        .map(|(y, &row)| (y, odds[row as usize]))
-        .collect();
-    by_effect_month(&treated, &comparison, effects)
+        .map(|(y, &row)| (y, odds[row as usize]));
+    by_effect_month(treated, comparison, effects)
+}
+
+/// The order of `total_cmp` as an unsigned integer's: negative numbers
+/// (sign bit set) with every bit flipped, the others with the sign flipped.
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    bits ^ (((bits as i64 >> 63) as u64) | 1 << 63)
 }
 
 /// 1:1 nearest-neighbour matching with replacement on the score's logit,
@@ -488,15 +571,22 @@ fn matched(scored: &Scored, effects: usize) -> [Estimate; K] {
     // The comparison youths' distinct logits, ascending, and how many
     // comparison youths have each.
     let rows = scored.logits.len();
-    let mut controls_of_row = vec![0u32; rows];
-    for (y, &row) in youths.iter().zip(scored.of_youth) {
-        controls_of_row[row as usize] += u32::from(!y.treated);
+    let controls_of_row = scored.controls;
+    // Rows by logit in `total_cmp`'s order, equal logits by row: the
+    // order a stable sort of the rows by logit gives. Packed in one
+    // integer each, an unstable sort without indirection does it (the
+    // stable sort comparing logits through the rows was a twentieth of
+    // the adjusted designs' time).
+    let mut by_logit: Vec<u128> = Vec::with_capacity(rows);
+    for (row, (&logit, &controls)) in scored.logits.iter().zip(controls_of_row).enumerate() {
+        if controls > 0 {
+            by_logit.push(u128::from(total_order_key(logit)) << 32 | row as u128);
+        }
     }
-    let mut by_logit: Vec<usize> = (0..rows).filter(|&r| controls_of_row[r] > 0).collect();
-    by_logit.sort_by(|&a, &b| scored.logits[a].total_cmp(&scored.logits[b]));
+    by_logit.sort_unstable();
     let (mut values, mut controls) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
     let mut value_of_row = vec![usize::MAX; rows];
-    for row in by_logit {
+    for row in by_logit.into_iter().map(|packed| packed as u32 as usize) {
         let logit = scored.logits[row];
         if values.last() == Some(&logit) {
             *controls.last_mut().expect("a value has its count") += controls_of_row[row];
@@ -523,21 +613,21 @@ fn matched(scored: &Scored, effects: usize) -> [Estimate; K] {
         matches[v] += 1;
         treated.push(y);
     }
-    let comparison: Vec<(&StudyYouth, f64)> = youths
+    let comparison = youths
         .iter()
         .zip(scored.of_youth)
         .filter(|(y, _)| !y.treated)
         .filter_map(|(y, &row)| {
             let v = value_of_row[row as usize];
             (matches[v] > 0).then(|| (y, f64::from(matches[v]) / f64::from(controls[v])))
-        })
-        .collect();
-    by_effect_month(&treated, &comparison, effects)
+        });
+    by_effect_month(treated, comparison, effects)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn youth(age: u8, male: bool, treated: bool, rearrest: Option<f64>) -> StudyYouth {
         StudyYouth {
@@ -611,6 +701,71 @@ mod tests {
         }
     }
 
+    /// The key table groups as a map from key to its first appearance
+    /// does, through collisions and a nearly full table, and the grouping
+    /// keeps the rows in order of first appearance with the same counts;
+    /// the packed keys sort the matching's rows by logit as the stable
+    /// sort did.
+    #[test]
+    fn the_key_table_groups_as_a_map_does() {
+        for keys in [0u64, 1, 7, 8, 100, 1000] {
+            let mut table = KeyTable::with_keys(keys as usize);
+            let mut first: HashMap<u64, u32> = HashMap::new();
+            for i in 0..3 * keys {
+                // `keys` distinct keys sharing their low bits, each met
+                // three times in a scrambled order.
+                let key = (i * 7919 % keys) << 20;
+                let next = first.len() as u32;
+                let expected = *first.entry(key).or_insert(next);
+                assert_eq!(table.row_or_insert(key, next), expected);
+            }
+            assert_eq!(first.len() as u64, keys);
+        }
+        let youths: Vec<StudyYouth> = (0u32..3000)
+            .map(|i| {
+                let h = i.wrapping_mul(2_654_435_761);
+                let mut y = youth(
+                    10 + (h % 8) as u8,
+                    (h >> 3) % 3 != 0,
+                    (h >> 15) % 3 == 0,
+                    None,
+                );
+                y.race = ((h >> 5) % 5) as u8;
+                y.offense = ((h >> 8) % 6) as u8;
+                y.prior_arrests = ((h >> 11) % 4) as u8;
+                y
+            })
+            .collect();
+        let (rows, of_youth) = patterns(&youths);
+        let mut first: HashMap<u64, usize> = HashMap::new();
+        let mut counts: Vec<(f64, f64)> = Vec::new();
+        for (y, &row) in youths.iter().zip(&of_youth) {
+            let next = first.len();
+            let expected = *first.entry(y.pattern_key()).or_insert(next);
+            assert_eq!(row as usize, expected);
+            if expected == counts.len() {
+                counts.push((0.0, 0.0));
+                assert_eq!(rows[expected].nonzero(), Pattern::of_youth(y).nonzero());
+            }
+            counts[expected].0 += 1.0;
+            counts[expected].1 += f64::from(u8::from(y.treated));
+        }
+        assert_eq!(rows.len(), counts.len());
+        for (row, (youths, treated)) in rows.iter().zip(counts) {
+            assert_eq!((row.youths, row.treated), (youths, treated));
+        }
+        let mut logits = vec![1.5, -0.0, 0.0, -2.0, 1.5, f64::INFINITY, -2.0, 0.25];
+        logits.extend((0..200).map(|i| f64::from(i % 17) / 4.0 - 2.0));
+        let mut stable: Vec<usize> = (0..logits.len()).collect();
+        stable.sort_by(|&a, &b| logits[a].total_cmp(&logits[b]));
+        let mut packed: Vec<u128> = (0..logits.len())
+            .map(|row| u128::from(total_order_key(logits[row])) << 32 | row as u128)
+            .collect();
+        packed.sort_unstable();
+        let unstable: Vec<usize> = packed.iter().map(|&p| p as u32 as usize).collect();
+        assert_eq!(unstable, stable);
+    }
+
     /// A pattern read off the covariates has the dense row's nonzero
     /// entries, and the computed first effect month is the searched one,
     /// boundaries and times past the last month included.
@@ -666,7 +821,7 @@ mod tests {
             .enumerate()
             .map(|(i, y)| (y, 0.5 + (i % 5) as f64))
             .collect();
-        let estimates = by_effect_month(&treated, &comparison, 5);
+        let estimates = by_effect_month(treated.iter().copied(), comparison.iter().copied(), 5);
         for (k, estimate) in estimates.iter().enumerate().take(5) {
             let n1 = treated.len() as f64;
             let p1 = treated.iter().filter(|y| y.rearrested_by(k)).count() as f64 / n1;
@@ -712,10 +867,12 @@ mod tests {
         let (rows, of_youth) = patterns(&youths);
         let beta = fit_logistic(&youths, &rows).unwrap();
         let logits: Vec<f64> = rows.iter().map(|p| p.dot(&beta)).collect();
+        let controls: Vec<u32> = rows.iter().map(|p| p.controls()).collect();
         let scored = Scored {
             youths: &youths,
             of_youth: &of_youth,
             logits: &logits,
+            controls: &controls,
         };
         let by_youth: Vec<f64> = (0..youths.len()).map(|i| scored.logit(i)).collect();
         let n = by_youth.len() as f64;
@@ -753,7 +910,7 @@ mod tests {
             .filter(|(_, w)| **w > 0.0)
             .map(|(y, &w)| (y, w))
             .collect();
-        let expected = by_effect_month(&treated, &comparison, 5);
+        let expected = by_effect_month(treated.iter().copied(), comparison, 5);
         let got = matched(&scored, 5);
         for k in 0..5 {
             assert!(expected[k].ratio.is_finite(), "month {k}");
