@@ -184,8 +184,45 @@ struct Pattern {
     /// [`Pattern::PADDING`].
     nonzero: [(usize, f64); 7],
     nonzeros: usize,
+    /// The same row by covariate family, for Newton's sums.
+    family: Family,
     youths: f64,
     treated: f64,
+}
+
+/// A covariate row by family: the values of the covariates every row has
+/// a place for, and the index of its race and offense contrasts
+/// ([`WIDE`]` - 1` for the reference category, which has none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Family {
+    age: f64,
+    male: f64,
+    race: usize,
+    offense: usize,
+    priors: f64,
+    business: f64,
+}
+
+impl Family {
+    /// The families of a covariate row (the definition
+    /// [`Pattern::of_youth`]'s are checked against).
+    #[cfg(test)]
+    fn of_row(row: &[f64; COVARIATES]) -> Family {
+        let contrast = |indexes: std::ops::Range<usize>| {
+            indexes
+                .into_iter()
+                .find(|&i| row[i] != 0.0)
+                .unwrap_or(WIDE - 1)
+        };
+        Family {
+            age: row[1],
+            male: row[2],
+            race: contrast(3..7),
+            offense: contrast(7..12),
+            priors: row[12],
+            business: row[13],
+        }
+    }
 }
 
 impl Pattern {
@@ -218,9 +255,25 @@ impl Pattern {
         }
         push(12, f64::from(youth.prior_arrests));
         push(13, f64::from(u8::from(youth.business_victim)));
+        let contrast = |category: u8, first: usize| {
+            if category > 0 {
+                first - 1 + category as usize
+            } else {
+                WIDE - 1
+            }
+        };
+        let family = Family {
+            age: f64::from(youth.age) - 15.0,
+            male: f64::from(u8::from(youth.male)),
+            race: contrast(youth.race, 3),
+            offense: contrast(youth.offense, 7),
+            priors: f64::from(youth.prior_arrests),
+            business: f64::from(u8::from(youth.business_victim)),
+        };
         Pattern {
             nonzero,
             nonzeros,
+            family,
             youths: 0.0,
             treated: 0.0,
         }
@@ -237,6 +290,7 @@ impl Pattern {
         Pattern {
             nonzero,
             nonzeros,
+            family: Family::of_row(&row),
             youths: 0.0,
             treated: 0.0,
         }
@@ -356,36 +410,8 @@ fn fit_logistic(youths: &[StudyYouth], patterns: &[Pattern]) -> Option<[f64; COV
     let share = youths.iter().filter(|y| y.treated).count() as f64 / youths.len() as f64;
     beta[0] = (share / (1.0 - share)).ln();
     for _ in 0..50 {
-        // The sums in tables `WIDE` wide, indexed by `index % WIDE` (the
-        // index itself, every index being below `COVARIATES`): the
-        // compiler then knows every index in range, and the bounds checks
-        // it tested on every entry were a fifth of the sums' instructions.
-        let mut gradient = [0.0; WIDE];
-        let mut wide = [[0.0; WIDE]; WIDE];
         let wide_beta: [f64; WIDE] = std::array::from_fn(|i| beta.get(i).copied().unwrap_or(0.0));
-        for pattern in patterns {
-            let p = 1.0 / (1.0 + (-pattern.wide_dot(&wide_beta)).exp());
-            let residual = pattern.treated - pattern.youths * p;
-            let w = pattern.youths * p * (1.0 - p);
-            // `w * xi * xj` is `(w * xi) * xj`: `w * xi` once per entry.
-            // All seven entries, the padding included: loops of a fixed
-            // length the compiler unrolls. Over the nonzero entries only,
-            // a third of each product's instructions was the loop's own
-            // counting, and the unrolled 28 products cost less than the
-            // counted ~15 (7% of the adjusted designs' instructions).
-            // The padding follows the nonzero entries, so it adds only to
-            // the tables' last row, `WIDE - 1`, which is never read (and
-            // every other entry gets the same terms in the same order).
-            let entries = &pattern.nonzero;
-            for a in 0..entries.len() {
-                let (i, xi) = entries[a];
-                gradient[i % WIDE] += residual * xi;
-                let (w_xi, row) = (w * xi, &mut wide[i % WIDE]);
-                for &(j, xj) in &entries[..=a] {
-                    row[j % WIDE] += w_xi * xj;
-                }
-            }
-        }
+        let (gradient, wide) = newton_sums(patterns, &wide_beta);
         let mut gradient: [f64; COVARIATES] = std::array::from_fn(|i| gradient[i]);
         let mut hessian: [[f64; COVARIATES]; COVARIATES] =
             std::array::from_fn(|i| std::array::from_fn(|j| wide[i][j]));
@@ -407,6 +433,102 @@ fn fit_logistic(youths: &[StudyYouth], patterns: &[Pattern]) -> Option<[f64; COV
         }
     }
     Some(beta)
+}
+
+/// The sums of one Newton step at `beta`: the gradient and the Hessian's
+/// lower triangle, in tables `WIDE` wide (indexed by covariate; row and
+/// column `WIDE - 1` take what absent covariates add, and are never read).
+///
+/// Every cell is the sum over the rows, in their order, of the terms
+/// `(w * xi) * xj` (and `residual * xi`) the sparse sums over each row's
+/// nonzero entries added, with a row's zero entries adding `w * 0`, a
+/// zero: a sum that starts at +0 never becomes -0, so a zero term leaves
+/// it unchanged (and a step whose `w` is not finite makes the intercept's
+/// cell NaN either way, which the Cholesky factorization refuses). A test
+/// holds the sums to the sparse ones, bit for bit.
+///
+/// Why: the cells of the covariates every row has a place for (intercept,
+/// age, male, prior arrests, business victim) are sums in registers
+/// across the rows. Added in the tables, each row's terms waited on the
+/// previous row's stores to the same cells (a third of the adjusted
+/// designs' time went to those stores); only the race and offense cells,
+/// which move with the row, stay in the tables.
+fn newton_sums(patterns: &[Pattern], beta: &[f64; WIDE]) -> ([f64; WIDE], [[f64; WIDE]; WIDE]) {
+    let mut gradient = [0.0; WIDE];
+    let mut wide = [[0.0; WIDE]; WIDE];
+    // The fixed cells: gradient at 0, 1, 2, 12, 13, and the Hessian's
+    // lower triangle among those indexes, row by row.
+    let (mut g0, mut g1, mut g2, mut g12, mut g13) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut h00, mut h10, mut h11, mut h20, mut h21, mut h22) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut h12_0, mut h12_1, mut h12_2, mut h12_12) = (0.0, 0.0, 0.0, 0.0);
+    let (mut h13_0, mut h13_1, mut h13_2, mut h13_12, mut h13_13) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for pattern in patterns {
+        let p = 1.0 / (1.0 + (-pattern.wide_dot(beta)).exp());
+        let residual = pattern.treated - pattern.youths * p;
+        let w = pattern.youths * p * (1.0 - p);
+        let Family {
+            age: a,
+            male: m,
+            race: r,
+            offense: o,
+            priors: q,
+            business: b,
+        } = pattern.family;
+        let (r, o) = (r % WIDE, o % WIDE);
+        // `w * xi` once per row entry, as the sparse sums did; an entry of
+        // 1 (the intercept, a race or an offense) multiplies exactly.
+        let (wa, wm, wq, wb) = (w * a, w * m, w * q, w * b);
+        g0 += residual;
+        g1 += residual * a;
+        g2 += residual * m;
+        g12 += residual * q;
+        g13 += residual * b;
+        gradient[r] += residual;
+        gradient[o] += residual;
+        h00 += w;
+        h10 += wa;
+        h11 += wa * a;
+        h20 += wm;
+        h21 += wm * a;
+        h22 += wm * m;
+        h12_0 += wq;
+        h12_1 += wq * a;
+        h12_2 += wq * m;
+        h12_12 += wq * q;
+        h13_0 += wb;
+        h13_1 += wb * a;
+        h13_2 += wb * m;
+        h13_12 += wb * q;
+        h13_13 += wb * b;
+        let race_row = &mut wide[r];
+        race_row[0] += w;
+        race_row[1] += wa;
+        race_row[2] += wm;
+        race_row[r] += w;
+        let offense_row = &mut wide[o];
+        offense_row[0] += w;
+        offense_row[1] += wa;
+        offense_row[2] += wm;
+        offense_row[r] += w;
+        offense_row[o] += w;
+        wide[12][r] += wq;
+        wide[12][o] += wq;
+        wide[13][r] += wb;
+        wide[13][o] += wb;
+    }
+    [
+        gradient[0],
+        gradient[1],
+        gradient[2],
+        gradient[12],
+        gradient[13],
+    ] = [g0, g1, g2, g12, g13];
+    [wide[0][0], wide[1][0], wide[1][1]] = [h00, h10, h11];
+    [wide[2][0], wide[2][1], wide[2][2]] = [h20, h21, h22];
+    [wide[12][0], wide[12][1], wide[12][2], wide[12][12]] = [h12_0, h12_1, h12_2, h12_12];
+    [wide[13][0], wide[13][1], wide[13][2]] = [h13_0, h13_1, h13_2];
+    [wide[13][12], wide[13][13]] = [h13_12, h13_13];
+    (gradient, wide)
 }
 
 /// Solves `A x = b` for a symmetric positive definite `A` given by its
@@ -794,11 +916,80 @@ mod tests {
                 Pattern::of_youth(&youth).nonzero(),
                 Pattern::new(youth.row()).nonzero()
             );
+            assert_eq!(
+                Pattern::of_youth(&youth).family,
+                Pattern::new(youth.row()).family
+            );
             for effects in 0..=K {
                 let searched = (0..effects)
                     .find(|&k| youth.rearrested_by(k))
                     .unwrap_or(effects);
                 assert_eq!(first_effect_month(&youth, effects), searched, "{youth:?}");
+            }
+        }
+    }
+
+    /// Newton's sums by family are the sparse sums over each row's nonzero
+    /// entries to the bit: rows with and without every covariate (age 15,
+    /// no race or offense contrast, no priors), weights of every size, and
+    /// a `beta` that sends some rows' scores to 0 and 1.
+    #[test]
+    fn newton_sums_by_family_are_the_sparse_sums() {
+        let sparse = |patterns: &[Pattern], beta: &[f64; WIDE]| {
+            let mut gradient = [0.0; WIDE];
+            let mut hessian = [[0.0; WIDE]; WIDE];
+            for pattern in patterns {
+                let p = 1.0 / (1.0 + (-pattern.wide_dot(beta)).exp());
+                let residual = pattern.treated - pattern.youths * p;
+                let w = pattern.youths * p * (1.0 - p);
+                let nonzero = pattern.nonzero();
+                for (a, &(i, xi)) in nonzero.iter().enumerate() {
+                    gradient[i] += residual * xi;
+                    for &(j, xj) in &nonzero[..=a] {
+                        hessian[i][j] += w * xi * xj;
+                    }
+                }
+            }
+            (gradient, hessian)
+        };
+        let patterns: Vec<Pattern> = (0u32..3_000)
+            .map(|i| {
+                let h = i.wrapping_mul(2_654_435_761);
+                let youth = StudyYouth {
+                    age: 10 + (h % 9) as u8,
+                    male: (h >> 4) % 3 != 0,
+                    race: ((h >> 6) % 5) as u8,
+                    offense: ((h >> 9) % 6) as u8,
+                    prior_arrests: ((h >> 12) % 5) as u8,
+                    business_victim: (h >> 15) % 4 == 0,
+                    treated: false,
+                    rearrest: f32::INFINITY,
+                };
+                let mut pattern = Pattern::of_youth(&youth);
+                pattern.youths = f64::from(1 + (h >> 17) % 7);
+                pattern.treated = f64::from((h >> 20) % 3).min(pattern.youths);
+                pattern
+            })
+            .collect();
+        for scale in [0.0, 0.1, 1.0, 40.0] {
+            let beta: [f64; WIDE] = std::array::from_fn(|i| {
+                if i < COVARIATES {
+                    scale * (i as f64 * 0.37 - 2.1).sin()
+                } else {
+                    0.0
+                }
+            });
+            let (gradient, wide) = newton_sums(&patterns, &beta);
+            let (expected_gradient, expected) = sparse(&patterns, &beta);
+            for i in 0..COVARIATES {
+                assert_eq!(
+                    gradient[i].to_bits(),
+                    expected_gradient[i].to_bits(),
+                    "g{i}"
+                );
+                for j in 0..=i {
+                    assert_eq!(wide[i][j].to_bits(), expected[i][j].to_bits(), "h{i},{j}");
+                }
             }
         }
     }
