@@ -179,9 +179,9 @@ fn dot(a: &[f64; COVARIATES], b: &[f64; COVARIATES]) -> f64 {
 /// model, how many youths have it and how many of them were treated.
 struct Pattern {
     /// The row's nonzero entries (index, value), in index order: a row has
-    /// at most seven (one per covariate family), so Newton's sums skip
-    /// the zeros without testing them. The entries past `nonzeros` are
-    /// [`Pattern::PADDING`].
+    /// at most seven (one per covariate family), so the score's sum
+    /// ([`Pattern::dot`]) skips the zeros without testing them. The entries
+    /// past `nonzeros` are [`Pattern::PADDING`].
     nonzero: [(usize, f64); 7],
     nonzeros: usize,
     /// The same row by covariate family, for Newton's sums.
