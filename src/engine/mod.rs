@@ -229,7 +229,8 @@ fn run_jobs_in_order(
 /// on the calling thread while the pool works (see [`run_in_order`]).
 /// Each pool thread takes the next job not yet taken, so replications
 /// finish nearly in order and few wait for an earlier one (rayon's
-/// splitting would start the second thread half-way through). Returns
+/// splitting would start the second thread half-way through), and sends
+/// what it simulated to the calling thread in batches ([`Batch`]). Returns
 /// the values in the jobs' order (those handed on, if `each` stopped
 /// the run) and how many were handed on; stops with
 /// the cancel error if a stop was requested, and early, with the values so
@@ -310,7 +311,9 @@ fn replicate_in_order(
 }
 
 /// A simulating thread's replications on their way to the writer
-/// ([`replicate_in_order`]), handed over a millisecond's worth at a time.
+/// ([`replicate_in_order`]): sent together once a millisecond has passed
+/// since the thread's last send (checked as each replication ends, so a
+/// batch also waits for the replication in hand).
 ///
 /// Why: the writer formats a replication faster than one is simulated, so
 /// it waits on the channel, and each send woke it (a futex call and a

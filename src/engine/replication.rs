@@ -265,7 +265,9 @@ pub(crate) fn simulate(
     };
     tally.caseload = caseload;
     tally.waits.reserve(queue_cases.len());
-    // Without a comparison pool every referred youth is in the study.
+    // Without a comparison pool every referred youth is in the study: room
+    // for them at once (grown youth by youth, the study was moved eight
+    // times a replication at vors_la's 480 youths).
     tally.study.reserve(youths.len());
     let mut fates = fates.into_iter();
     // Every rearrest of the youth at hand, when the scenario counts them.

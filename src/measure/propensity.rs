@@ -181,7 +181,7 @@ struct Pattern {
     /// The row's nonzero entries (index, value), in index order: a row has
     /// at most seven (one per covariate family), so the score's sum
     /// ([`Pattern::dot`]) skips the zeros without testing them. The entries
-    /// past `nonzeros` are [`Pattern::PADDING`].
+    /// past `nonzeros` are unused.
     nonzero: [(usize, f64); 7],
     nonzeros: usize,
     /// The same row by covariate family, for Newton's sums.
@@ -226,17 +226,13 @@ impl Family {
 }
 
 impl Pattern {
-    /// An entry past the nonzero ones: a zero at the last index of the
-    /// `WIDE` tables, which the fit reads nothing from.
-    const PADDING: (usize, f64) = (WIDE - 1, 0.0);
-
     /// The pattern of `youth`'s row, its nonzero entries read off the
     /// covariates directly (the same entries, in the same order, as
     /// [`Pattern::new`] finds in [`StudyYouth::row`]; a test holds them
     /// equal): most youths of a replication have a row of their own, and
     /// building and scanning the dense row was a third of the grouping.
     fn of_youth(youth: &StudyYouth) -> Pattern {
-        let mut nonzero = [Pattern::PADDING; 7];
+        let mut nonzero = [(0, 0.0); 7];
         let mut nonzeros = 0;
         let mut push = |i: usize, x: f64| {
             if x != 0.0 {
@@ -281,7 +277,7 @@ impl Pattern {
 
     #[cfg(test)]
     fn new(row: [f64; COVARIATES]) -> Pattern {
-        let mut nonzero = [Pattern::PADDING; 7];
+        let mut nonzero = [(0, 0.0); 7];
         let mut nonzeros = 0;
         for (i, &x) in row.iter().enumerate().filter(|(_, x)| **x != 0.0) {
             nonzero[nonzeros] = (i, x);
@@ -331,29 +327,61 @@ impl Pattern {
 /// a replication, and its entry lookups alone were 1.3% of a run.
 /// The keys come from the program, not from an adversary, and the table
 /// only groups them (the rows keep their order of first appearance).
+///
+/// Sized for the youths expected, up to [`KeyTable::FIRST_KEYS`] keys, and
+/// doubled whenever it would be more than half full: the distinct rows are
+/// bounded by the covariates' combinations, not by the youths, so a table
+/// for every youth of a very large replication would be mostly empty.
 struct KeyTable {
     /// (key, row) per slot; [`KeyTable::EMPTY`] marks a free slot.
     slots: Vec<(u64, u32)>,
     /// Right shift taking a hash's top bits to a slot.
     shift: u32,
+    /// Keys in the table.
+    keys: usize,
 }
 
 impl KeyTable {
     /// No packed key sets the top bit (they use the low 41 bits).
     const EMPTY: u64 = u64::MAX;
 
-    /// A table for up to `keys` keys, at most half full.
+    /// Most keys a new table has room for (64 KB of slots); it grows
+    /// past them when it must.
+    const FIRST_KEYS: usize = 1 << 12;
+
+    /// A table with room for `keys` keys (at most [`KeyTable::FIRST_KEYS`])
+    /// before it grows.
     fn with_keys(keys: usize) -> KeyTable {
-        let slots = (2 * keys).next_power_of_two().max(16);
+        KeyTable::with_slots(
+            (2 * keys.min(KeyTable::FIRST_KEYS))
+                .next_power_of_two()
+                .max(16),
+        )
+    }
+
+    fn with_slots(slots: usize) -> KeyTable {
         KeyTable {
             slots: vec![(KeyTable::EMPTY, 0); slots],
             shift: 64 - slots.trailing_zeros(),
+            keys: 0,
         }
+    }
+
+    /// The table twice as large, with the same keys and rows.
+    fn grow(&mut self) {
+        let mut larger = KeyTable::with_slots(2 * self.slots.len());
+        for &(key, row) in self.slots.iter().filter(|s| s.0 != KeyTable::EMPTY) {
+            larger.row_or_insert(key, row);
+        }
+        *self = larger;
     }
 
     /// The row of `key`, or `new_row` (recorded as the key's) if the key
     /// is not in the table yet.
     fn row_or_insert(&mut self, key: u64, new_row: u32) -> u32 {
+        if 2 * (self.keys + 1) > self.slots.len() {
+            self.grow();
+        }
         let mask = self.slots.len() - 1;
         let mut at = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize;
         loop {
@@ -363,6 +391,7 @@ impl KeyTable {
             }
             if slot.0 == KeyTable::EMPTY {
                 *slot = (key, new_row);
+                self.keys += 1;
                 return new_row;
             }
             at = (at + 1) & mask;
@@ -384,7 +413,7 @@ impl KeyTable {
 /// moved them seven times a replication.
 fn patterns(youths: &[StudyYouth]) -> (Vec<Pattern>, Vec<u32>) {
     let mut table = KeyTable::with_keys(youths.len());
-    let mut patterns: Vec<Pattern> = Vec::with_capacity(youths.len());
+    let mut patterns: Vec<Pattern> = Vec::with_capacity(youths.len().min(KeyTable::FIRST_KEYS));
     let mut of_youth = Vec::with_capacity(youths.len());
     for y in youths {
         let at = table.row_or_insert(y.pattern_key(), patterns.len() as u32);
@@ -474,6 +503,8 @@ fn newton_sums(patterns: &[Pattern], beta: &[f64; WIDE]) -> ([f64; WIDE], [[f64;
             priors: q,
             business: b,
         } = pattern.family;
+        // (`% WIDE` changes no index, every one being below it: said so,
+        // the compiler drops the bounds checks of the tables.)
         let (r, o) = (r % WIDE, o % WIDE);
         // `w * xi` once per row entry, as the sparse sums did; an entry of
         // 1 (the intercept, a race or an offense) multiplies exactly.
@@ -824,14 +855,18 @@ mod tests {
     }
 
     /// The key table groups as a map from key to its first appearance
-    /// does, through collisions and a nearly full table, and the grouping
+    /// does, through collisions, a half-full table and its growth (sized
+    /// for fewer keys than it meets), and the grouping
     /// keeps the rows in order of first appearance with the same counts;
     /// the packed keys sort the matching's rows by logit as the stable
     /// sort did.
     #[test]
     fn the_key_table_groups_as_a_map_does() {
-        for keys in [0u64, 1, 7, 8, 100, 1000] {
-            let mut table = KeyTable::with_keys(keys as usize);
+        for (keys, room) in [(0u64, 0), (1, 1), (7, 7), (8, 8), (100, 100), (1000, 1000)]
+            .into_iter()
+            .chain([(1000, 3), (10_000, 10_000)])
+        {
+            let mut table = KeyTable::with_keys(room);
             let mut first: HashMap<u64, u32> = HashMap::new();
             for i in 0..3 * keys {
                 // `keys` distinct keys sharing their low bits, each met

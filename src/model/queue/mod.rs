@@ -231,7 +231,8 @@ impl ByMonth {
             values[next[m as usize] as usize] = v;
             next[m as usize] += 1;
         }
-        self.recorded.clear();
+        // Its room goes too: the grouped values are kept with the tally.
+        self.recorded = Vec::new();
         self.values = values;
         self.starts = starts;
     }
@@ -239,6 +240,7 @@ impl ByMonth {
     /// The values of month `m` (index: program month - 1), as of the last
     /// [`ByMonth::finish`].
     pub fn month(&self, m: usize) -> &[f64] {
+        debug_assert!(self.recorded.is_empty(), "read before finish");
         &self.values[self.starts[m] as usize..self.starts[m + 1] as usize]
     }
 }
