@@ -833,14 +833,8 @@ mod tests {
         for i in 0u32..8000 {
             let h = i.wrapping_mul(2_654_435_761);
             youths.push(StudyYouth {
-                age: 10 + (h % 8) as u8,
-                male: (h >> 3) % 3 != 0,
-                race: ((h >> 5) % 5) as u8,
-                offense: ((h >> 8) % 6) as u8,
-                prior_arrests: ((h >> 11) % 3) as u8,
-                business_victim: (h >> 13) % 4 == 0,
                 treated: (h >> 15) % 7 < 2 + (h % 8) / 3,
-                rearrest: f32::INFINITY,
+                ..scrambled_youth(i)
             });
         }
         let rows = patterns(&youths).0;
@@ -934,18 +928,12 @@ mod tests {
                 0.0, 0.5, 6.0, 6.000_001, 11.99, 12.0, 29.0, 30.0, 59.9, 60.0, 61.0,
             ];
             let youth = StudyYouth {
-                age: 10 + (h % 8) as u8,
-                male: (h >> 3) % 3 != 0,
-                race: ((h >> 5) % 5) as u8,
-                offense: ((h >> 8) % 6) as u8,
-                prior_arrests: ((h >> 11) % 4) as u8,
-                business_victim: (h >> 13) % 4 == 0,
-                treated: false,
                 rearrest: match (h >> 16) % 13 {
                     11 => f32::INFINITY,
                     12 => (h % 1000) as f32 / 13.0,
                     k => months[k as usize] as f32,
                 },
+                ..scrambled_youth(i)
             };
             assert_eq!(
                 Pattern::of_youth(&youth).nonzero(),
@@ -961,6 +949,22 @@ mod tests {
                     .unwrap_or(effects);
                 assert_eq!(first_effect_month(&youth, effects), searched, "{youth:?}");
             }
+        }
+    }
+
+    /// Youth `i` of a fixed scramble over every covariate's values (age 15
+    /// and the reference race and offense included), never rearrested.
+    fn scrambled_youth(i: u32) -> StudyYouth {
+        let h = i.wrapping_mul(2_654_435_761);
+        StudyYouth {
+            age: 10 + (h % 9) as u8,
+            male: !(h >> 4).is_multiple_of(3),
+            race: ((h >> 6) % 5) as u8,
+            offense: ((h >> 9) % 6) as u8,
+            prior_arrests: ((h >> 12) % 5) as u8,
+            business_victim: (h >> 15).is_multiple_of(4),
+            treated: false,
+            rearrest: f32::INFINITY,
         }
     }
 
@@ -990,17 +994,7 @@ mod tests {
         let patterns: Vec<Pattern> = (0u32..3_000)
             .map(|i| {
                 let h = i.wrapping_mul(2_654_435_761);
-                let youth = StudyYouth {
-                    age: 10 + (h % 9) as u8,
-                    male: (h >> 4) % 3 != 0,
-                    race: ((h >> 6) % 5) as u8,
-                    offense: ((h >> 9) % 6) as u8,
-                    prior_arrests: ((h >> 12) % 5) as u8,
-                    business_victim: (h >> 15) % 4 == 0,
-                    treated: false,
-                    rearrest: f32::INFINITY,
-                };
-                let mut pattern = Pattern::of_youth(&youth);
+                let mut pattern = Pattern::of_youth(&scrambled_youth(i));
                 pattern.youths = f64::from(1 + (h >> 17) % 7);
                 pattern.treated = f64::from((h >> 20) % 3).min(pattern.youths);
                 pattern
