@@ -130,7 +130,7 @@ pub fn diagnose(catalog: &[MetricKey], values: &[Vec<f64>]) -> Vec<DiagnosisRow>
                 coverage: share(covered),
                 power: share(significant),
                 reps: n,
-                median: crate::measure::stats::quantiles_selected(&mut estimates, [0.5])[0],
+                median: crate::measure::stats::quantiles_selected(&estimates, [0.5])[0],
                 log_bias: log_mean(log_sum),
                 log_rmse: log_mean(log_squared).sqrt(),
                 undefined: 1.0 - n_f / with_truth as f64,
