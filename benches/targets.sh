@@ -37,6 +37,10 @@ for round in $(seq "$rounds"); do
   echo "$wall $(simulated "$tmp/f") $kb" >>"$tmp/full"
   read -r wall kb < <(timed run "$scenario" --reps 10000 --threads 2 --quiet --out "$tmp/b" --no-replications)
   echo "$wall $kb" >>"$tmp/bare"
+  # The 728 MB just written is still being flushed to disk by the kernel,
+  # on a core of its own: wait for it, or the 2-thread run shares a core
+  # with the flush (and the ratio measured the flush, not vomsim).
+  sync
   for threads in 1 2; do
     "$vomsim" run "$scenario" --set referrals.per_month=600 --reps 200 --threads "$threads" \
       --no-replications --quiet --out "$tmp/t$threads" --force
