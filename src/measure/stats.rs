@@ -62,7 +62,7 @@ pub fn summarize_finite(finite: &[f64]) -> Option<Summary> {
 /// is selected among the values below the previous quantile's (which are
 /// exactly the smallest values, in some order), the low one just below it
 /// is their greatest. The selection runs on integer keys in `total_cmp`'s
-/// order ([`order_key`]): compared through `total_cmp`, each comparison
+/// order (`order_key`): compared through `total_cmp`, each comparison
 /// cost several times an integer's, and the selections were three
 /// quarters of the summary's instructions at 200 replications.
 pub fn quantiles_selected<const N: usize>(values: &[f64], ps: [f64; N]) -> [f64; N] {
