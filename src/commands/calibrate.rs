@@ -401,12 +401,12 @@ fn search_and_write(
     }
 
     report.line(format_args!(
-        "{}: {} evaluations of {} replications, objective {:.3}, {:.1} s; verified with {} replications at fresh seeds",
+        "{}: {} evaluations of {} replications, objective {:.3}, {}; verified with {} replications at fresh seeds",
         scenario.name(),
         result.evaluations,
         options.reps,
         result.objective,
-        started.elapsed().as_secs_f64(),
+        super::duration(started.elapsed().as_secs_f64()),
         options.verify_reps
     ));
     if result.stopped {

@@ -71,11 +71,38 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
     }
 }
 
+/// A wall time for the summary line of a command: milliseconds below a
+/// second (a small run takes a few dozen, which one decimal of seconds
+/// showed as `0.0 s`), else seconds to one decimal.
+pub(crate) fn duration(seconds: f64) -> String {
+    // (Below 999.5 ms, so that rounding never shows `1000 ms`.)
+    if seconds < 0.9995 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else {
+        format!("{seconds:.1} s")
+    }
+}
+
 /// Where a run's replications came from, for a refusal: `--reps`, or the
 /// scenario's `simulation.replications`.
 pub(crate) fn reps_option(given: Option<u64>, scenario: &std::path::Path) -> String {
     match given {
         Some(_) => "--reps".to_string(),
         None => format!("{}: simulation.replications", scenario.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_below_a_second_are_in_milliseconds() {
+        assert_eq!(duration(0.0), "0 ms");
+        assert_eq!(duration(0.0404), "40 ms");
+        assert_eq!(duration(0.9994), "999 ms");
+        assert_eq!(duration(0.9996), "1.0 s");
+        assert_eq!(duration(1.0), "1.0 s");
+        assert_eq!(duration(12.345), "12.3 s");
     }
 }

@@ -427,10 +427,10 @@ fn highlights(
             .and_then(|i| summarize(result.values.iter().map(|rep| rep[i])))
     };
     report.line(format_args!(
-        "{}: {} replications in {:.1} s on {} threads -> {}",
+        "{}: {} replications in {} on {} threads -> {}",
         scenario.name(),
         options.reps,
-        result.wall_seconds,
+        super::duration(result.wall_seconds),
         options.threads,
         written.display()
     ));

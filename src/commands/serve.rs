@@ -62,11 +62,11 @@ pub(super) fn serve(args: &ServeArgs, cancel: &Cancel) -> Result<()> {
         );
     }
     print_out(&format!(
-        "vomsim serve: {} ({} replications, seed {}, baseline in {:.1} s) at http://{bound}/ ; Ctrl-C stops\n",
+        "vomsim serve: {} ({} replications, seed {}, baseline in {}) at http://{bound}/ ; Ctrl-C stops\n",
         state.baseline.scenario.name(),
         state.reps,
         state.seed,
-        state.baseline.seconds,
+        super::duration(state.baseline.seconds),
     ))?;
     let server = Arc::new(server);
     let state = Arc::new(state);

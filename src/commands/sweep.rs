@@ -51,14 +51,14 @@ pub(super) fn run_sweep(args: &SweepArgs, cancel: &Cancel) -> Result<()> {
     }
     let mut out = Report::default();
     out.line(format_args!(
-        "{}: {} points{} x {} replications ({} computed, {} already finished) in {:.1} s -> {}",
+        "{}: {} points{} x {} replications ({} computed, {} already finished) in {} -> {}",
         sweep.base_scenario.name(),
         report.points,
         shard.map_or_else(String::new, |(k, n)| format!(" of shard {k}/{n}")),
         options.reps,
         report.computed,
         report.skipped,
-        report.wall_seconds,
+        super::duration(report.wall_seconds),
         dir.display()
     ));
     out.line(format_args!("{}", sweep::run::describe(&sweep).trim_end()));

@@ -274,7 +274,11 @@ impl OutputDir {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((name.to_string(), handle)),
-            Err(_) => return Err(failed(io::Error::other("cannot start a thread"))),
+            // No thread to be had (a process limit): flush it here, the
+            // file opened again (the thread took this handle with it).
+            Err(_) => fs::File::open(&path)
+                .and_then(|file| file.sync_all())
+                .map_err(failed)?,
         }
         Ok(())
     }
