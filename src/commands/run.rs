@@ -14,7 +14,7 @@ use crate::measure::names::{group, metric};
 use crate::measure::stats::summarize;
 use crate::output::manifest::{ParametersFile, RunManifest};
 use crate::output::ownership;
-use crate::output::parquet::Format;
+use crate::output::parquet::{Format, ReplicationsParquet};
 use crate::output::{
     csv::{self, RowPrefix},
     folder::OutputDir,
@@ -161,34 +161,35 @@ fn simulate_writing_replications(
     simulate: impl FnOnce(&mut dyn FnMut(u64, &[f64]) -> bool) -> Result<(RunResult, usize)>,
 ) -> Result<(RunResult, String)> {
     let mut simulated = None;
-    let written = output.write_table(format, "replications", Vec::new(), |mut w| {
-        let prefix = RowPrefix::run();
-        writeln!(w, "{}", prefix.replications_header())?;
-        let mut rows = csv::ReplicationRows::new(&prefix, catalog);
-        let mut failed = None;
-        let outcome = simulate(
-            &mut |rep, values| match rows.write_one(&mut w, rep as usize, values) {
-                Ok(()) => true,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            },
-        );
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        let (result, handed) = match outcome {
-            Ok(done) => done,
-            Err(stop) => {
-                simulated = Some(Err(stop));
-                return Err(std::io::Error::other("the run did not finish"));
+    let name = format.file("replications");
+    let written = output
+        .write_file(&name, |w| {
+            let mut rows = ReplicationsOut::new(w, format, catalog)?;
+            let mut failed = None;
+            let outcome = simulate(
+                &mut |rep, values| match rows.write_one(rep as usize, values) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                },
+            );
+            if let Some(e) = failed {
+                return Err(e);
             }
-        };
-        let finished = rows.write_from(&mut w, pool, handed, &result.values[handed..]);
-        simulated = Some(Ok(result));
-        finished
-    });
+            let (result, handed) = match outcome {
+                Ok(done) => done,
+                Err(stop) => {
+                    simulated = Some(Err(stop));
+                    return Err(std::io::Error::other("the run did not finish"));
+                }
+            };
+            let finished = rows.write_from(pool, handed, &result.values[handed..]);
+            simulated = Some(Ok(result));
+            finished
+        })
+        .map(|()| name);
     match (simulated, written) {
         (Some(Err(stop)), _) => Err(stop),
         (_, Err(e)) => Err(e),
@@ -196,6 +197,68 @@ fn simulate_writing_replications(
         (None, Ok(_)) => Err(Error::Internal(
             "replications.csv written without a run".to_string(),
         )),
+    }
+}
+
+/// Where a run's replication rows go: CSV text, formatted here (and on
+/// the pool for many at once), or a Parquet file typed from the values
+/// (`output::parquet::ReplicationsParquet`, not through the CSV text).
+enum ReplicationsOut<'a, W: std::io::Write + Send> {
+    Csv {
+        rows: csv::ReplicationRows,
+        out: &'a mut W,
+    },
+    Parquet(Box<ReplicationsParquet<&'a mut W>>),
+}
+
+impl<'a, W: std::io::Write + Send> ReplicationsOut<'a, W> {
+    /// Starts the table (its header) in `out`.
+    fn new(
+        out: &'a mut W,
+        format: Format,
+        catalog: &[crate::measure::metrics::MetricKey],
+    ) -> std::io::Result<Self> {
+        let prefix = RowPrefix::run();
+        Ok(match format {
+            Format::Csv => {
+                writeln!(out, "{}", prefix.replications_header())?;
+                ReplicationsOut::Csv {
+                    rows: csv::ReplicationRows::new(&prefix, catalog),
+                    out,
+                }
+            }
+            Format::Parquet => {
+                let table = ReplicationsParquet::new(out, Vec::new(), &prefix, catalog)?;
+                ReplicationsOut::Parquet(Box::new(table))
+            }
+        })
+    }
+
+    /// Writes the rows of replication `rep`.
+    fn write_one(&mut self, rep: usize, values: &[f64]) -> std::io::Result<()> {
+        match self {
+            ReplicationsOut::Csv { rows, out } => rows.write_one(out, rep, values),
+            ReplicationsOut::Parquet(table) => table.write(rep, values),
+        }
+    }
+
+    /// Writes the rows of replications `first..` (`values` are theirs),
+    /// and ends the table.
+    fn write_from(
+        self,
+        pool: &rayon::ThreadPool,
+        first: usize,
+        values: &[Vec<f64>],
+    ) -> std::io::Result<()> {
+        match self {
+            ReplicationsOut::Csv { rows, out } => rows.write_from(out, pool, first, values),
+            ReplicationsOut::Parquet(mut table) => {
+                for (offset, row) in values.iter().enumerate() {
+                    table.write(first + offset, row)?;
+                }
+                table.finish()
+            }
+        }
     }
 }
 
@@ -343,18 +406,15 @@ fn write_run(
         Replications::Written(name) => files.push(name.clone()),
         Replications::ToWrite => {
             writing(&format.file("replications"));
-            files.push(
-                output.write_table(format, "replications", Vec::new(), |mut w| {
-                    csv::write_replications(
-                        &mut w,
-                        pool,
-                        &RowPrefix::run(),
-                        true,
-                        &result.catalog,
-                        &result.values,
-                    )
-                })?,
-            );
+            let name = format.file("replications");
+            output.write_file(&name, |w| {
+                ReplicationsOut::new(w, format, &result.catalog)?.write_from(
+                    pool,
+                    0,
+                    &result.values,
+                )
+            })?;
+            files.push(name);
         }
     }
     writing(&format.file("diagnosis"));
