@@ -76,8 +76,9 @@ pub fn execute(cli: Cli, cancel: &Cancel) -> Result<()> {
 /// showed as `0.0 s`), else seconds to one decimal.
 pub(crate) fn duration(seconds: f64) -> String {
     // (Below 999.5 ms, so that rounding never shows `1000 ms`.)
-    if seconds < 0.9995 {
-        format!("{:.0} ms", seconds * 1000.0)
+    let ms = seconds * 1000.0;
+    if ms < 999.5 {
+        format!("{ms:.0} ms")
     } else {
         format!("{seconds:.1} s")
     }
@@ -102,6 +103,7 @@ mod tests {
         assert_eq!(duration(0.0404), "40 ms");
         assert_eq!(duration(0.9994), "999 ms");
         assert_eq!(duration(0.9996), "1.0 s");
+        assert_eq!(duration(0.9995f64.next_down()), "1.0 s");
         assert_eq!(duration(1.0), "1.0 s");
         assert_eq!(duration(12.345), "12.3 s");
     }

@@ -147,8 +147,9 @@ fn leaves_a_core_idle(threads: usize) -> bool {
 /// Simulates the run (`simulate`, given what to do with each replication
 /// in order) while writing `replications.csv`: each replication's rows as
 /// soon as it and those before it are simulated, by this thread while the
-/// pool simulates the next ones (`engine::run_in_order`), and the rest on
-/// `pool` when the simulation ends. Returns the run and the file's name.
+/// pool simulates the next ones (`engine::run_in_order`), and the rest when
+/// the simulation ends (CSV: formatted on `pool`; Parquet: typed on this
+/// thread). Returns the run and the file's name.
 ///
 /// Why: written after the simulation, the largest file took about as long
 /// again as the simulation (vors_la at 200 replications and 1 thread).

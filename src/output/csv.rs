@@ -524,8 +524,8 @@ pub fn write_agents(
 /// faster than std's (and a third faster than `ryu`'s, which it replaced),
 /// laid out here as bytes the way std places the decimal point (no
 /// `String` or UTF-8 checks on the way). The digits are the same as std's
-/// but perhaps on an exact tie between two shortest candidates, which std
-/// rounds up and `ryu` rounded to even: numbers that may tie go to std, as
+/// but on an exact tie between two shortest candidates, which std rounds
+/// up and `zmij` (like `ryu`) to even: numbers that may tie go to std, as
 /// do infinities and NaN. A test holds the two equal over a million
 /// values.
 pub fn push_number(text: &mut Vec<u8>, v: f64) {
@@ -549,8 +549,10 @@ pub fn push_number(text: &mut Vec<u8>, v: f64) {
     let mut buffer = zmij::Buffer::new();
     let shortest = buffer.format_finite(v).as_bytes();
     // Without an exponent and not a whole number (`zmij` ends those in
-    // `.0`; whole numbers this large are rare), `zmij` has already placed
-    // the point as std does: `123.456`, `0.000123`.
+    // `.0`), `zmij` has already placed the point as std does: `123.456`,
+    // `0.000123`. (Whole numbers from 2^53 up have no fractional bits, so
+    // `may_tie` sent them to std above: what comes past here with `.0` or
+    // `e+` is a safeguard should that test change, not a path taken.)
     // (An exponent is in the last five bytes, `e-308`: looked for there
     // by hand, as `contains` would call memchr for a few bytes.)
     if shortest.last() != Some(&b'0') && !shortest.iter().rev().take(5).any(|&b| b == b'e') {

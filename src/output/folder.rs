@@ -275,8 +275,11 @@ impl OutputDir {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((name.to_string(), handle)),
             // No thread to be had (a process limit): flush it here, the
-            // file opened again (the thread took this handle with it).
-            Err(_) => fs::File::open(&path)
+            // file opened again (the thread took this handle with it), for
+            // writing, which some systems need to flush it.
+            Err(_) => fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
                 .and_then(|file| file.sync_all())
                 .map_err(failed)?,
         }

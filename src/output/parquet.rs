@@ -433,7 +433,9 @@ pub struct ReplicationsParquet<W: Write + Send> {
 
 impl<W: Write + Send> ReplicationsParquet<W> {
     /// Starts the file (header `prefix.columns` then the replications'
-    /// columns); `extra` types a sweep's parameter columns.
+    /// columns); `extra` types a sweep's parameter columns. (A run is the
+    /// one caller today; a sweep's points, written as CSV fragments and
+    /// assembled, go through the sink.)
     pub fn new(
         out: W,
         extra: Vec<(String, Kind)>,
@@ -450,6 +452,13 @@ impl<W: Write + Send> ReplicationsParquet<W> {
         if names != REPLICATION_COLUMNS {
             return Err(invalid(format!(
                 "replications end in columns {names:?}, not {REPLICATION_COLUMNS:?}"
+            )));
+        }
+        if prefix.values.contains('"') {
+            // As the sink refuses a quoted field in the text.
+            return Err(invalid(format!(
+                "the point's values {:?} hold a quoted field, which vomsim never writes",
+                prefix.values
             )));
         }
         let cells: Vec<&str> = prefix.values.split(',').collect();
@@ -721,9 +730,9 @@ mod tests {
                 month: (i % 4 != 0).then_some(i),
             })
             .collect();
-        // 4,600 replications of 64 values, one in 16 undefined: 276,000
+        // 5,000 replications of 64 values, two in 16 undefined: 280,000
         // rows, past the 262,144 of a row group.
-        let reps = 4_600;
+        let reps = 5_000;
         let values: Vec<Vec<f64>> = (0..reps)
             .map(|r| {
                 (0..catalog.len())
@@ -731,40 +740,53 @@ mod tests {
                         0 => f64::NAN,
                         1 => -0.0,
                         2 => (r * i) as f64,
+                        3 => 2f64.powi(60) + (r * 4096) as f64,
+                        4 => 5e-324 * (r % 7) as f64,
+                        5 => f64::INFINITY,
                         _ => (r as f64 + 0.5) / (i as f64 + 3.0),
                     })
                     .collect()
             })
             .collect();
         let prefix = RowPrefix {
-            columns: "point,mediators.initial_active,mode".to_string(),
-            values: "3,20,court".to_string(),
+            columns: "point,mediators.initial_active,mode,share,note".to_string(),
+            values: "3,20,court,0.5,".to_string(),
         };
         let extra = || {
             vec![
                 ("mediators.initial_active".to_string(), Kind::Integer),
                 ("mode".to_string(), Kind::Text),
+                ("share".to_string(), Kind::Number),
+                ("note".to_string(), Kind::Text),
             ]
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .unwrap();
-        let mut through_text = Vec::new();
-        write_table(&mut through_text, extra(), |sink| {
-            csv::write_replications(sink, &pool, &prefix, true, &catalog, &values)
-        })
-        .unwrap();
-        let mut typed = Vec::new();
-        let mut table = ReplicationsParquet::new(&mut typed, extra(), &prefix, &catalog).unwrap();
-        for (rep, row) in values.iter().enumerate() {
-            table.write(rep, row).unwrap();
-        }
-        table.finish().unwrap();
+        let both = |values: &[Vec<f64>]| {
+            let mut through_text = Vec::new();
+            write_table(&mut through_text, extra(), |sink| {
+                csv::write_replications(sink, &pool, &prefix, true, &catalog, values)
+            })
+            .unwrap();
+            let mut typed = Vec::new();
+            let mut table =
+                ReplicationsParquet::new(&mut typed, extra(), &prefix, &catalog).unwrap();
+            for (rep, row) in values.iter().enumerate() {
+                table.write(rep, row).unwrap();
+            }
+            table.finish().unwrap();
+            (through_text, typed)
+        };
         let rows = values.iter().flatten().filter(|v| v.is_finite()).count();
         assert!(rows > ROW_GROUP_ROWS, "{rows} rows fill no second group");
+        let (through_text, typed) = both(&values);
         assert!(through_text.len() > 1000);
         assert!(typed == through_text, "the typed file differs");
+        // No replications at all: a header and no row group.
+        let (through_text, typed) = both(&[]);
+        assert!(typed == through_text, "the empty typed file differs");
     }
 
     #[test]
@@ -781,5 +803,13 @@ mod tests {
                 .contains("2 point values for 1 point columns"),
             "{err}"
         );
+        let quoted = crate::output::csv::RowPrefix {
+            columns: "point".to_string(),
+            values: "\"0\"".to_string(),
+        };
+        let err = ReplicationsParquet::new(Vec::new(), Vec::new(), &quoted, &[])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("quoted field"), "{err}");
     }
 }
