@@ -623,28 +623,29 @@ pub fn push_number(text: &mut Vec<u8>, v: f64) {
     }
 }
 
-/// Appends `bytes` (a number's text, at most 32 bytes: longer ones are
-/// appended as usual) by two copies of a constant size that overlap, the
-/// first cut back before the second: a copy of a length known only at run
-/// time is a call to `memcpy`, which for a number's few bytes cost a third
-/// as much as finding its digits.
+/// Appends `bytes` (a number's text) by two copies of a constant size
+/// that overlap, the first cut back before the second ([`extend_overlapped`]
+/// of 16 bytes, else of 8, else as usual): a copy of a length known only at
+/// run time is a call to `memcpy` (2.4M of its instructions went with
+/// this, at 200 replications of vors_la on 1 thread).
 fn extend_short(text: &mut Vec<u8>, bytes: &[u8]) {
-    let start = text.len();
-    let len = bytes.len();
-    if len <= 32
-        && let (Some(head), Some(tail)) = (bytes.first_chunk::<16>(), bytes.last_chunk::<16>())
-    {
-        text.extend_from_slice(head);
-        text.truncate(start + len - 16);
-        text.extend_from_slice(tail);
-    } else if let (Some(head), Some(tail)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>())
-        && len <= 16
-    {
-        text.extend_from_slice(head);
-        text.truncate(start + len - 8);
-        text.extend_from_slice(tail);
-    } else {
+    if !extend_overlapped::<16>(text, bytes) && !extend_overlapped::<8>(text, bytes) {
         text.extend_from_slice(bytes);
+    }
+}
+
+/// Appends `bytes` as its first `N` and its last `N` bytes when it has
+/// `N` to `2N` of them; returns whether it did.
+fn extend_overlapped<const N: usize>(text: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let (start, len) = (text.len(), bytes.len());
+    match (bytes.first_chunk::<N>(), bytes.last_chunk::<N>()) {
+        (Some(head), Some(tail)) if len <= 2 * N => {
+            text.extend_from_slice(head);
+            text.truncate(start + len - N);
+            text.extend_from_slice(tail);
+            true
+        }
+        _ => false,
     }
 }
 
@@ -807,6 +808,21 @@ mod tests {
                 "bits {:#x}",
                 v.to_bits()
             );
+        }
+    }
+
+    /// Every length, onto texts of several lengths: exactly the bytes given.
+    #[test]
+    fn short_texts_are_appended_whole() {
+        let source: Vec<u8> = (0..48u8).map(|b| b'a' + b % 26).collect();
+        for before in [0, 1, 7, 30] {
+            for len in 0..=source.len() {
+                let mut text = vec![b'#'; before];
+                extend_short(&mut text, &source[..len]);
+                let mut expected = vec![b'#'; before];
+                expected.extend_from_slice(&source[..len]);
+                assert_eq!(text, expected, "{before} bytes before, {len} appended");
+            }
         }
     }
 

@@ -149,6 +149,24 @@ struct Column {
 }
 
 impl Column {
+    /// A CSV cell in this column's type: an empty cell is a null.
+    fn parse(&self, cell: &str) -> io::Result<Typed> {
+        if cell.is_empty() {
+            return Ok(Typed::Null);
+        }
+        let typed = match self.values {
+            Values::Integer(_) => cell.parse().ok().map(Typed::Integer),
+            Values::Number(_) => cell.parse().ok().map(Typed::Number),
+            Values::Text(_) => Some(Typed::Text(ByteArray::from(cell))),
+        };
+        typed.ok_or_else(|| {
+            invalid(format!(
+                "{cell:?} in column {} is not of its type",
+                self.name
+            ))
+        })
+    }
+
     /// Adds a cell of this column's type (or a null).
     fn push(&mut self, cell: Typed) -> io::Result<()> {
         match (&mut self.values, cell) {
@@ -178,18 +196,6 @@ enum Typed {
     Number(f64),
     Text(ByteArray),
     Null,
-}
-
-impl Typed {
-    /// A CSV cell (not empty) in the type of a column holding `values`;
-    /// `None` if it is not of that type.
-    fn parse(cell: &str, values: &Values) -> Option<Typed> {
-        Some(match values {
-            Values::Integer(_) => Typed::Integer(cell.parse().ok()?),
-            Values::Number(_) => Typed::Number(cell.parse().ok()?),
-            Values::Text(_) => Typed::Text(ByteArray::from(cell)),
-        })
-    }
 }
 
 /// An `io::Write` that takes a CSV table (header first) and writes it as a
@@ -276,17 +282,9 @@ impl<W: Write + Send> ParquetSink<W> {
                     self.line
                 ))
             })?;
-            if cell.is_empty() {
-                column.levels.push(0);
-                continue;
-            }
-            let bad = || {
-                invalid(format!(
-                    "line {}: {cell:?} in column {} is not of its type",
-                    self.line, column.name
-                ))
-            };
-            let typed = Typed::parse(cell, &column.values).ok_or_else(bad)?;
+            let typed = column
+                .parse(cell)
+                .map_err(|e| invalid(format!("line {}: {e}", self.line)))?;
             column.push(typed)?;
         }
         if cells.next().is_some() {
@@ -471,17 +469,7 @@ impl<W: Write + Send> ReplicationsParquet<W> {
         let lead = cells
             .iter()
             .zip(&sink.columns)
-            .map(|(cell, column)| {
-                if cell.is_empty() {
-                    return Ok(Typed::Null);
-                }
-                Typed::parse(cell, &column.values).ok_or_else(|| {
-                    invalid(format!(
-                        "{cell:?} in column {} is not of its type",
-                        column.name
-                    ))
-                })
-            })
+            .map(|(cell, column)| column.parse(cell))
             .collect::<io::Result<_>>()?;
         // The names' own static bytes: a clone per row copies a pointer,
         // where shared bytes would count references.
@@ -791,25 +779,19 @@ mod tests {
 
     #[test]
     fn typed_replications_refuse_a_prefix_that_does_not_fit() {
-        let prefix = crate::output::csv::RowPrefix {
-            columns: "point".to_string(),
-            values: "0,1".to_string(),
-        };
-        let err = ReplicationsParquet::new(Vec::new(), Vec::new(), &prefix, &[])
-            .err()
-            .unwrap();
-        assert!(
-            err.to_string()
-                .contains("2 point values for 1 point columns"),
-            "{err}"
-        );
-        let quoted = crate::output::csv::RowPrefix {
-            columns: "point".to_string(),
-            values: "\"0\"".to_string(),
-        };
-        let err = ReplicationsParquet::new(Vec::new(), Vec::new(), &quoted, &[])
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("quoted field"), "{err}");
+        for (values, expected) in [
+            ("0,1", "2 point values for 1 point columns"),
+            ("\"0\"", "quoted field"),
+            ("zero", "\"zero\" in column point is not of its type"),
+        ] {
+            let prefix = crate::output::csv::RowPrefix {
+                columns: "point".to_string(),
+                values: values.to_string(),
+            };
+            let err = ReplicationsParquet::new(Vec::new(), Vec::new(), &prefix, &[])
+                .err()
+                .unwrap();
+            assert!(err.to_string().contains(expected), "{values}: {err}");
+        }
     }
 }
