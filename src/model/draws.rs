@@ -329,7 +329,7 @@ fn mix_in(key: u64, part: u64) -> u64 {
 /// accuracy about 1e-16), so normal draws are monotone in their uniform.
 // The coefficients are printed as AS 241 publishes them.
 #[allow(clippy::inconsistent_digit_grouping, clippy::excessive_precision)]
-pub(crate) fn normal_quantile(p: f64) -> f64 {
+pub fn normal_quantile(p: f64) -> f64 {
     let q = p - 0.5;
     if q.abs() <= 0.425 {
         let r = 0.180625 - q * q;

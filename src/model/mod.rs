@@ -23,3 +23,8 @@ pub mod restitution;
 pub mod session;
 pub mod staff;
 pub mod time;
+
+/// The model's normal quantile, for `benches/pipeline.rs`'s arithmetic
+/// floor (the draws module itself stays private).
+#[doc(hidden)]
+pub use draws::normal_quantile;
