@@ -24,7 +24,7 @@ pub mod session;
 pub mod staff;
 pub mod time;
 
-/// The model's normal quantile, for `benches/pipeline.rs`'s arithmetic
-/// floor (the draws module itself stays private).
+/// The model's normal quantile, for `benches/pipeline.rs`'s
+/// `per_youth/arithmetic` (the draws module itself stays private).
 #[doc(hidden)]
 pub use draws::normal_quantile;
