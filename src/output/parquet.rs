@@ -16,7 +16,10 @@
 //! One exception, for speed: a run's `replications`, by far the largest
 //! table, goes into the sink's columns straight from the values
 //! ([`ReplicationsParquet`]), the same file without the text in between
-//! (a test holds the two to the same bytes).
+//! (a test holds the two to the same bytes). Each row group's column
+//! chunks are encoded into buffers of their own and appended in order;
+//! after a run's simulation, several groups are encoded at once in the
+//! background while the next are filled.
 //!
 //! The bytes are deterministic: rows are grouped by count
 //! ([`ROW_GROUP_ROWS`]), never by time or thread, and the file records
@@ -27,12 +30,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ::parquet::basic::{Compression, LogicalType, Repetition, Type as Physical, ZstdLevel};
+use ::parquet::column::writer::{
+    ColumnCloseResult, get_column_writer, get_typed_column_writer_mut,
+};
 use ::parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-use ::parquet::file::properties::WriterProperties;
+use ::parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
 use ::parquet::file::reader::{FileReader, SerializedFileReader};
-use ::parquet::file::writer::SerializedFileWriter;
+use ::parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
 use ::parquet::record::Field;
-use ::parquet::schema::types::Type;
+use ::parquet::schema::types::{ColumnDescPtr, Type};
 
 /// The output formats of `run` and `sweep` (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +64,11 @@ impl Format {
 /// Rows per row group: a fixed count, so the bytes do not depend on how
 /// the CSV writer chunked its output or on the threads.
 pub const ROW_GROUP_ROWS: usize = 1 << 18;
+
+/// Row groups encoded at once in the background at most, whatever the
+/// threads: each holds its columns (about 28 MB for `replications`) until
+/// it is appended, so this bounds what encoding adds to memory.
+const GROUPS_AT_ONCE: usize = 4;
 
 /// The type of a column, as a reader of the CSV would take it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +178,29 @@ impl Column {
         })
     }
 
+    /// The same column without values (for another row group).
+    fn empty_like(&self) -> Column {
+        Column {
+            name: self.name.clone(),
+            values: match self.values {
+                Values::Integer(_) => Values::Integer(Vec::new()),
+                Values::Number(_) => Values::Number(Vec::new()),
+                Values::Text(_) => Values::Text(Vec::new()),
+            },
+            levels: Vec::new(),
+        }
+    }
+
+    /// Drops the values, keeping the room they took.
+    fn clear(&mut self) {
+        match &mut self.values {
+            Values::Integer(v) => v.clear(),
+            Values::Number(v) => v.clear(),
+            Values::Text(v) => v.clear(),
+        }
+        self.levels.clear();
+    }
+
     /// Adds a cell of this column's type (or a null).
     fn push(&mut self, cell: Typed) -> io::Result<()> {
         match (&mut self.values, cell) {
@@ -198,6 +232,61 @@ enum Typed {
     Null,
 }
 
+/// A column chunk encoded on its own: its bytes, and what the row group
+/// needs to append them.
+type EncodedChunk = (bytes::Bytes, ColumnCloseResult);
+
+/// A row group encoded in the background: its chunks, and its columns
+/// emptied for reuse.
+type EncodedGroup = (Vec<io::Result<EncodedChunk>>, Vec<Column>);
+
+/// Encodes one column's values of a row group as a column chunk, into a
+/// buffer of its own (offsets from 0, moved when the chunk is appended).
+fn encode_chunk(
+    descr: ColumnDescPtr,
+    properties: WriterPropertiesPtr,
+    column: &Column,
+) -> io::Result<EncodedChunk> {
+    let mut buffer = TrackedWrite::new(Vec::new());
+    let mut writer = get_column_writer(
+        descr,
+        properties,
+        Box::new(SerializedPageWriter::new(&mut buffer)),
+    );
+    let levels = Some(column.levels.as_slice());
+    match &column.values {
+        Values::Integer(v) => {
+            get_typed_column_writer_mut::<Int64Type>(&mut writer).write_batch(v, levels, None)
+        }
+        Values::Number(v) => {
+            get_typed_column_writer_mut::<DoubleType>(&mut writer).write_batch(v, levels, None)
+        }
+        Values::Text(v) => {
+            get_typed_column_writer_mut::<ByteArrayType>(&mut writer).write_batch(v, levels, None)
+        }
+    }
+    .map_err(parquet_error)?;
+    let close = writer.close().map_err(parquet_error)?;
+    let bytes = buffer.into_inner().map_err(parquet_error)?;
+    Ok((bytes::Bytes::from(bytes), close))
+}
+
+/// Encodes a row group's column chunks, in the schema's order.
+fn encode_group(
+    descriptors: &[ColumnDescPtr],
+    properties: &WriterPropertiesPtr,
+    columns: &[Column],
+) -> Vec<io::Result<EncodedChunk>> {
+    if descriptors.len() != columns.len() {
+        return vec![Err(invalid("the schema lost a column".to_string()))];
+    }
+    descriptors
+        .iter()
+        .zip(columns)
+        .map(|(descriptor, column)| encode_chunk(descriptor.clone(), properties.clone(), column))
+        .collect()
+}
+
 /// An `io::Write` that takes a CSV table (header first) and writes it as a
 /// Parquet file to `W`. Call [`ParquetSink::finish`] at the end.
 pub struct ParquetSink<W: Write + Send> {
@@ -209,6 +298,19 @@ pub struct ParquetSink<W: Write + Send> {
     pending: Vec<u8>,
     rows: usize,
     line: usize,
+    /// Row groups that may be encoded at once, in the background when more
+    /// than one ([`ParquetSink::with_threads`]; 1 unless set).
+    threads: usize,
+    /// The row groups being encoded in the background, oldest first, each
+    /// with its columns to reuse ([`ParquetSink::flush_group`]).
+    encoding: std::collections::VecDeque<std::thread::JoinHandle<EncodedGroup>>,
+    /// Emptied columns of groups written before, for the next groups (their
+    /// room reused rather than faulted in again).
+    spare: Vec<Vec<Column>>,
+    /// Tests: write each row group through its own column writers, as
+    /// before the chunks were encoded apart (the file to match).
+    #[cfg(test)]
+    column_by_column: bool,
 }
 
 impl<W: Write + Send> ParquetSink<W> {
@@ -223,7 +325,22 @@ impl<W: Write + Send> ParquetSink<W> {
             pending: Vec::new(),
             rows: 0,
             line: 0,
+            threads: 1,
+            encoding: std::collections::VecDeque::new(),
+            spare: Vec::new(),
+            #[cfg(test)]
+            column_by_column: false,
         }
+    }
+
+    /// Lets up to `threads` row groups be encoded at once in the background
+    /// while the next ones are filled (the file is the same for any
+    /// number). For a table written after the simulation, when its threads
+    /// are free; a table written while the simulation runs keeps to one,
+    /// on the thread that fills it.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     fn header(&mut self, line: &str) -> io::Result<()> {
@@ -305,42 +422,132 @@ impl<W: Write + Send> ParquetSink<W> {
         Ok(())
     }
 
+    /// Writes the rows gathered as one row group: each column chunk
+    /// encoded into a buffer of its own ([`encode_group`]), then appended
+    /// to the file in the schema's order. With more than one thread
+    /// ([`ParquetSink::with_threads`]), up to that many groups are encoded
+    /// at once in the background while the next ones are filled, and
+    /// appended in their order.
+    ///
+    /// Why: encoding (dictionaries, statistics, zstd) was two thirds of
+    /// `--format parquet`'s time after the simulation, on the thread that
+    /// also fills the columns. A chunk's bytes depend only on its values
+    /// and the writer's properties, and appending fixes its offsets, so the
+    /// file is the same for any number of threads (a test holds it to the
+    /// one written column by column through the row group's own writers).
     fn flush_group(&mut self) -> io::Result<()> {
+        #[cfg(test)]
+        if self.column_by_column {
+            return self.flush_group_column_by_column();
+        }
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| invalid("the table has no header".to_string()))?;
+        let descriptors: Vec<ColumnDescPtr> = writer.schema_descr().columns().to_vec();
+        let properties = writer.properties().clone();
+        if self.threads == 1 {
+            let chunks = encode_group(&descriptors, &properties, &self.columns);
+            self.append_group(chunks)?;
+            self.columns.iter_mut().for_each(Column::clear);
+            self.rows = 0;
+            return Ok(());
+        }
+        // The oldest group is appended first if as many are in the works
+        // as there are threads (its columns are then free for the next).
+        if self.encoding.len() >= self.threads.min(GROUPS_AT_ONCE) {
+            self.append_oldest()?;
+        }
+        let empty = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| self.columns.iter().map(Column::empty_like).collect());
+        let filled = std::mem::replace(&mut self.columns, empty);
+        self.rows = 0;
+        // The group goes to the thread once it has started, so that a
+        // thread that cannot start (a process limit), or is gone before it
+        // took the group, leaves the group to this one.
+        let (send, receive) = std::sync::mpsc::channel::<Vec<Column>>();
+        let job = {
+            let (descriptors, properties) = (descriptors.clone(), properties.clone());
+            move || {
+                let mut filled = receive.recv().unwrap_or_default();
+                let chunks = encode_group(&descriptors, &properties, &filled);
+                filled.iter_mut().for_each(Column::clear);
+                (chunks, filled)
+            }
+        };
+        let mut filled = match std::thread::Builder::new().spawn(job) {
+            Ok(handle) => match send.send(filled) {
+                Ok(()) => {
+                    self.encoding.push_back(handle);
+                    return Ok(());
+                }
+                Err(returned) => returned.0,
+            },
+            Err(_) => filled,
+        };
+        while !self.encoding.is_empty() {
+            self.append_oldest()?;
+        }
+        let chunks = encode_group(&descriptors, &properties, &filled);
+        self.append_group(chunks)?;
+        filled.iter_mut().for_each(Column::clear);
+        self.spare.push(filled);
+        Ok(())
+    }
+
+    /// Appends the oldest group encoded in the background, if there is
+    /// one, keeping its emptied columns for a later group.
+    fn append_oldest(&mut self) -> io::Result<()> {
+        if let Some(job) = self.encoding.pop_front() {
+            let (chunks, columns) = job
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            self.spare.push(columns);
+            self.append_group(chunks)?;
+        }
+        Ok(())
+    }
+
+    /// Appends a row group's encoded chunks to the file.
+    fn append_group(&mut self, chunks: Vec<io::Result<EncodedChunk>>) -> io::Result<()> {
         let writer = self
             .writer
             .as_mut()
             .ok_or_else(|| invalid("the table has no header".to_string()))?;
         let mut group = writer.next_row_group().map_err(parquet_error)?;
-        for column in &mut self.columns {
+        for chunk in chunks {
+            let (bytes, close) = chunk?;
+            group.append_column(&bytes, close).map_err(parquet_error)?;
+        }
+        group.close().map_err(parquet_error)?;
+        Ok(())
+    }
+
+    /// A row group written through the row group's own column writers, one
+    /// column after the other: the file [`ParquetSink::flush_group`] must
+    /// give (tests).
+    #[cfg(test)]
+    fn flush_group_column_by_column(&mut self) -> io::Result<()> {
+        let writer = self.writer.as_mut().expect("a header came first");
+        let mut group = writer.next_row_group().map_err(parquet_error)?;
+        for column in &self.columns {
             let mut out = group
                 .next_column()
                 .map_err(parquet_error)?
-                .ok_or_else(|| invalid("the schema lost a column".to_string()))?;
+                .expect("a column");
             let levels = Some(column.levels.as_slice());
-            match &mut column.values {
-                Values::Integer(v) => {
-                    out.typed::<Int64Type>()
-                        .write_batch(v, levels, None)
-                        .map_err(parquet_error)?;
-                    v.clear();
-                }
-                Values::Number(v) => {
-                    out.typed::<DoubleType>()
-                        .write_batch(v, levels, None)
-                        .map_err(parquet_error)?;
-                    v.clear();
-                }
-                Values::Text(v) => {
-                    out.typed::<ByteArrayType>()
-                        .write_batch(v, levels, None)
-                        .map_err(parquet_error)?;
-                    v.clear();
-                }
+            match &column.values {
+                Values::Integer(v) => out.typed::<Int64Type>().write_batch(v, levels, None),
+                Values::Number(v) => out.typed::<DoubleType>().write_batch(v, levels, None),
+                Values::Text(v) => out.typed::<ByteArrayType>().write_batch(v, levels, None),
             }
-            column.levels.clear();
+            .map_err(parquet_error)?;
             out.close().map_err(parquet_error)?;
         }
         group.close().map_err(parquet_error)?;
+        self.columns.iter_mut().for_each(Column::clear);
         self.rows = 0;
         Ok(())
     }
@@ -374,6 +581,9 @@ impl<W: Write + Send> ParquetSink<W> {
         }
         if self.rows > 0 {
             self.flush_group()?;
+        }
+        while !self.encoding.is_empty() {
+            self.append_oldest()?;
         }
         let writer = self.writer.take().expect("checked above");
         writer.close().map_err(parquet_error)?;
@@ -426,7 +636,15 @@ pub struct ReplicationsParquet<W: Write + Send> {
     /// The point's cells (`point`, or a sweep's parameters), typed once.
     lead: Vec<Typed>,
     /// Each catalog entry's metric, group and month cells.
-    keys: Vec<[Typed; 3]>,
+    keys: Vec<ReplicationKey>,
+}
+
+/// A catalog entry's cells in `replications`.
+struct ReplicationKey {
+    metric: ByteArray,
+    group: ByteArray,
+    /// `None` for a null (a metric without months).
+    month: Option<i64>,
 }
 
 impl<W: Write + Send> ReplicationsParquet<W> {
@@ -473,17 +691,13 @@ impl<W: Write + Send> ReplicationsParquet<W> {
             .collect::<io::Result<_>>()?;
         // The names' own static bytes: a clone per row copies a pointer,
         // where shared bytes would count references.
-        let text =
-            |s: &'static str| Typed::Text(ByteArray::from(bytes::Bytes::from_static(s.as_bytes())));
+        let text = |s: &'static str| ByteArray::from(bytes::Bytes::from_static(s.as_bytes()));
         let keys = catalog
             .iter()
-            .map(|key| {
-                [
-                    text(key.metric),
-                    text(key.group),
-                    key.month
-                        .map_or(Typed::Null, |m| Typed::Integer(i64::from(m))),
-                ]
+            .map(|key| ReplicationKey {
+                metric: text(key.metric),
+                group: text(key.group),
+                month: key.month.map(i64::from),
             })
             .collect();
         Ok(ReplicationsParquet { sink, lead, keys })
@@ -491,24 +705,80 @@ impl<W: Write + Send> ReplicationsParquet<W> {
 
     /// Adds the rows of replication `rep`: one per defined value, as
     /// `replications.csv` has them.
+    ///
+    /// The cells go straight into their columns' vectors, a row group's
+    /// room at a time, with the levels of the columns that are never null
+    /// set in one stroke: pushed cell by cell through `Column::push`, the
+    /// filling was a third of the Parquet writer's time.
     pub fn write(&mut self, rep: usize, row: &[f64]) -> io::Result<()> {
-        let lead = self.lead.len();
-        for (key, &v) in self.keys.iter().zip(row) {
-            if !v.is_finite() {
-                continue;
+        let mut defined = self
+            .keys
+            .iter()
+            .zip(row)
+            .filter(|(_, v)| v.is_finite())
+            .peekable();
+        while defined.peek().is_some() {
+            let room = ROW_GROUP_ROWS - self.sink.rows;
+            let (lead_columns, columns) = self.sink.columns.split_at_mut(self.lead.len());
+            let [reps, metrics, groups, months, values] = columns else {
+                return Err(invalid("replications lost a column".to_string()));
+            };
+            let (
+                Values::Integer(rep_values),
+                Values::Text(metric_values),
+                Values::Text(group_values),
+                Values::Integer(month_values),
+                Values::Number(value_values),
+            ) = (
+                &mut reps.values,
+                &mut metrics.values,
+                &mut groups.values,
+                &mut months.values,
+                &mut values.values,
+            )
+            else {
+                return Err(invalid("replications' columns changed type".to_string()));
+            };
+            let before = value_values.len();
+            for (key, &v) in defined.by_ref().take(room) {
+                metric_values.push(key.metric.clone());
+                group_values.push(key.group.clone());
+                match key.month {
+                    Some(month) => {
+                        month_values.push(month);
+                        months.levels.push(1);
+                    }
+                    None => months.levels.push(0),
+                }
+                value_values.push(v);
             }
-            let columns = &mut self.sink.columns;
-            for (column, cell) in columns.iter_mut().zip(&self.lead) {
-                column.push(cell.clone())?;
+            let added = value_values.len() - before;
+            rep_values.resize(rep_values.len() + added, rep as i64);
+            for levels in [
+                &mut reps.levels,
+                &mut metrics.levels,
+                &mut groups.levels,
+                &mut values.levels,
+            ] {
+                levels.resize(levels.len() + added, 1);
             }
-            columns[lead].push(Typed::Integer(rep as i64))?;
-            for (column, cell) in columns[lead + 1..].iter_mut().zip(key) {
-                column.push(cell.clone())?;
+            for (column, cell) in lead_columns.iter_mut().zip(&self.lead) {
+                for _ in 0..added {
+                    column.push(cell.clone())?;
+                }
             }
-            columns[lead + 4].push(Typed::Number(v))?;
-            self.sink.end_row()?;
+            self.sink.rows += added;
+            if self.sink.rows == ROW_GROUP_ROWS {
+                self.sink.flush_group()?;
+            }
         }
         Ok(())
+    }
+
+    /// Lets up to `threads` row groups from here on be encoded at once
+    /// ([`ParquetSink::with_threads`]): the same file.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.sink.threads = threads.max(1);
     }
 
     /// Writes the last rows and the file's footer.
@@ -718,9 +988,10 @@ mod tests {
                 month: (i % 4 != 0).then_some(i),
             })
             .collect();
-        // 5,000 replications of 64 values, two in 16 undefined: 280,000
-        // rows, past the 262,144 of a row group.
-        let reps = 5_000;
+        // 15,000 replications of 64 values, two in 16 undefined: 840,000
+        // rows, three row groups of 262,144 and a part (so that on two
+        // threads a full group waits for the oldest to be appended).
+        let reps = 15_000;
         let values: Vec<Vec<f64>> = (0..reps)
             .map(|r| {
                 (0..catalog.len())
@@ -752,29 +1023,50 @@ mod tests {
             .num_threads(2)
             .build()
             .unwrap();
-        let both = |values: &[Vec<f64>]| {
+        // Through the text, each row group written column by column by the
+        // row group's own writers; typed, its chunks encoded apart, with 1,
+        // 2 and 7 groups at once (more than there are).
+        let all = |values: &[Vec<f64>]| {
             let mut through_text = Vec::new();
-            write_table(&mut through_text, extra(), |sink| {
-                csv::write_replications(sink, &pool, &prefix, true, &catalog, values)
-            })
-            .unwrap();
-            let mut typed = Vec::new();
-            let mut table =
-                ReplicationsParquet::new(&mut typed, extra(), &prefix, &catalog).unwrap();
-            for (rep, row) in values.iter().enumerate() {
-                table.write(rep, row).unwrap();
-            }
-            table.finish().unwrap();
+            let mut sink = ParquetSink::new(&mut through_text, extra());
+            sink.column_by_column = true;
+            csv::write_replications(&mut sink, &pool, &prefix, true, &catalog, values).unwrap();
+            sink.finish().unwrap();
+            let typed: Vec<Vec<u8>> = [1, 2, 7]
+                .into_iter()
+                .map(|threads| {
+                    let mut typed = Vec::new();
+                    let mut table =
+                        ReplicationsParquet::new(&mut typed, extra(), &prefix, &catalog).unwrap();
+                    table.set_threads(threads);
+                    for (rep, row) in values.iter().enumerate() {
+                        table.write(rep, row).unwrap();
+                    }
+                    table.finish().unwrap();
+                    typed
+                })
+                .collect();
             (through_text, typed)
         };
         let rows = values.iter().flatten().filter(|v| v.is_finite()).count();
-        assert!(rows > ROW_GROUP_ROWS, "{rows} rows fill no second group");
-        let (through_text, typed) = both(&values);
+        assert!(
+            rows > 3 * ROW_GROUP_ROWS,
+            "{rows} rows fill no fourth group"
+        );
+        let (through_text, typed) = all(&values);
         assert!(through_text.len() > 1000);
-        assert!(typed == through_text, "the typed file differs");
+        for (file, threads) in typed.iter().zip([1, 2, 7]) {
+            assert!(
+                *file == through_text,
+                "the typed file on {threads} threads differs"
+            );
+        }
         // No replications at all: a header and no row group.
-        let (through_text, typed) = both(&[]);
-        assert!(typed == through_text, "the empty typed file differs");
+        let (through_text, typed) = all(&[]);
+        assert!(
+            typed.iter().all(|file| *file == through_text),
+            "the empty typed file differs"
+        );
     }
 
     #[test]
