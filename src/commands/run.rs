@@ -254,7 +254,8 @@ impl<'a, W: std::io::Write + Send> ReplicationsOut<'a, W> {
         match self {
             ReplicationsOut::Csv { rows, out } => rows.write_from(out, pool, first, values),
             ReplicationsOut::Parquet(mut table) => {
-                // The simulation is over: its threads encode the chunks.
+                // The simulation is over: as many row groups as it had
+                // threads are encoded at once, on threads of their own.
                 table.set_threads(pool.current_num_threads());
                 for (offset, row) in values.iter().enumerate() {
                     table.write(first + offset, row)?;

@@ -333,9 +333,9 @@ impl<W: Write + Send> ParquetSink<W> {
         }
     }
 
-    /// Lets up to `threads` row groups be encoded at once in the background
-    /// while the next ones are filled (the file is the same for any
-    /// number). For a table written after the simulation, when its threads
+    /// Lets up to `threads` row groups (at most [`GROUPS_AT_ONCE`]) be
+    /// encoded at once in the background while the next ones are filled
+    /// (the file is the same for any number). For a table written after the simulation, when its threads
     /// are free; a table written while the simulation runs keeps to one,
     /// on the thread that fills it.
     pub fn with_threads(mut self, threads: usize) -> Self {
@@ -425,9 +425,9 @@ impl<W: Write + Send> ParquetSink<W> {
     /// Writes the rows gathered as one row group: each column chunk
     /// encoded into a buffer of its own ([`encode_group`]), then appended
     /// to the file in the schema's order. With more than one thread
-    /// ([`ParquetSink::with_threads`]), up to that many groups are encoded
-    /// at once in the background while the next ones are filled, and
-    /// appended in their order.
+    /// ([`ParquetSink::with_threads`]), up to that many groups (at most
+    /// [`GROUPS_AT_ONCE`]) are encoded at once, each on a thread of its
+    /// own, while the next ones are filled, and appended in their order.
     ///
     /// Why: encoding (dictionaries, statistics, zstd) was two thirds of
     /// `--format parquet`'s time after the simulation, on the thread that
@@ -447,6 +447,10 @@ impl<W: Write + Send> ParquetSink<W> {
         let descriptors: Vec<ColumnDescPtr> = writer.schema_descr().columns().to_vec();
         let properties = writer.properties().clone();
         if self.threads == 1 {
+            // Groups still encoding (threads set higher before) go first.
+            while !self.encoding.is_empty() {
+                self.append_oldest()?;
+            }
             let chunks = encode_group(&descriptors, &properties, &self.columns);
             self.append_group(chunks)?;
             self.columns.iter_mut().for_each(Column::clear);
@@ -776,7 +780,7 @@ impl<W: Write + Send> ReplicationsParquet<W> {
     }
 
     /// Lets up to `threads` row groups from here on be encoded at once
-    /// ([`ParquetSink::with_threads`]): the same file.
+    /// ([`ParquetSink::with_threads`]): the same file, whenever it is set.
     pub fn set_threads(&mut self, threads: usize) {
         self.sink.threads = threads.max(1);
     }
@@ -1023,23 +1027,29 @@ mod tests {
             .num_threads(2)
             .build()
             .unwrap();
+        const THREADS: [(usize, usize); 5] = [(1, 1), (2, 2), (7, 7), (1, 2), (3, 1)];
         // Through the text, each row group written column by column by the
-        // row group's own writers; typed, its chunks encoded apart, with 1,
-        // 2 and 7 groups at once (more than there are).
+        // row group's own writers; typed, its chunks encoded apart: on 1, 2
+        // and 7 threads (7 is capped at GROUPS_AT_ONCE), and from 1 thread
+        // to 2 halfway, as a run does that wrote rows while it simulated,
+        // then from 3 back to 1.
         let all = |values: &[Vec<f64>]| {
             let mut through_text = Vec::new();
             let mut sink = ParquetSink::new(&mut through_text, extra());
             sink.column_by_column = true;
             csv::write_replications(&mut sink, &pool, &prefix, true, &catalog, values).unwrap();
             sink.finish().unwrap();
-            let typed: Vec<Vec<u8>> = [1, 2, 7]
+            let typed: Vec<Vec<u8>> = THREADS
                 .into_iter()
-                .map(|threads| {
+                .map(|(first, then)| {
                     let mut typed = Vec::new();
                     let mut table =
                         ReplicationsParquet::new(&mut typed, extra(), &prefix, &catalog).unwrap();
-                    table.set_threads(threads);
+                    table.set_threads(first);
                     for (rep, row) in values.iter().enumerate() {
+                        if rep == values.len() / 2 {
+                            table.set_threads(then);
+                        }
                         table.write(rep, row).unwrap();
                     }
                     table.finish().unwrap();
@@ -1055,12 +1065,26 @@ mod tests {
         );
         let (through_text, typed) = all(&values);
         assert!(through_text.len() > 1000);
-        for (file, threads) in typed.iter().zip([1, 2, 7]) {
+        for (file, threads) in typed.iter().zip(THREADS) {
             assert!(
                 *file == through_text,
-                "the typed file on {threads} threads differs"
+                "the typed file on {threads:?} threads differs"
             );
         }
+        // Rows that fill their row groups exactly (64 defined values a
+        // replication, 4,096 replications a group): no last partial group.
+        let full: Vec<Vec<f64>> = (0..2 * ROW_GROUP_ROWS / catalog.len())
+            .map(|r| {
+                (0..catalog.len())
+                    .map(|i| (r * 64 + i) as f64 / 7.0)
+                    .collect()
+            })
+            .collect();
+        let (through_text, typed) = all(&full);
+        assert!(
+            typed.iter().all(|file| *file == through_text),
+            "a file of whole groups differs"
+        );
         // No replications at all: a header and no row group.
         let (through_text, typed) = all(&[]);
         assert!(
