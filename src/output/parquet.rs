@@ -333,7 +333,7 @@ impl<W: Write + Send> ParquetSink<W> {
         }
     }
 
-    /// Lets up to `threads` row groups (at most [`GROUPS_AT_ONCE`]) be
+    /// Lets up to `threads` row groups (at most four) be
     /// encoded at once in the background while the next ones are filled
     /// (the file is the same for any number). For a table written after the simulation, when its threads
     /// are free; a table written while the simulation runs keeps to one,
