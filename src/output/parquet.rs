@@ -299,7 +299,7 @@ pub struct ParquetSink<W: Write + Send> {
     rows: usize,
     line: usize,
     /// Row groups that may be encoded at once, in the background when more
-    /// than one ([`ParquetSink::with_threads`]; 1 unless set).
+    /// than one ([`ParquetSink::set_threads`]; 1 unless set).
     threads: usize,
     /// The row groups being encoded in the background, oldest first, each
     /// with its columns to reuse ([`ParquetSink::flush_group`]).
@@ -333,14 +333,14 @@ impl<W: Write + Send> ParquetSink<W> {
         }
     }
 
-    /// Lets up to `threads` row groups (at most four) be
+    /// Lets up to `threads` row groups (at most four) from here on be
     /// encoded at once in the background while the next ones are filled
-    /// (the file is the same for any number). For a table written after the simulation, when its threads
-    /// are free; a table written while the simulation runs keeps to one,
-    /// on the thread that fills it.
-    pub fn with_threads(mut self, threads: usize) -> Self {
+    /// (the file is the same for any number, set at any point). For a
+    /// table written after the simulation, when its threads are free; a
+    /// table written while the simulation runs keeps to one, on the thread
+    /// that fills it.
+    fn set_threads(&mut self, threads: usize) {
         self.threads = threads.max(1);
-        self
     }
 
     fn header(&mut self, line: &str) -> io::Result<()> {
@@ -425,7 +425,7 @@ impl<W: Write + Send> ParquetSink<W> {
     /// Writes the rows gathered as one row group: each column chunk
     /// encoded into a buffer of its own ([`encode_group`]), then appended
     /// to the file in the schema's order. With more than one thread
-    /// ([`ParquetSink::with_threads`]), up to that many groups (at most
+    /// ([`ParquetSink::set_threads`]), up to that many groups (at most
     /// [`GROUPS_AT_ONCE`]) are encoded at once, each on a thread of its
     /// own, while the next ones are filled, and appended in their order.
     ///
@@ -446,17 +446,30 @@ impl<W: Write + Send> ParquetSink<W> {
             .ok_or_else(|| invalid("the table has no header".to_string()))?;
         let descriptors: Vec<ColumnDescPtr> = writer.schema_descr().columns().to_vec();
         let properties = writer.properties().clone();
-        if self.threads == 1 {
-            // Groups still encoding (threads set higher before) go first.
-            while !self.encoding.is_empty() {
-                self.append_oldest()?;
-            }
-            let chunks = encode_group(&descriptors, &properties, &self.columns);
-            self.append_group(chunks)?;
-            self.columns.iter_mut().for_each(Column::clear);
-            self.rows = 0;
+        if self.threads > 1 && self.encode_in_background(descriptors.clone(), properties.clone())? {
             return Ok(());
         }
+        // Here: on one thread, or no thread could start. Groups still
+        // encoding (threads set higher before) go first.
+        while !self.encoding.is_empty() {
+            self.append_oldest()?;
+        }
+        let chunks = encode_group(&descriptors, &properties, &self.columns);
+        self.append_group(chunks)?;
+        self.columns.iter_mut().for_each(Column::clear);
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// Hands the group to a thread of its own (after appending the oldest
+    /// if [`GROUPS_AT_ONCE`] or `threads` are already in the works), its
+    /// place taken by emptied columns; `false` if no thread could start,
+    /// the group left in place.
+    fn encode_in_background(
+        &mut self,
+        descriptors: Vec<ColumnDescPtr>,
+        properties: WriterPropertiesPtr,
+    ) -> io::Result<bool> {
         // The oldest group is appended first if as many are in the works
         // as there are threads (its columns are then free for the next).
         if self.encoding.len() >= self.threads.min(GROUPS_AT_ONCE) {
@@ -467,38 +480,30 @@ impl<W: Write + Send> ParquetSink<W> {
             .pop()
             .unwrap_or_else(|| self.columns.iter().map(Column::empty_like).collect());
         let filled = std::mem::replace(&mut self.columns, empty);
-        self.rows = 0;
         // The group goes to the thread once it has started, so that a
         // thread that cannot start (a process limit), or is gone before it
         // took the group, leaves the group to this one.
         let (send, receive) = std::sync::mpsc::channel::<Vec<Column>>();
-        let job = {
-            let (descriptors, properties) = (descriptors.clone(), properties.clone());
-            move || {
-                let mut filled = receive.recv().unwrap_or_default();
-                let chunks = encode_group(&descriptors, &properties, &filled);
-                filled.iter_mut().for_each(Column::clear);
-                (chunks, filled)
-            }
+        let job = move || {
+            let mut filled = receive.recv().unwrap_or_default();
+            let chunks = encode_group(&descriptors, &properties, &filled);
+            filled.iter_mut().for_each(Column::clear);
+            (chunks, filled)
         };
-        let mut filled = match std::thread::Builder::new().spawn(job) {
+        let filled = match std::thread::Builder::new().spawn(job) {
             Ok(handle) => match send.send(filled) {
                 Ok(()) => {
                     self.encoding.push_back(handle);
-                    return Ok(());
+                    self.rows = 0;
+                    return Ok(true);
                 }
                 Err(returned) => returned.0,
             },
             Err(_) => filled,
         };
-        while !self.encoding.is_empty() {
-            self.append_oldest()?;
-        }
-        let chunks = encode_group(&descriptors, &properties, &filled);
-        self.append_group(chunks)?;
-        filled.iter_mut().for_each(Column::clear);
-        self.spare.push(filled);
-        Ok(())
+        let empty = std::mem::replace(&mut self.columns, filled);
+        self.spare.push(empty);
+        Ok(false)
     }
 
     /// Appends the oldest group encoded in the background, if there is
@@ -780,9 +785,9 @@ impl<W: Write + Send> ReplicationsParquet<W> {
     }
 
     /// Lets up to `threads` row groups from here on be encoded at once
-    /// ([`ParquetSink::with_threads`]): the same file, whenever it is set.
+    /// (`ParquetSink::set_threads`): the same file, whenever it is set.
     pub fn set_threads(&mut self, threads: usize) {
-        self.sink.threads = threads.max(1);
+        self.sink.set_threads(threads);
     }
 
     /// Writes the last rows and the file's footer.
